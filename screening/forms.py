@@ -1,0 +1,360 @@
+"""The questionnaire: one form per step, shape validation only (PRODUCT.md §2).
+
+The same forms validate the web steps and the ``screen`` command (:func:`validate_answers`), so the two can
+never disagree. Validation that depends on the date takes ``today`` from the caller; validation that depends on
+an earlier step reads the ``answers`` already cleaned.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .facts import HIGH_EFFICACY_DMTS
+
+FIRST_DIAGNOSIS_YEAR = 1950
+DONT_KNOW = ""  # the posted value of every "don't know" / "not sure" option
+
+
+class AnswerRequiredMixin:
+    """A field whose key must be present but whose empty value means "don't know" (``None``).
+
+    An absent key (``None`` from the widget) is a missing answer; an empty string is "don't know".
+    """
+
+    def clean(self, value):
+        if value is None:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return None
+        if value == DONT_KNOW:
+            return None
+        return super().clean(value)
+
+
+class NullableChoiceField(AnswerRequiredMixin, forms.TypedChoiceField):
+    pass
+
+
+class NullableIntegerField(AnswerRequiredMixin, forms.IntegerField):
+    pass
+
+
+def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=False, required_message=None):
+    field_class = NullableChoiceField if nullable else forms.TypedChoiceField
+    return field_class(
+        choices=choices, coerce=coerce, label=label, help_text=help_text, required=required,
+        widget=forms.RadioSelect, empty_value=None,
+        error_messages={"required": required_message or _("Choose one answer."),
+                        "invalid_choice": _("“%(value)s” is not one of the answers shown.")},
+    )
+
+
+def checkboxes(choices, *, label, help_text):
+    return forms.MultipleChoiceField(
+        choices=choices, label=label, help_text=help_text, required=False, widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("“%(value)s” is not one of the answers shown."),
+                        "invalid_list": _("Give a list of answers.")},
+    )
+
+
+def yes_no(value):
+    return value == "true"
+
+
+YES_NO_UNSURE = [("yes", _("Yes")), ("no", _("No")), ("unsure", _("I'm not sure"))]
+EDSS_CHOICES = [(DONT_KNOW, _("I don't know my score"))] + [
+    (str(step / 2), f"{step / 2:.1f}") for step in range(0, 20)
+]
+MONTH_CHOICES = [(DONT_KNOW, _("I don't remember"))] + [
+    (str(m), name) for m, name in enumerate(
+        [_("January"), _("February"), _("March"), _("April"), _("May"), _("June"), _("July"), _("August"),
+         _("September"), _("October"), _("November"), _("December")], start=1)
+]
+DMT_CHOICES = [
+    ("interferon_beta", _("Interferon beta (Avonex, Rebif, Betaferon, Plegridy)")),
+    ("glatiramer", _("Glatiramer acetate (Copaxone)")),
+    ("teriflunomide", _("Teriflunomide (Aubagio)")),
+    ("fumarate", _("Dimethyl or diroximel fumarate (Tecfidera, Vumerity)")),
+    ("s1p_modulator", _("Fingolimod, siponimod, ozanimod or ponesimod (Gilenya, Mayzent, Zeposia, Ponvory)")),
+    ("cladribine", _("Cladribine tablets (Mavenclad)")),
+    ("natalizumab", _("Natalizumab (Tysabri)")),
+    ("anti_cd20", _("Ocrelizumab, ofatumumab or ublituximab (Ocrevus, Kesimpta, Briumvi)")),
+    ("alemtuzumab", _("Alemtuzumab (Lemtrada)")),
+    ("other", _("Another MS medicine")),
+]
+COMORBIDITY_CHOICES = [
+    ("heart", _("A heart condition")),
+    ("lung", _("A lung condition")),
+    ("kidney", _("A kidney condition")),
+    ("liver", _("A liver condition")),
+    ("cancer", _("Cancer, now or in the past")),
+    ("chronic_infection", _("A long-term infection, such as hepatitis B or C, HIV or TB")),
+    ("mental_health", _("A mental health condition, such as depression")),
+]
+
+
+class StepForm(forms.Form):
+    """A questionnaire step. ``answers`` holds the earlier steps' cleaned answers; ``today`` the date of the check.
+
+    With ``partial=True`` (a step that the earlier answers make irrelevant) only the keys supplied are checked,
+    and none is required: such answers are kept but ignored by the facts.
+    """
+
+    def __init__(self, *args, answers=None, today, partial=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answers = answers or {}
+        self.today = today
+        if partial:
+            for name in list(self.fields):
+                if self.data.get(name) is None:
+                    del self.fields[name]
+                else:
+                    self.fields[name].required = False
+
+
+class AboutYouForm(StepForm):
+    respondent = radio(
+        [("self", _("I am filling it in for myself")), ("carer", _("I am helping someone else fill it in"))],
+        label=_("Who is filling in this check?"), required=False,
+    )
+    age = forms.IntegerField(
+        label=_("How old are you?"), help_text=_("In years. If you are helping someone, give their age."),
+        min_value=16, max_value=99, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "required": _("Enter your age in years."),
+            "invalid": _("Enter your age as a whole number, for example 34."),
+            "min_value": _("This check is for people aged 16 and over."),
+            "max_value": _("Enter an age of 99 or under."),
+        },
+    )
+
+
+class DiagnosisForm(StepForm):
+    diagnosis_confirmed = radio(YES_NO_UNSURE, label=_("Has a neurologist confirmed that you have MS?"))
+    ms_type = radio(
+        [
+            ("rrms", _("Relapsing-remitting MS: attacks (relapses) followed by full or partial recovery")),
+            ("spms", _("Secondary progressive MS: started with relapses, now getting slowly worse over time")),
+            ("ppms", _("Primary progressive MS: slowly getting worse from the start, without clear attacks")),
+            ("cis", _("Clinically isolated syndrome (CIS): one attack so far")),
+            ("unsure", _("I'm not sure")),
+        ],
+        label=_("Which type of MS do you have?"),
+        help_text=_("Your neurologist's letters usually say which type."),
+    )
+    diagnosis_year = forms.IntegerField(
+        label=_("In which year were you diagnosed?"), help_text=_("For example 2019."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": _("Enter the year you were diagnosed."),
+                        "invalid": _("Enter a year as four digits, for example 2019.")},
+    )
+    diagnosis_month = forms.TypedChoiceField(
+        choices=MONTH_CHOICES, coerce=int, empty_value=None, required=False,
+        label=_("In which month? (if you remember)"),
+        help_text=_("This makes the time since diagnosis more exact."),
+        error_messages={"invalid_choice": _("Choose a month from the list.")},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        year, month = cleaned.get("diagnosis_year"), cleaned.get("diagnosis_month")
+        if year is None:
+            return cleaned
+        age = self.answers.get("age")
+        earliest = max(FIRST_DIAGNOSIS_YEAR, self.today.year - age - 1) if age else FIRST_DIAGNOSIS_YEAR
+        if year > self.today.year or (year == self.today.year and month and month > self.today.month):
+            self.add_error("diagnosis_year", _("The diagnosis date cannot be in the future."))
+        elif year < earliest:
+            if age and earliest > FIRST_DIAGNOSIS_YEAR:
+                message = _("That year is before you were born (you told us you are %(age)s).") % {"age": age}
+            else:
+                message = _("Enter a year from %(year)s onwards.") % {"year": FIRST_DIAGNOSIS_YEAR}
+            self.add_error("diagnosis_year", message)
+        return cleaned
+
+
+class EdssForm(StepForm):
+    edss = radio(
+        EDSS_CHOICES, coerce=float, nullable=True,
+        label=_("What is your most recent EDSS score?"),
+        help_text=_("EDSS is the 0 to 10 disability score your neurologist may have recorded. "
+                    "If you don't know it, choose “I don't know my score”: we will ask about walking instead."),
+        required_message=_("Choose your score, or “I don't know my score”."),
+    )
+
+
+class WalkingAidForm(StepForm):
+    walking_aid = radio(
+        [
+            ("none", _("I walk without any help")),
+            ("one_sided", _("One stick or crutch, or I hold an arm or a wall, even some of the time")),
+            ("two_sided", _("Two sticks or crutches, a walking frame or a rollator")),
+            ("wheelchair", _("I use a wheelchair or scooter most of the time")),
+        ],
+        label=_("What help do you usually need to walk?"),
+        help_text=_("Think of a usual day, not during a relapse."),
+    )
+
+
+class WalkingDistanceForm(StepForm):
+    walking_distance = radio(
+        [
+            ("500_plus", _("500 metres or more (about five football pitches)")),
+            ("300_499", _("300 to 499 metres (about three football pitches)")),
+            ("200_299", _("200 to 299 metres (about two football pitches)")),
+            ("100_199", _("100 to 199 metres (about one football pitch)")),
+            ("50_99", _("50 to 99 metres (about half a football pitch)")),
+            ("20_49", _("20 to 49 metres (about the length of a tennis court)")),
+            ("5_19", _("5 to 19 metres (a few rooms)")),
+            ("under_5", _("Less than 5 metres (across a room)")),
+            ("unsure", _("I'm not sure")),
+        ],
+        label=_("How far can you walk without stopping to rest?"),
+        help_text=_("With the help you usually use, on a usual day."),
+    )
+
+
+class RelapsesForm(StepForm):
+    relapses_12m = NullableIntegerField(
+        label=_("How many relapses have you had in the last 12 months?"),
+        help_text=_("A relapse is new or worse symptoms lasting more than a day. Leave empty if you are not sure."),
+        min_value=0, max_value=20, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"invalid": _("Enter a whole number, for example 0 or 2, or leave it empty."),
+                        "min_value": _("Enter 0 or more."), "max_value": _("Enter 20 or fewer."),
+                        "required": _("Enter a number, or leave it empty if you are not sure.")},
+    )
+    relapses_36m = NullableIntegerField(
+        label=_("How many relapses have you had in the last 3 years?"),
+        help_text=_("Include the last 12 months. Leave empty if you are not sure."),
+        min_value=0, max_value=50, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"invalid": _("Enter a whole number, for example 0 or 3, or leave it empty."),
+                        "min_value": _("Enter 0 or more."), "max_value": _("Enter 50 or fewer."),
+                        "required": _("Enter a number, or leave it empty if you are not sure.")},
+    )
+    mri_activity_12m = radio(
+        [("yes", _("Yes")), ("no", _("No")), ("unsure", _("I'm not sure")),
+         ("no_mri", _("I have not had an MRI scan in the last 12 months"))],
+        label=_("Has an MRI scan in the last 12 months shown new or active areas of inflammation (lesions)?"),
+        help_text=_("Your neurologist may have called them new, enlarging or enhancing lesions."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        in_12m, in_36m = cleaned.get("relapses_12m"), cleaned.get("relapses_36m")
+        if in_12m is not None and in_36m is not None and in_36m < in_12m:
+            self.add_error("relapses_36m", _("The last 3 years include the last 12 months: enter %(n)s or more.")
+                           % {"n": in_12m})
+        return cleaned
+
+
+class TreatmentsForm(StepForm):
+    dmts = checkboxes(
+        DMT_CHOICES, label=_("Which MS medicines have you ever taken?"),
+        help_text=_("Tick all that apply. Leave all unticked if you have never taken one."),
+    )
+
+
+class TreatmentResponseForm(StepForm):
+    activity_on_dmt = radio(
+        YES_NO_UNSURE,
+        label=_("After at least 6 months on an MS medicine, did you still have a relapse or new MRI activity?"),
+    )
+    activity_on_high_efficacy_dmt = radio(
+        YES_NO_UNSURE,
+        label=_("Did that happen while you were taking natalizumab, ocrelizumab, ofatumumab, ublituximab, "
+                "alemtuzumab or cladribine?"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not HIGH_EFFICACY_DMTS & set(self.answers.get("dmts") or ()):
+            self.fields.pop("activity_on_high_efficacy_dmt", None)
+
+
+class HealthForm(StepForm):
+    comorbidities = checkboxes(
+        COMORBIDITY_CHOICES, label=_("Do you have any of these health conditions?"),
+        help_text=_("Tick all that apply. Leave all unticked if none apply."),
+    )
+    prior_hsct = radio([("true", _("Yes")), ("false", _("No"))], coerce=yes_no,
+                       label=_("Have you had a stem cell transplant before?"))
+    pregnancy = radio(
+        [("no", _("No")), ("pregnant_or_breastfeeding", _("I am pregnant or breastfeeding")),
+         ("planning", _("I am planning a pregnancy in the next 2 years"))],
+        label=_("Are you pregnant, breastfeeding, or planning a pregnancy?"),
+        help_text=_("HSCT can affect fertility, so this matters for everyone who may want children."),
+    )
+
+
+class RegionForm(StepForm):
+    region = radio(
+        [("us_canada", _("USA or Canada")), ("mexico", _("Mexico")), ("russia", _("Russia")), ("india", _("India")),
+         ("europe", _("Europe, including the UK")), ("other", _("Somewhere else")),
+         (DONT_KNOW, _("I'd rather not say"))],
+        label=_("Where do you live?"), required=False,
+        help_text=_("This only changes the information about where HSCT is offered and what it costs."),
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One screen of the questionnaire; ``applies`` decides from earlier answers whether it is asked."""
+
+    slug: str
+    title: str
+    form_class: type
+    applies: Callable[[dict], bool] = lambda answers: True
+
+
+STEPS = (
+    Step("about-you", _("About you"), AboutYouForm),
+    Step("diagnosis", _("Your diagnosis"), DiagnosisForm),
+    Step("edss", _("Your disability score"), EdssForm),
+    Step("walking-aid", _("Walking"), WalkingAidForm, lambda a: a.get("edss") is None),
+    Step("walking-distance", _("Walking distance"), WalkingDistanceForm,
+         lambda a: a.get("edss") is None and a.get("walking_aid") not in (None, "wheelchair")),
+    Step("relapses", _("Relapses and MRI"), RelapsesForm),
+    Step("treatments", _("Your MS medicines"), TreatmentsForm),
+    Step("treatment-response", _("How your medicines worked"), TreatmentResponseForm, lambda a: bool(a.get("dmts"))),
+    Step("health", _("Your health"), HealthForm),
+    Step("region", _("Where you live"), RegionForm),
+)
+ANSWER_KEYS = tuple(name for step in STEPS for name in step.form_class.base_fields)
+# Keys that must be present in an answers object even though their value may be null or an empty list.
+KEYS_ALWAYS_REQUIRED = ("edss", "relapses_12m", "relapses_36m", "dmts", "comorbidities")
+
+
+def as_form_data(raw: dict) -> dict:
+    """JSON answers → form data: null is "don't know" (an empty string), booleans are "true"/"false"."""
+
+    def one(value):
+        if value is None:
+            return DONT_KNOW
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    return {key: [one(v) for v in value] if isinstance(value, list) else one(value) for key, value in raw.items()}
+
+
+def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:
+    """Validate a whole answers object as the web steps would, relative to ``today``.
+
+    Returns the cleaned answers and a list of ``(key, message)`` problems, empty when the answers are valid.
+    """
+    missing = [key for key in KEYS_ALWAYS_REQUIRED if key not in raw]
+    problems = [(key, str(_("not a question of this check"))) for key in raw if key not in ANSWER_KEYS]
+    problems += [(key, str(_("this answer is missing (use null for “don't know”, [] for none)"))) for key in missing]
+    data = as_form_data({key: value for key, value in raw.items() if key in ANSWER_KEYS})
+    answers = {}
+    for step in STEPS:
+        form = step.form_class(data=data, answers=answers, today=today, partial=not step.applies(answers))
+        if form.is_valid():
+            answers.update(form.cleaned_data)
+        else:
+            problems += [(key, str(message)) for key, messages in form.errors.items() if key not in missing
+                         for message in messages]
+    answers["respondent"] = answers.get("respondent") or "self"
+    return answers, problems

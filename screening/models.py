@@ -1,0 +1,226 @@
+"""The stored things: criteria sets and their criteria, teaching notes, and scored screenings."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from . import rules
+from .facts import FACTS
+
+FACT_CHOICES = [(name, name) for name in FACTS]
+OPERATOR_CHOICES = [(code, f"{code} ({words})") for code, words in rules.OPERATORS.items()]
+VERDICT_CHOICES = [(rules.LIKELY, _("likely")), (rules.POSSIBLE, _("possible")), (rules.UNLIKELY, _("unlikely"))]
+
+
+class User(AbstractUser):
+    """A person who signs in: a neurologist or an admin. Patients have no account."""
+
+
+class CriteriaSetQuerySet(models.QuerySet):
+    def for_scoring(self):
+        """Active sets, primary first, each with its active criteria in order: two queries whatever the counts."""
+        return (
+            self.filter(active=True)
+            .order_by("-is_primary", "order", "code")
+            .prefetch_related(
+                models.Prefetch("criteria", queryset=Criterion.objects.filter(active=True).order_by("order", "code"))
+            )
+        )
+
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class CriteriaSet(models.Model):
+    """A named, sourced group of criteria: the article's profile, a guideline, or a trial's entry window."""
+
+    code = models.SlugField(unique=True, help_text=_("A stable short name, e.g. “ebmt-2020”."))
+    name = models.CharField(max_length=120, help_text=_("Shown to patients, e.g. “EBMT guideline (2020)”."))
+    citation = models.CharField(
+        max_length=400, help_text=_("The source, e.g. “Sharrack B, et al. Bone Marrow Transplant 2020;55:283”.")
+    )
+    description = models.TextField(blank=True, help_text=_("Plain language: what this set is and whom it is for."))
+    active = models.BooleanField(default=True, help_text=_("Inactive sets are not scored or shown."))
+    is_primary = models.BooleanField(
+        default=False, help_text=_("The patient's headline result. Exactly one active set is primary.")
+    )
+    order = models.PositiveIntegerField(default=0, help_text=_("Position beside the other sets."))
+    version = models.PositiveIntegerField(default=1, editable=False, help_text=_("Goes up on every criteria change."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CriteriaSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_primary", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_primary"], condition=Q(is_primary=True), name="one_primary_set"),
+            models.CheckConstraint(condition=Q(is_primary=False) | Q(active=True), name="primary_set_is_active"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def rules(self):
+        """The engine's view of this set's active criteria (uses the prefetch of ``for_scoring``)."""
+        return [criterion.to_rule() for criterion in self.criteria.all()]
+
+    def bump_version(self):
+        CriteriaSet.objects.filter(pk=self.pk).update(version=F("version") + 1)
+
+
+class CriterionManager(models.Manager):
+    def get_by_natural_key(self, set_code, code):
+        return self.get(criteria_set__code=set_code, code=code)
+
+
+class ConditionFields:
+    """Validation shared by a criterion and a note's condition: the fact exists, the operator suits it,
+    the value parses for it. The rule itself lives in :func:`rules.check_condition`."""
+
+    def check_condition(self, fact, operator, value, prefix=""):
+        try:
+            rules.check_condition(fact, operator, value)
+        except rules.RuleError as error:
+            raise ValidationError({prefix + error.field: error.message}) from None
+
+
+class Criterion(ConditionFields, models.Model):
+    """One test in a criteria set: ``fact operator value``, favourable or unfavourable for HSCT."""
+
+    KIND_CHOICES = [(rules.INCLUSION, _("inclusion: favourable when it holds")),
+                    (rules.EXCLUSION, _("exclusion: unfavourable when it holds"))]
+    SEVERITY_CHOICES = [(rules.UNLIKELY, _("unlikely: an unfavourable outcome makes HSCT unlikely")),
+                        (rules.POSSIBLE, _("possible: an unfavourable outcome needs a closer look"))]
+
+    criteria_set = models.ForeignKey(CriteriaSet, on_delete=models.CASCADE, related_name="criteria")
+    code = models.SlugField(help_text=_("Stable, unique in its set, e.g. “edss_below_6”."))
+    label = models.CharField(max_length=200, help_text=_("Plain language for patients, e.g. “EDSS below 6.0”."))
+    fact = models.CharField(max_length=40, choices=FACT_CHOICES, help_text=_("What the criterion tests, e.g. edss."))
+    operator = models.CharField(max_length=10, choices=OPERATOR_CHOICES)
+    value = models.JSONField(
+        help_text=_('JSON: a number (6.0), a range for between ([2, 6]), a choice ("rrms"), true/false, '
+                    'or a list for in / not_in (["breakthrough", "breakthrough_high_efficacy"]).')
+    )
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=rules.INCLUSION)
+    severity = models.CharField(max_length=10, choices=SEVERITY_CHOICES, default=rules.POSSIBLE)
+    explanation = models.TextField(help_text=_("Plain language: why this matters for HSCT."))
+    source = models.CharField(max_length=400, help_text=_("Citation for this threshold, e.g. “Muraro 2025”."))
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    objects = CriterionManager()
+
+    class Meta:
+        ordering = ["criteria_set", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["criteria_set", "code"], name="criterion_code_unique_in_set")]
+        verbose_name_plural = "criteria"
+
+    def __str__(self):
+        return f"{self.criteria_set.code}: {self.label}"
+
+    def natural_key(self):
+        return (self.criteria_set.code, self.code)
+
+    natural_key.dependencies = ["screening.criteriaset"]
+
+    def clean(self):
+        self.check_condition(self.fact, self.operator, self.value)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.criteria_set.bump_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.criteria_set.bump_version()
+        return result
+
+    def to_rule(self):
+        return rules.Rule(
+            code=self.code, label=self.label, fact=self.fact, operator=self.operator, value=self.value,
+            kind=self.kind, severity=self.severity, explanation=self.explanation, source=self.source,
+        )
+
+
+class NoteManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Note(ConditionFields, models.Model):
+    """A piece of teaching on the result page (a risk, an expectation, a question to ask), shown to everyone or
+    only when its condition holds and the headline verdict is one of its verdicts."""
+
+    KIND_CHOICES = [(kind, _(kind)) for kind in ("risk", "expectation", "cost", "availability", "question", "general")]
+
+    code = models.SlugField(unique=True, help_text=_("Stable short name, e.g. “mortality-risk”."))
+    kind = models.CharField(max_length=15, choices=KIND_CHOICES)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text=_("Plain language, about a reading age of 12."))
+    source = models.CharField(max_length=600, help_text=_("Citations, e.g. “Sormani 2017; Burt 2021”."))
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    condition_fact = models.CharField(max_length=40, choices=FACT_CHOICES, blank=True,
+                                      help_text=_("Optional: show only when this fact… e.g. pregnancy"))
+    condition_operator = models.CharField(max_length=10, choices=OPERATOR_CHOICES, blank=True)
+    condition_value = models.JSONField(null=True, blank=True, help_text=_('e.g. "no" (with ne)'))
+    verdicts = models.JSONField(default=list, blank=True,
+                                help_text=_('Optional: show only for these headline verdicts, e.g. ["unlikely"].'))
+
+    objects = NoteManager()
+
+    class Meta:
+        ordering = ["kind", "order", "code"]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.code,)
+
+    def clean(self):
+        if self.condition_fact or self.condition_operator or self.condition_value is not None:
+            self.check_condition(self.condition_fact, self.condition_operator, self.condition_value, "condition_")
+        if not isinstance(self.verdicts, list) or any(v not in rules.VERDICTS for v in self.verdicts):
+            raise ValidationError({"verdicts": _("Use a list of verdicts: likely, possible, unlikely.")})
+
+    def to_rule(self):
+        condition = None
+        if self.condition_fact:
+            condition = rules.Condition(self.condition_fact, self.condition_operator, self.condition_value)
+        return rules.NoteRule(condition=condition, verdicts=tuple(self.verdicts))
+
+
+class Screening(models.Model):
+    """One person's answers scored against every active criteria set, kept as an immutable snapshot."""
+
+    class Status(models.TextChoices):
+        SCORED = "scored", _("Result shown, not submitted")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        REVIEWED = "reviewed", _("Reviewed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    answers = models.JSONField()
+    facts = models.JSONField()
+    snapshot = models.JSONField(help_text=_("Per set: the criteria as they were, each outcome, verdict, version."))
+    scored_on = models.DateField(help_text=_("The ‘today’ the facts were derived for."))
+    primary_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCORED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="screening_status_created"),
+            models.Index(fields=["primary_verdict", "status"], name="screening_verdict_status"),
+        ]
+
+    def __str__(self):
+        return f"Screening {self.pk} ({self.primary_verdict})"
