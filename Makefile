@@ -1,0 +1,23 @@
+# HSCT Self-Check — two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test venv
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## make run: the app on SQLite with the shipped criteria, at http://127.0.0.1:8000
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_shipped_content
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
+test: venv
+	$(PY) -m pytest

@@ -1,0 +1,14 @@
+"""Shared test fixtures: the shipped criteria loaded into the test database, plain factory functions."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+FIXTURES = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "fixtures").glob("*.json"))
+
+
+@pytest.fixture
+def shipped_criteria(db):
+    """The database with every shipped criteria set and note, as `make run` loads them."""
+    call_command("loaddata", *FIXTURES, verbosity=0)
