@@ -135,7 +135,7 @@ def inflammatory_activity(relapses_12m, mri_activity):
 def dmt_response(answers):
     if not answers.get("dmts"):
         return "none_tried"
-    if answers.get("activity_on_high_efficacy_dmt") == "yes":
+    if HIGH_EFFICACY_DMTS & set(answers["dmts"]) and answers.get("activity_on_high_efficacy_dmt") == "yes":
         return "breakthrough_high_efficacy"
     if answers.get("activity_on_dmt") == "yes":
         return "breakthrough"

@@ -34,20 +34,34 @@ class AnswerRequiredMixin:
 
 
 class NullableChoiceField(AnswerRequiredMixin, forms.TypedChoiceField):
-    pass
+    """With ``number=True`` the choices are numbers: "4", "4.0" and 4 are the same answer."""
+
+    def __init__(self, *args, number=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.number = number
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if self.number and value not in self.empty_values:
+            try:
+                return str(float(value))
+            except ValueError:
+                return value
+        return value
 
 
 class NullableIntegerField(AnswerRequiredMixin, forms.IntegerField):
     pass
 
 
-def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=False, required_message=None):
-    field_class = NullableChoiceField if nullable else forms.TypedChoiceField
-    return field_class(
+def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=False, required_message=None,
+          invalid_message=None):
+    field_class, extra = (NullableChoiceField, {"number": coerce is float}) if nullable else (forms.TypedChoiceField, {})
+    return field_class(**extra,
         choices=choices, coerce=coerce, label=label, help_text=help_text, required=required,
         widget=forms.RadioSelect, empty_value=None,
         error_messages={"required": required_message or _("Choose one answer."),
-                        "invalid_choice": _("“%(value)s” is not one of the answers shown.")},
+                        "invalid_choice": invalid_message or _("“%(value)s” is not one of the answers shown.")},
     )
 
 
@@ -101,6 +115,8 @@ class StepForm(forms.Form):
     With ``partial=True`` (a step that the earlier answers make irrelevant) only the keys supplied are checked,
     and none is required: such answers are kept but ignored by the facts.
     """
+
+    use_required_attribute = False  # the server validates; "back" and "save" must post whatever was typed
 
     def __init__(self, *args, answers=None, today, partial=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,6 +198,7 @@ class EdssForm(StepForm):
         help_text=_("EDSS is the 0 to 10 disability score your neurologist may have recorded. "
                     "If you don't know it, choose “I don't know my score”: we will ask about walking instead."),
         required_message=_("Choose your score, or “I don't know my score”."),
+        invalid_message=_("An EDSS score is from 0 to 9.5 in steps of 0.5, for example 3.5."),
     )
 
 
@@ -298,6 +315,27 @@ class RegionForm(StepForm):
     )
 
 
+# Step conditions are three-valued, like the rules: True (asked), False (not asked) or None (not decidable yet,
+# because the answers it depends on are not given yet). Validation asks only what is True; "Step n of N" counts
+# what is not False.
+
+
+def asks_walking(answers):
+    """Walking questions replace the EDSS when the person answered "I don't know" to it."""
+    return None if "edss" not in answers else answers["edss"] is None
+
+
+def asks_walking_distance(answers):
+    walking = asks_walking(answers)
+    if not walking:
+        return walking
+    return None if "walking_aid" not in answers else answers["walking_aid"] != "wheelchair"
+
+
+def asks_treatment_response(answers):
+    return None if "dmts" not in answers else bool(answers["dmts"])
+
+
 @dataclass(frozen=True)
 class Step:
     """One screen of the questionnaire; ``applies`` decides from earlier answers whether it is asked."""
@@ -312,18 +350,66 @@ STEPS = (
     Step("about-you", _("About you"), AboutYouForm),
     Step("diagnosis", _("Your diagnosis"), DiagnosisForm),
     Step("edss", _("Your disability score"), EdssForm),
-    Step("walking-aid", _("Walking"), WalkingAidForm, lambda a: a.get("edss") is None),
-    Step("walking-distance", _("Walking distance"), WalkingDistanceForm,
-         lambda a: a.get("edss") is None and a.get("walking_aid") not in (None, "wheelchair")),
+    Step("walking-aid", _("Walking"), WalkingAidForm, asks_walking),
+    Step("walking-distance", _("Walking distance"), WalkingDistanceForm, asks_walking_distance),
     Step("relapses", _("Relapses and MRI"), RelapsesForm),
     Step("treatments", _("Your MS medicines"), TreatmentsForm),
-    Step("treatment-response", _("How your medicines worked"), TreatmentResponseForm, lambda a: bool(a.get("dmts"))),
+    Step("treatment-response", _("How your medicines worked"), TreatmentResponseForm, asks_treatment_response),
     Step("health", _("Your health"), HealthForm),
     Step("region", _("Where you live"), RegionForm),
 )
 ANSWER_KEYS = tuple(name for step in STEPS for name in step.form_class.base_fields)
 # Keys that must be present in an answers object even though their value may be null or an empty list.
 KEYS_ALWAYS_REQUIRED = ("edss", "relapses_12m", "relapses_36m", "dmts", "comorbidities")
+
+
+class Questionnaire:
+    """Every step bound to one set of form data, in order, each seeing the answers cleaned by the steps before it.
+
+    ``data`` is form data (strings; lists for multiple choices): posted by the web steps and kept in a draft, or
+    converted from JSON by :func:`as_form_data`. A step counts as answered once any of its fields is in ``data``
+    (an unticked checkbox group is posted as ``[]``). A step that is not asked is checked leniently.
+    """
+
+    def __init__(self, data: dict, today):
+        self.answers = {}
+        self.forms = {}
+        self.applicable = []  # asked, given the answers so far
+        self.expected = []  # asked or not decidable yet: what "Step n of N" counts
+        self.incomplete = []  # asked but not (validly) answered
+        for step in STEPS:
+            applies = step.applies(self.answers)
+            form = step.form_class(data=data, answers=dict(self.answers), today=today, partial=applies is not True)
+            answered = any(name in data for name in step.form_class.base_fields)
+            valid = form.is_valid()
+            if valid and answered:
+                self.answers.update(form.cleaned_data)
+            self.forms[step.slug] = form
+            if applies:
+                self.applicable.append(step)
+                if not (valid and answered):
+                    self.incomplete.append(step)
+            if applies is not False:
+                self.expected.append(step)
+        self.answers["respondent"] = self.answers.get("respondent") or "self"
+
+    def problems(self):
+        """``(key, message)`` for every invalid answer, in question order."""
+        return [(key, str(message)) for form in self.forms.values() for key, messages in form.errors.items()
+                for message in messages]
+
+    def first_incomplete(self):
+        """The first step that is asked and not yet validly answered, or ``None`` when all are."""
+        return self.incomplete[0] if self.incomplete else None
+
+    def neighbour(self, step, offset):
+        """The asked step ``offset`` places before (−1) or after (+1) ``step``, or ``None``."""
+        position = STEPS.index(step)
+        others = [s for s in self.applicable if (STEPS.index(s) - position) * offset > 0]
+        return (others[-1] if offset < 0 else others[0]) if others else None
+
+
+STEPS_BY_SLUG = {step.slug: step for step in STEPS}
 
 
 def as_form_data(raw: dict) -> dict:
@@ -339,6 +425,17 @@ def as_form_data(raw: dict) -> dict:
     return {key: [one(v) for v in value] if isinstance(value, list) else one(value) for key, value in raw.items()}
 
 
+def step_data(step, post) -> dict:
+    """The fields of one step as posted: absent radios stay absent, unticked checkbox groups become []."""
+    data = {}
+    for name, field in step.form_class.base_fields.items():
+        if isinstance(field, forms.MultipleChoiceField):
+            data[name] = post.getlist(name)
+        elif name in post:
+            data[name] = post.get(name)
+    return data
+
+
 def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:
     """Validate a whole answers object as the web steps would, relative to ``today``.
 
@@ -347,14 +444,55 @@ def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:
     missing = [key for key in KEYS_ALWAYS_REQUIRED if key not in raw]
     problems = [(key, str(_("not a question of this check"))) for key in raw if key not in ANSWER_KEYS]
     problems += [(key, str(_("this answer is missing (use null for “don't know”, [] for none)"))) for key in missing]
-    data = as_form_data({key: value for key, value in raw.items() if key in ANSWER_KEYS})
-    answers = {}
-    for step in STEPS:
-        form = step.form_class(data=data, answers=answers, today=today, partial=not step.applies(answers))
-        if form.is_valid():
-            answers.update(form.cleaned_data)
-        else:
-            problems += [(key, str(message)) for key, messages in form.errors.items() if key not in missing
-                         for message in messages]
-    answers["respondent"] = answers.get("respondent") or "self"
-    return answers, problems
+    questionnaire = Questionnaire(as_form_data({key: value for key, value in raw.items() if key in ANSWER_KEYS}), today)
+    problems += [(key, message) for key, message in questionnaire.problems() if key not in missing]
+    return questionnaire.answers, problems
+
+
+# Consent: the wording is versioned; a change of wording needs a new version. Both are stored with the submission.
+CONSENT_VERSION = "2026-11-1"
+CONSENT_TEXT = _(
+    "I agree to send my answers and my result to the neurologists who use HSCT Self-Check, so that one of them can "
+    "review them and send me a message. What is shared: the answers I gave, the result, and the name and contact "
+    "details below if I give them. Who sees it: neurologists and the service's administrators, and every access is "
+    "recorded. I can withdraw at any time on the status page with my reference and access code: my answers and "
+    "contact details are then erased."
+)
+
+
+class SubmitForm(forms.Form):
+    consent = forms.BooleanField(
+        label=CONSENT_TEXT,
+        error_messages={"required": _("Tick the box to agree, or go back to your result without sending it.")},
+    )
+    contact_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200,
+                                   widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    contact_details = forms.CharField(
+        label=_("Email or phone number (optional)"), required=False, max_length=300,
+        help_text=_("Only if you would like the neurologist to be able to contact you."),
+        widget=forms.TextInput(attrs={"autocomplete": "email"}),
+    )
+
+
+def code_field(label, help_text=""):
+    return forms.CharField(
+        label=label, help_text=help_text, max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        error_messages={"required": _("Enter the code.")},
+    )
+
+
+class StatusLookupForm(forms.Form):
+    reference = code_field(_("Reference code"), _("It starts with R-, for example R-K7M2Q-…"))
+    access_code = code_field(_("Private access code"))
+
+
+class ResumeForm(forms.Form):
+    resume_code = code_field(_("Resume code"), _("The code you were given when you saved your answers."))
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I want to withdraw my submission and erase my answers and contact details."),
+        error_messages={"required": _("Tick the box to confirm that you want to withdraw.")},
+    )

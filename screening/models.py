@@ -1,5 +1,8 @@
 """The stored things: criteria sets and their criteria, teaching notes, and scored screenings."""
 
+import hashlib
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -196,6 +199,34 @@ class Note(ConditionFields, models.Model):
         return rules.NoteRule(condition=condition, verdicts=tuple(self.verdicts))
 
 
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and to type
+
+
+def new_code(groups=4, size=5):
+    """A random code of ``groups × size`` characters (≈98 bits for 4×5), grouped for reading: ``K7M2Q-…``."""
+    return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(size)) for _ in range(groups))
+
+
+def hash_code(code: str) -> str:
+    """The stored form of a code: codes are long random strings, so a plain SHA-256 is enough."""
+    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+class Draft(models.Model):
+    """A questionnaire in progress: the form data typed so far, reached through a token held in the session,
+    or through a resume code the person printed. Purged after ``DRAFT_RETENTION_DAYS``."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    resume_code_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    data = models.JSONField(default=dict, help_text=_("Form data as posted, field by field, valid or not."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self):
+        return f"Draft {self.pk}"
+
+
 class Screening(models.Model):
     """One person's answers scored against every active criteria set, kept as an immutable snapshot."""
 
@@ -210,9 +241,18 @@ class Screening(models.Model):
     facts = models.JSONField()
     snapshot = models.JSONField(help_text=_("Per set: the criteria as they were, each outcome, verdict, version."))
     scored_on = models.DateField(help_text=_("The ‘today’ the facts were derived for."))
-    primary_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES)
+    primary_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCORED)
+    reference = models.CharField(max_length=30, unique=True, null=True, blank=True,
+                                 help_text=_("Given on submission; quoted by the patient and searched by reviewers."))
+    access_code_hash = models.CharField(max_length=64, blank=True)
+    consent_version = models.CharField(max_length=20, blank=True)
+    consent_text = models.TextField(blank=True, help_text=_("The consent wording exactly as the patient saw it."))
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_details = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -220,7 +260,41 @@ class Screening(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="screening_status_created"),
             models.Index(fields=["primary_verdict", "status"], name="screening_verdict_status"),
+            models.Index(fields=["status", "submitted_at"], name="screening_status_submitted"),
         ]
 
     def __str__(self):
-        return f"Screening {self.pk} ({self.primary_verdict})"
+        return self.reference or f"Screening {self.pk}"
+
+    def access_code_matches(self, code: str) -> bool:
+        return bool(self.access_code_hash) and secrets.compare_digest(self.access_code_hash, hash_code(code))
+
+
+class AuditEvent(models.Model):
+    """One access to or change of a screening, append-only: who, what, which screening, when, from where.
+
+    A withdrawn screening keeps its audit entries, which name it only by its row id."""
+
+    ACTIONS = ["submitted", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn"]
+
+    action = models.CharField(max_length=40, choices=[(a, a) for a in ACTIONS], db_index=True)
+    screening = models.ForeignKey(Screening, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["ip_address", "action", "created_at"], name="audit_ip_action_created")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

@@ -180,7 +180,7 @@ def check_value(spec, operator, value):
     else:
         items = [value]
     for item in items:
-        if item not in allowed or (spec.type != BOOL and isinstance(item, bool)):
+        if isinstance(item, bool) != (spec.type == BOOL) or item not in allowed:
             raise RuleError("value", f"{item!r} is not a value of “{spec.name}”. Allowed: {shown}.")
 
 

@@ -7,11 +7,15 @@ command and previews use it); ``screening_create`` stores the result as an immut
 from dataclasses import dataclass
 from datetime import date
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import CriteriaSet, Note, Screening
+from .models import AuditEvent, CriteriaSet, Draft, Note, Screening, hash_code, new_code
 
 
 class NoPrimarySet(Exception):
@@ -86,3 +90,100 @@ def screening_create(*, answers: dict, today: date) -> Screening:
         answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
         primary_verdict=evaluation.headline["verdict"],
     )
+
+
+def draft_create() -> tuple[Draft, str]:
+    """A new empty draft and the token (kept only in the person's session) that reaches it."""
+    token = new_code(groups=6)
+    return Draft.objects.create(token_hash=hash_code(token)), token
+
+
+def draft_for_token(token) -> Draft | None:
+    return Draft.objects.filter(token_hash=hash_code(token)).first() if token else None
+
+
+def draft_save_step(draft: Draft, step_data: dict) -> None:
+    """Keep what was typed on one step, valid or not, so that nothing is lost on back, next or a restart."""
+    draft.data = {**draft.data, **step_data}
+    draft.save(update_fields=["data", "updated_at"])
+
+
+def draft_issue_resume_code(draft: Draft) -> str:
+    """A new resume code for the draft (replacing any earlier one); only its hash is stored."""
+    code = new_code()
+    draft.resume_code_hash = hash_code(code)
+    draft.save(update_fields=["resume_code_hash", "updated_at"])
+    return code
+
+
+def draft_resume(code: str) -> tuple[Draft, str] | None:
+    """The draft a resume code opens, with a fresh session token for it; ``None`` for an unknown code."""
+    draft = Draft.objects.filter(resume_code_hash=hash_code(code)).first()
+    if draft is None:
+        return None
+    token = new_code(groups=6)
+    draft.token_hash = hash_code(token)
+    draft.save(update_fields=["token_hash", "updated_at"])
+    return draft, token
+
+
+def audit(action: str, *, screening=None, request=None, detail="") -> AuditEvent:
+    user = getattr(request, "user", None)
+    return AuditEvent.objects.create(
+        action=action, screening=screening, detail=detail,
+        actor=user if user is not None and user.is_authenticated else None,
+        ip_address=request.META.get("REMOTE_ADDR") if request else None,
+    )
+
+
+@transaction.atomic
+def screening_submit(*, screening: Screening, consent_version: str, consent_text: str, contact_name: str = "",
+                     contact_details: str = "", request=None) -> tuple[str, str]:
+    """Submit a scored screening for neurologist review with the consent as it was shown.
+
+    Returns ``(reference, access_code)``; the access code is stored only as a hash, so this is the one time it exists.
+    """
+    reference, access_code = f"R-{new_code(groups=4)}", new_code()
+    screening.reference = reference
+    screening.access_code_hash = hash_code(access_code)
+    screening.consent_version, screening.consent_text = consent_version, consent_text
+    screening.contact_name, screening.contact_details = contact_name, contact_details
+    screening.status, screening.submitted_at = Screening.Status.SUBMITTED, timezone.now()
+    screening.save()
+    audit("submitted", screening=screening, request=request)
+    return reference, access_code
+
+
+FAILED_LOOKUPS = ("status_lookup_failed", "resume_failed")
+
+
+def lookups_blocked(request) -> bool:
+    """Too many failed code lookups from this address in the last hour (counted from the audit log)."""
+    since = timezone.now() - timedelta(hours=1)
+    failures = AuditEvent.objects.filter(action__in=FAILED_LOOKUPS, ip_address=request.META.get("REMOTE_ADDR"),
+                                         created_at__gte=since)
+    return failures.count() >= settings.LOOKUP_FAILURES_PER_HOUR
+
+
+def screening_for_codes(reference: str, access_code: str) -> Screening | None:
+    """The submitted screening that both codes open, or ``None`` (the same answer for either code wrong)."""
+    screening = Screening.objects.filter(reference=reference.strip().upper()).first()
+    return screening if screening and screening.access_code_matches(access_code) else None
+
+
+@transaction.atomic
+def screening_withdraw(*, screening: Screening, request=None) -> None:
+    """Withdraw a submission: erase the answers, facts, results and contact data; keep an anonymised audit entry."""
+    screening.answers, screening.facts, screening.snapshot = {}, {}, []
+    screening.primary_verdict = ""
+    screening.contact_name = screening.contact_details = ""
+    screening.status, screening.withdrawn_at = Screening.Status.WITHDRAWN, timezone.now()
+    screening.save()
+    audit("withdrawn", screening=screening, request=request)
+
+
+def purge_stale(*, before) -> tuple[int, int]:
+    """Delete drafts untouched since ``before`` and results never submitted; returns the two counts."""
+    drafts, _ = Draft.objects.filter(updated_at__lt=before).delete()
+    unsubmitted, _ = Screening.objects.filter(status=Screening.Status.SCORED, created_at__lt=before).delete()
+    return drafts, unsubmitted

@@ -1,10 +1,231 @@
-"""Views of the screening app: thin, each reads top to bottom."""
+"""The patient self-check: landing page, questionnaire steps, review, result, submission, status.
 
-from django.shortcuts import render
+Views are thin and read top to bottom. Patients have no account: the session holds a draft token, the id of the
+result they just saw, and the submission they opened with their codes. Nothing about health goes into a URL, and
+every page is sent with ``Cache-Control: no-store``.
+"""
 
-from .models import CriteriaSet
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import presentation, services
+from .forms import (CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm,
+                    StatusLookupForm, SubmitForm, WithdrawForm, step_data)
+from .models import CriteriaSet, Note, Screening
+
+DRAFT, RESULT, STATUS = "draft_token", "screening_id", "status_screening_id"
+SHOW_ONCE = "show_once"  # codes shown on the next page only
 
 
+def draft_from_session(request):
+    return services.draft_for_token(request.session.get(DRAFT))
+
+
+def questionnaire_for(draft):
+    return Questionnaire(draft.data, timezone.localdate())
+
+
+def go_to(step):
+    return redirect("step", slug=step.slug) if step else redirect("review")
+
+
+def draft_missing(request):
+    messages.info(request, _("We could not find answers in progress. Start the check, or use your resume code."))
+    return redirect("home")
+
+
+@never_cache
 def home(request):
-    """The landing page: what the check is, who it is for, and the criteria sets it compares against."""
-    return render(request, "screening/home.html", {"criteria_sets": CriteriaSet.objects.filter(active=True)})
+    """What the check is, who it is for, how long it takes, what happens to the data."""
+    return render(request, "screening/home.html", {
+        "criteria_sets": CriteriaSet.objects.filter(active=True),
+        "has_draft": bool(request.session.get(DRAFT)),
+        "step_count": len(STEPS),
+    })
+
+
+@never_cache
+@require_POST
+def start(request):
+    draft, token = services.draft_create()
+    request.session[DRAFT] = token
+    return go_to(STEPS[0])
+
+
+@never_cache
+def step(request, slug):
+    """One questionnaire step. What was typed is saved on every post, valid or not: back and save lose nothing."""
+    step = STEPS_BY_SLUG.get(slug)
+    if step is None:
+        raise Http404
+    draft = draft_from_session(request)
+    if draft is None:
+        return draft_missing(request)
+    returning = request.GET.get("return") == "review" or request.POST.get("return") == "review"
+    if request.method == "POST":
+        services.draft_save_step(draft, step_data(step, request.POST))
+        questionnaire = questionnaire_for(draft)
+        action = request.POST.get("action")
+        if action == "save":
+            request.session[SHOW_ONCE] = services.draft_issue_resume_code(draft)
+            return redirect("saved")
+        if action == "back":
+            previous = questionnaire.neighbour(step, -1)
+            return redirect("step", slug=previous.slug) if previous else redirect("home")
+        if not questionnaire.forms[slug].errors:
+            return go_to(questionnaire.first_incomplete() if returning else questionnaire.neighbour(step, +1))
+        form = questionnaire.forms[slug]
+    else:
+        questionnaire = questionnaire_for(draft)
+        if step not in questionnaire.applicable:
+            return go_to(questionnaire.first_incomplete())
+        form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
+    return render(request, "screening/step.html", {
+        "step": step, "form": form, "returning": returning,
+        "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
+        "is_first": step == STEPS[0],
+    })
+
+
+@never_cache
+def saved(request):
+    """The resume code, shown once and printable."""
+    return render(request, "screening/saved.html", {"resume_code": request.session.pop(SHOW_ONCE, None)})
+
+
+@never_cache
+def resume(request):
+    form = ResumeForm(request.POST or None)
+    blocked = request.method == "POST" and services.lookups_blocked(request)
+    if request.method == "POST" and form.is_valid() and not blocked:
+        found = services.draft_resume(form.cleaned_data["resume_code"])
+        if found:
+            draft, request.session[DRAFT] = found
+            return go_to(questionnaire_for(draft).first_incomplete())
+        services.audit("resume_failed", request=request)
+        form.add_error("resume_code", _("We could not find answers for that code. Check it and try again."))
+    if blocked:
+        form.add_error(None, too_many_tries())
+    return render(request, "screening/resume.html", {"form": form}, status=429 if blocked else 200)
+
+
+def too_many_tries():
+    return _("Too many tries. For your security, please wait an hour before trying again.")
+
+
+@never_cache
+def review(request):
+    draft = draft_from_session(request)
+    if draft is None:
+        return draft_missing(request)
+    questionnaire = questionnaire_for(draft)
+    return render(request, "screening/review.html", {
+        "sections": presentation.answer_rows(questionnaire),
+        "incomplete": questionnaire.first_incomplete(),
+        "incomplete_steps": {step.slug for step in questionnaire.incomplete},
+    })
+
+
+@never_cache
+@require_POST
+def result_create(request):
+    """Score the finished questionnaire and store the result as an immutable snapshot."""
+    draft = draft_from_session(request)
+    if draft is None:
+        return draft_missing(request)
+    questionnaire = questionnaire_for(draft)
+    if questionnaire.first_incomplete():
+        messages.error(request, _("Some questions still need an answer."))
+        return redirect("review")
+    screening = services.screening_create(answers=questionnaire.answers, today=timezone.localdate())
+    request.session[RESULT] = screening.pk
+    return redirect("result")
+
+
+def session_screening(request, key):
+    screening = Screening.objects.filter(pk=request.session.get(key)).first()
+    return screening if screening and screening.status != Screening.Status.WITHDRAWN else None
+
+
+@never_cache
+def result(request):
+    screening = session_screening(request, RESULT)
+    if screening is None:
+        return redirect("home")
+    notes = Note.objects.filter(active=True)
+    return render(request, "screening/result.html", {
+        "screening": screening, **presentation.result_context(screening, notes),
+    })
+
+
+@never_cache
+def submit(request):
+    """Send the result to a neurologist: explicit consent, optional contact, codes shown once."""
+    screening = session_screening(request, RESULT)
+    if screening is None:
+        return redirect("home")
+    if screening.reference:
+        return redirect("submitted")
+    form = SubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reference, access_code = services.screening_submit(
+            screening=screening, consent_version=CONSENT_VERSION, consent_text=str(CONSENT_TEXT),
+            contact_name=form.cleaned_data["contact_name"], contact_details=form.cleaned_data["contact_details"],
+            request=request,
+        )
+        request.session[SHOW_ONCE] = {"reference": reference, "access_code": access_code}
+        request.session.pop(DRAFT, None)
+        return redirect("submitted")
+    return render(request, "screening/submit.html", {"form": form, "screening": screening})
+
+
+@never_cache
+def submitted(request):
+    codes = request.session.pop(SHOW_ONCE, None)
+    return render(request, "screening/submitted.html", {"codes": codes if isinstance(codes, dict) else None})
+
+
+@never_cache
+def status(request):
+    """Look up a submission with its reference and private access code (never in the URL)."""
+    form = StatusLookupForm(request.POST or None)
+    blocked = request.method == "POST" and services.lookups_blocked(request)
+    if request.method == "POST" and form.is_valid() and not blocked:
+        screening = services.screening_for_codes(**form.cleaned_data)
+        if screening:
+            request.session[STATUS] = screening.pk
+            return redirect("status_detail")
+        services.audit("status_lookup_failed", request=request)
+        form.add_error(None, _("We could not find a submission with those codes. Check both codes and try again."))
+    if blocked:
+        form.add_error(None, too_many_tries())
+    return render(request, "screening/status.html", {"form": form}, status=429 if blocked else 200)
+
+
+@never_cache
+def status_detail(request):
+    screening = session_screening(request, STATUS)
+    if screening is None:
+        return redirect("status")
+    services.audit("status_viewed", screening=screening, request=request)
+    return render(request, "screening/status_detail.html", {"screening": screening, "form": WithdrawForm()})
+
+
+@never_cache
+@require_POST
+def withdraw(request):
+    screening = session_screening(request, STATUS)
+    if screening is None:
+        return redirect("status")
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return render(request, "screening/status_detail.html", {"screening": screening, "form": form})
+    services.screening_withdraw(screening=screening, request=request)
+    for key in (STATUS, RESULT):
+        request.session.pop(key, None)
+    return render(request, "screening/withdrawn.html")

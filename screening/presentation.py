@@ -1,0 +1,153 @@
+"""How answers, facts and thresholds read to a person: words only, no decisions (those live in rules.py)."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import rules
+from .facts import CHOICE, FACTS, NUMBER
+from .forms import DONT_KNOW
+
+VERDICT_TEXT = {
+    rules.LIKELY: {
+        "title": gettext_lazy("Your answers match the usual profile for HSCT under these criteria"),
+        "summary": gettext_lazy("This is worth discussing with your neurologist. It does not mean HSCT is right "
+                                "for you: a neurologist and a transplant team decide that together with you."),
+    },
+    rules.POSSIBLE: {
+        "title": gettext_lazy("Some answers need a closer look or more information"),
+        "summary": gettext_lazy("Some of your answers do not match the usual profile, or we could not tell from "
+                                "your answers. Discuss the criteria marked below with your neurologist."),
+    },
+    rules.UNLIKELY: {
+        "title": gettext_lazy("HSCT is not usually offered for this profile under these criteria"),
+        "summary": gettext_lazy("The criteria marked below usually rule HSCT out. Ask your neurologist about other "
+                                "options, such as reviewing your MS medicine or clinical trials."),
+    },
+}
+OUTCOME_TEXT = {
+    rules.FAVOURABLE: ("✓", gettext_lazy("Matches")),
+    rules.UNFAVOURABLE: ("✗", gettext_lazy("Does not match")),
+    rules.UNKNOWN: ("?", gettext_lazy("Not known from your answers")),
+}
+CHOICE_LABELS = {
+    "ms_type": {"rrms": gettext_lazy("relapsing-remitting MS"), "spms": gettext_lazy("secondary progressive MS"),
+                "ppms": gettext_lazy("primary progressive MS"), "cis": gettext_lazy("clinically isolated syndrome")},
+    "dmt_response": {"none_tried": gettext_lazy("no MS medicine tried"),
+                     "breakthrough": gettext_lazy("still active on an MS medicine"),
+                     "breakthrough_high_efficacy": gettext_lazy("still active on a high-efficacy MS medicine"),
+                     "stable": gettext_lazy("stable on an MS medicine")},
+    "edss_source": {"reported": gettext_lazy("recorded by a neurologist"),
+                    "walking_estimate": gettext_lazy("estimated from walking")},
+    "pregnancy": {"no": gettext_lazy("no"), "pregnant_or_breastfeeding": gettext_lazy("pregnant or breastfeeding"),
+                  "planning": gettext_lazy("planning a pregnancy")},
+    "diagnosis_confirmed": {"yes": gettext_lazy("confirmed"), "no": gettext_lazy("not confirmed")},
+}
+UNITS = {"age": gettext_lazy("years"), "years_since_diagnosis": gettext_lazy("years")}
+NEGATED = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "ne", "ne": "eq", "in": "not_in",
+           "not_in": "in", "between": "outside"}
+
+
+def number_text(x):
+    return f"{x:g}" if float(x).is_integer() and x >= 10 else f"{x:.1f}"
+
+
+def value_text(fact, value):
+    spec = FACTS[fact]
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if spec.type == CHOICE:
+        return str(CHOICE_LABELS.get(fact, {}).get(value, value.replace("_", " ")))
+    return number_text(value)
+
+
+def fact_text(fact, value, facts=None):
+    """A fact as a person reads it, e.g. "6.0 to 6.5 (estimated from walking)", "about 5.6 to 5.7 years"."""
+    if value is None:
+        return _("not known")
+    if FACTS[fact].type != NUMBER:
+        return value_text(fact, value)
+    lo, hi = value
+    text = number_text(lo) if lo == hi else _("%(lo)s to %(hi)s") % {"lo": number_text(lo), "hi": number_text(hi)}
+    if fact in UNITS:
+        text = f"{text} {UNITS[fact]}"
+    if fact == "edss" and facts and facts.get("edss_source"):
+        text = f"{text} ({value_text('edss_source', facts['edss_source'])})"
+    return text
+
+
+def condition_text(fact, operator, value):
+    """``fact operator value`` in words, e.g. "below 6.0", "one of: relapsing-remitting MS"."""
+    unit = f" {UNITS[fact]}" if fact in UNITS else ""
+    if operator == "between" or operator == "outside":
+        words = _("%(a)s to %(b)s") if operator == "between" else _("below %(a)s or above %(b)s")
+        return words % {"a": number_text(value[0]), "b": number_text(value[1])} + unit
+    if FACTS[fact].type == NUMBER:
+        words = {"lt": _("below %s"), "lte": _("%s or below"), "gt": _("above %s"), "gte": _("%s or above"),
+                 "eq": _("exactly %s"), "ne": _("not %s")}[operator]
+        return words % number_text(value) + unit
+    values = value if isinstance(value, list) else [value]
+    if FACTS[fact].type != CHOICE and len(values) == 1:  # a yes/no fact: "ne true" reads "no"
+        positive = values[0] if operator in ("eq", "in") else not values[0]
+        return value_text(fact, positive)
+    listed = _(" or ").join(value_text(fact, v) for v in values)
+    return listed if operator in ("eq", "in") else _("not %s") % listed
+
+
+def favourable_text(rule):
+    """What a criterion looks for, phrased as the favourable answer (an exclusion reads as its negation)."""
+    operator = rule["operator"] if rule["kind"] == rules.INCLUSION else NEGATED[rule["operator"]]
+    return condition_text(rule["fact"], operator, rule["value"])
+
+
+def answer_rows(questionnaire):
+    """Per step that applies: ``(step, [(question, answer as read), ...])`` for the review page."""
+    sections = []
+    for step in questionnaire.applicable:
+        form = questionnaire.forms[step.slug]
+        rows = []
+        for name, field in form.fields.items():
+            raw = form.data.get(name)
+            rows.append((field.label, display_answer(field, raw)))
+        sections.append((step, rows))
+    return sections
+
+
+def display_answer(field, raw):
+    if raw is None:
+        return _("Not answered yet")
+    choices = dict((str(k), v) for k, v in getattr(field, "choices", ()))
+    if isinstance(raw, list):
+        return ", ".join(str(choices.get(v, v)) for v in raw) or _("None")
+    if raw == DONT_KNOW:
+        return str(choices.get(DONT_KNOW, _("Not sure")))
+    return str(choices.get(raw, raw))
+
+
+NOTE_KINDS = (
+    ("general", gettext_lazy("What HSCT involves")),
+    ("expectation", gettext_lazy("What to expect")),
+    ("risk", gettext_lazy("Risks")),
+    ("question", gettext_lazy("Questions to ask your neurologist")),
+    ("availability", gettext_lazy("Where HSCT is offered")),
+    ("cost", gettext_lazy("Costs")),
+)
+
+
+def set_view(entry, facts):
+    """One set's stored evaluation with each criterion's row as the result table shows it."""
+    rows = []
+    for criterion in entry["criteria"]:
+        icon, outcome_text = OUTCOME_TEXT[criterion["outcome"]]
+        rows.append({**criterion, "icon": icon, "outcome_text": outcome_text,
+                     "answer": fact_text(criterion["fact"], facts.get(criterion["fact"]), facts),
+                     "looks_for": favourable_text(criterion)})
+    return {**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]]}
+
+
+def result_context(screening, notes):
+    """The result page from a stored screening: its snapshot (never the current criteria) and matching notes."""
+    sets = [set_view(entry, screening.facts) for entry in screening.snapshot]
+    shown = [note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])]
+    groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
+              for kind, label in NOTE_KINDS]
+    return {"headline": sets[0], "others": sets[1:], "note_groups": [(label, ns) for label, ns in groups if ns]}

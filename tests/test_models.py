@@ -1,0 +1,96 @@
+"""Criteria sets, criteria and notes as an admin edits them: validation messages, the one primary, versions."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from screening.models import CriteriaSet, Criterion, Note
+
+from .factories import make_criterion, make_set
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "fact, operator, value, field, fragment",
+    [
+        ("edss_score", "lt", 6, "fact", "no fact called"),
+        ("ms_type", "lt", 6, "operator", "does not suit"),
+        ("edss", "in", [6], "operator", "does not suit"),
+        ("edss", "lt", "six", "value", "is a number"),
+        ("edss", "between", [6, 2], "value", "reversed"),
+        ("edss", "between", [2], "value", "two numbers"),
+        ("ms_type", "eq", "rrsm", "value", "not a value of"),
+        ("ms_type", "in", "rrms", "value", "list of values"),
+        ("prior_hsct", "eq", "yes", "value", "not a value of"),
+    ],
+)
+def test_a_criterion_that_cannot_be_evaluated_gets_a_message_on_the_right_field(fact, operator, value, field, fragment):
+    criterion = Criterion(criteria_set=make_set(), code="c", label="L", fact=fact, operator=operator, value=value,
+                          explanation="E", source="S")
+    with pytest.raises(ValidationError) as error:
+        criterion.full_clean()
+    assert fragment in " ".join(error.value.message_dict[field])
+
+
+def test_a_valid_criterion_passes_validation():
+    Criterion(criteria_set=make_set(), code="c", label="L", fact="edss", operator="between", value=[2, 6],
+              explanation="E", source="S").full_clean()
+
+
+def test_a_note_condition_is_checked_like_a_criterion():
+    note = Note(code="n", kind="risk", title="T", body="B", source="S", condition_fact="pregnancy",
+                condition_operator="eq", condition_value="maybe")
+    with pytest.raises(ValidationError) as error:
+        note.full_clean()
+    assert "condition_value" in error.value.message_dict
+
+
+def test_note_verdicts_must_be_known_verdicts():
+    note = Note(code="n", kind="risk", title="T", body="B", source="S", verdicts=["eligible"])
+    with pytest.raises(ValidationError) as error:
+        note.full_clean()
+    assert "verdicts" in error.value.message_dict
+
+
+def test_only_one_set_can_be_primary():
+    make_set("first", is_primary=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_set("second", is_primary=True)
+
+
+def test_a_primary_set_must_be_active():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_set("inactive-primary", is_primary=True, active=False)
+
+
+def test_a_criterion_code_is_unique_within_its_set_only():
+    first, second = make_set("a"), make_set("b")
+    make_criterion(first)
+    make_criterion(second)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_criterion(first)
+
+
+def test_the_set_version_goes_up_on_every_criterion_change():
+    criteria_set = make_set()
+    assert criteria_set.version == 1
+    criterion = make_criterion(criteria_set)
+    criterion.value = 5.5
+    criterion.save()
+    assert CriteriaSet.objects.get().version == 3
+    criterion.delete()
+    assert CriteriaSet.objects.get().version == 4
+
+
+def test_the_shipped_content_loads_with_exactly_one_active_primary_set(shipped_criteria):
+    primary = CriteriaSet.objects.filter(active=True, is_primary=True)
+    assert [s.code for s in primary] == ["article"]
+    assert CriteriaSet.objects.filter(active=True).count() == 8
+    assert Note.objects.filter(active=True).count() >= 12
+
+
+def test_every_shipped_criterion_and_note_is_valid_and_sourced(shipped_criteria):
+    for row in [*Criterion.objects.all(), *Note.objects.all(), *CriteriaSet.objects.all()]:
+        row.full_clean()
+        assert (getattr(row, "source", None) or row.citation).strip(), row

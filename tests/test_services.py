@@ -1,0 +1,63 @@
+"""Scoring and storing: one result per active set, immutable snapshots, a fixed number of queries."""
+
+from datetime import date
+
+import pytest
+
+from screening.models import CriteriaSet, Criterion, Screening
+from screening.services import NoPrimarySet, evaluate, screening_create
+
+from .factories import answers, make_criterion, make_set
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 23)
+
+
+def test_a_stored_screening_keeps_its_verdict_when_the_criteria_change_later(shipped_criteria):
+    screening = screening_create(answers=answers(edss=5.5), today=TODAY)
+    assert screening.primary_verdict == "likely"
+    edss = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    edss.value = 5.0
+    edss.save()
+
+    stored = Screening.objects.get(pk=screening.pk)
+    assert stored.primary_verdict == "likely"
+    article = stored.snapshot[0]
+    assert article["set"] == "article" and article["version"] == 1
+    assert next(c for c in article["criteria"] if c["code"] == "edss_below_6")["value"] == 6.0
+    assert evaluate(stored.answers, TODAY).headline["verdict"] == "unlikely"
+    assert CriteriaSet.objects.get(code="article").version == 2
+
+
+def test_every_active_set_is_scored_with_the_primary_first(shipped_criteria):
+    evaluation = evaluate(answers(), TODAY)
+    codes = [r["set"] for r in evaluation.results]
+    assert codes[0] == "article"
+    assert sorted(codes) == sorted(CriteriaSet.objects.filter(active=True).values_list("code", flat=True))
+
+
+def test_inactive_sets_and_criteria_are_not_scored(shipped_criteria):
+    CriteriaSet.objects.filter(code="mist").update(active=False)
+    Criterion.objects.filter(criteria_set__code="article", code="relapsing_remitting").update(active=False)
+    evaluation = evaluate(answers(ms_type="spms"), TODAY)
+    assert "mist" not in [r["set"] for r in evaluation.results]
+    assert evaluation.headline["verdict"] == "likely"
+
+
+def test_without_a_primary_set_there_is_no_headline(db):
+    make_set("only-set")
+    with pytest.raises(NoPrimarySet):
+        evaluate(answers(), TODAY)
+
+
+def test_scoring_uses_the_same_number_of_queries_whatever_the_number_of_criteria(db, django_assert_num_queries):
+    for n in range(2):
+        make_set(f"set-{n}", is_primary=(n == 0))
+    with django_assert_num_queries(3):
+        evaluate(answers(), TODAY)
+    for s in CriteriaSet.objects.all():
+        for i in range(25):
+            make_criterion(s, code=f"c{i}", value=float(i % 10))
+    with django_assert_num_queries(3):
+        result = evaluate(answers(), TODAY)
+    assert len(result.results[0]["criteria"]) == 25

@@ -1,0 +1,32 @@
+"""Production refuses an unsafe configuration; the deploy check is silent when configured."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ENV", "DEBUG")}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_refuses_to_start_without_a_real_secret_key():
+    for key in (None, "short", "django-insecure-" + "x" * 60):
+        env = {"DJANGO_ENV": "production", "ALLOWED_HOSTS": "hsct.example.org"}
+        if key:
+            env["SECRET_KEY"] = key
+        result = manage("check", **env)
+        assert result.returncode != 0
+        assert "needs SECRET_KEY" in result.stderr
+
+
+def test_production_passes_the_deploy_check_with_no_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_ENV="production",
+                    ALLOWED_HOSTS="hsct.example.org", SECRET_KEY=secrets.token_urlsafe(64))
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
