@@ -141,7 +141,14 @@ def set_view(entry, facts):
         rows.append({**criterion, "icon": icon, "outcome_text": outcome_text,
                      "answer": fact_text(criterion["fact"], facts.get(criterion["fact"]), facts),
                      "looks_for": favourable_text(criterion)})
-    return {**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]]}
+    return {**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]], "deciding": deciding_rows(entry, rows)}
+
+
+def deciding_rows(entry, rows):
+    """The criteria behind a verdict: for "unlikely" those that rule HSCT out; for "possible" those to look at."""
+    if entry["verdict"] == rules.UNLIKELY:
+        return [r for r in rows if r["outcome"] == rules.UNFAVOURABLE and r["severity"] == rules.UNLIKELY]
+    return [r for r in rows if r["outcome"] != rules.FAVOURABLE]
 
 
 def result_context(screening, notes):
