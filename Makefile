@@ -16,6 +16,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_shipped_content
+	$(PY) manage.py seed_demo_users
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import CriteriaSet, Criterion, Note, Screening, User
+from .models import AuditEvent, CriteriaSet, Criterion, Note, Review, Screening, User
 
 admin.site.register(User, UserAdmin)
 
@@ -26,13 +26,35 @@ class NoteAdmin(admin.ModelAdmin):
     list_filter = ("kind", "active")
 
 
-@admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
-    list_display = ("pk", "primary_verdict", "status", "created_at")
-    list_filter = ("status", "primary_verdict")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible to admins, changed only by the application's own services."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor", "screening", "ip_address", "detail")
+    list_filter = ("action",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ("screening", "decision", "neurologist", "created_at")
+    list_filter = ("decision",)
+
+
+@admin.register(Screening)
+class ScreeningAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "reference", "primary_verdict", "status", "created_at")
+    list_filter = ("status", "primary_verdict")

@@ -54,12 +54,20 @@ class NullableIntegerField(AnswerRequiredMixin, forms.IntegerField):
     pass
 
 
+class RadioSelect(forms.RadioSelect):
+    """Radios with nothing selected until the person chooses: Django would select the "" ("don't know") option
+    for a missing value."""
+
+    def format_value(self, value):
+        return [] if value is None else super().format_value(value)
+
+
 def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=False, required_message=None,
           invalid_message=None):
     field_class, extra = (NullableChoiceField, {"number": coerce is float}) if nullable else (forms.TypedChoiceField, {})
     return field_class(**extra,
         choices=choices, coerce=coerce, label=label, help_text=help_text, required=required,
-        widget=forms.RadioSelect, empty_value=None,
+        widget=RadioSelect, empty_value=None,
         error_messages={"required": required_message or _("Choose one answer."),
                         "invalid_choice": invalid_message or _("“%(value)s” is not one of the answers shown.")},
     )

@@ -255,8 +255,11 @@ class Screening(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    revision = models.PositiveIntegerField(default=0, help_text=_("Goes up on every review decision (concurrency)."))
+
     class Meta:
         ordering = ["created_at"]
+        permissions = [("review_screening", "Can review submitted screenings")]
         indexes = [
             models.Index(fields=["status", "created_at"], name="screening_status_created"),
             models.Index(fields=["primary_verdict", "status"], name="screening_verdict_status"),
@@ -270,12 +273,55 @@ class Screening(models.Model):
         return bool(self.access_code_hash) and secrets.compare_digest(self.access_code_hash, hash_code(code))
 
 
+class Review(models.Model):
+    """One neurologist decision on a screening. Decisions are never edited: each new one is a new row."""
+
+    class Decision(models.TextChoices):
+        REFER = "refer", _("Refer for transplant assessment")
+        MORE_INFO = "more_info", _("More information needed")
+        NOT_SUITABLE = "not_suitable", _("Not suitable now")
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="reviews")
+    neurologist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    message = models.TextField(help_text=_("Released to the patient on their status page."))
+    internal_note = models.TextField(blank=True, help_text=_("Seen only by reviewers."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["screening", "-created_at"], name="review_screening_created")]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class Rescore(models.Model):
+    """A neurologist's saved re-scoring of a screening against criteria changed since it was scored.
+    The screening's own snapshot is never changed."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="rescores")
+    snapshot = models.JSONField()
+    primary_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES)
+    scored_on = models.DateField()
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Re-score of {self.screening} ({self.primary_verdict})"
+
+
 class AuditEvent(models.Model):
     """One access to or change of a screening, append-only: who, what, which screening, when, from where.
 
     A withdrawn screening keeps its audit entries, which name it only by its row id."""
 
-    ACTIONS = ["submitted", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn"]
+    ACTIONS = ["submitted", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn",
+               "queue_viewed", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
+               "login", "login_failed", "logout", "access_denied", "primary_set_changed", "criteria_changed"]
 
     action = models.CharField(max_length=40, choices=[(a, a) for a in ACTIONS], db_index=True)
     screening = models.ForeignKey(Screening, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")

@@ -158,3 +158,52 @@ def result_context(screening, notes):
     groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
               for kind, label in NOTE_KINDS]
     return {"headline": sets[0], "others": sets[1:], "note_groups": [(label, ns) for label, ns in groups if ns]}
+
+
+# Red flags for the reviewer: conditions over facts, evaluated like criteria; they prompt a closer look, never decide.
+RED_FLAGS = (
+    (rules.Condition("serious_comorbidity", "eq", True), gettext_lazy("Serious health condition reported")),
+    (rules.Condition("mental_health_concern", "eq", True), gettext_lazy("Mental health condition reported")),
+    (rules.Condition("pregnancy", "ne", "no"), gettext_lazy("Pregnant, breastfeeding or planning a pregnancy")),
+    (rules.Condition("prior_hsct", "eq", True), gettext_lazy("Has had a stem cell transplant before")),
+    (rules.Condition("diagnosis_confirmed", "ne", "yes"), gettext_lazy("Diagnosis not confirmed by a neurologist")),
+    (rules.Condition("edss_source", "ne", "reported"), gettext_lazy("EDSS estimated from walking, not recorded")),
+)
+
+
+def red_flags(facts):
+    """The red flags that hold, or may hold (an unknown fact is flagged too: it needs asking)."""
+    return [label for condition, label in RED_FLAGS if condition.holds(facts) is not False]
+
+
+def choice_label(form_class, name, value):
+    return str(dict(form_class.base_fields[name].choices).get(value, value))
+
+
+def fact_derivations(answers, facts):
+    """``(fact, value as read, how it was derived)`` for every fact, for the reviewer."""
+    from .forms import WalkingAidForm, WalkingDistanceForm
+
+    def walking():
+        aid = choice_label(WalkingAidForm, "walking_aid", answers.get("walking_aid"))
+        if answers.get("walking_aid") == "wheelchair":
+            return _("estimated from walking: %(aid)s") % {"aid": aid}
+        distance = choice_label(WalkingDistanceForm, "walking_distance", answers.get("walking_distance"))
+        return _("estimated from walking: %(aid)s; %(distance)s") % {"aid": aid, "distance": distance}
+
+    month = answers.get("diagnosis_month")
+    how = {
+        "edss": walking() if facts.get("edss_source") == "walking_estimate"
+        else _("recorded score given by the patient") if facts.get("edss") else _("not given"),
+        "years_since_diagnosis": (_("diagnosed %(month)s/%(year)s, scored on the day of the check")
+                                  % {"month": month, "year": answers.get("diagnosis_year")} if month else
+                                  _("diagnosed in %(year)s (month not given): a range")
+                                  % {"year": answers.get("diagnosis_year")}),
+        "highly_active": _("from relapses in 12 months and MRI activity"),
+        "inflammatory_activity": _("from relapses in 12 months and MRI activity"),
+        "dmt_response": _("from the medicines taken and activity while on them"),
+        "high_efficacy_dmt_tried": _("from the medicines taken"),
+        "serious_comorbidity": _("from the health conditions ticked"),
+        "mental_health_concern": _("from the health conditions ticked"),
+    }
+    return [(name, fact_text(name, value, facts), how.get(name, _("as answered"))) for name, value in facts.items()]

@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import AuditEvent, CriteriaSet, Draft, Note, Screening, hash_code, new_code
+from .models import AuditEvent, CriteriaSet, Draft, Note, Rescore, Review, Screening, hash_code, new_code
 
 
 class NoPrimarySet(Exception):
@@ -136,6 +137,20 @@ def audit(action: str, *, screening=None, request=None, detail="") -> AuditEvent
     )
 
 
+def audit_login(sender, request, user, **kwargs):
+    audit("login", request=request)
+
+
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        AuditEvent.objects.create(action="logout", actor=user, ip_address=request.META.get("REMOTE_ADDR"))
+
+
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    """A failed sign-in, with the username tried (never the password)."""
+    audit("login_failed", request=request, detail=str(credentials.get("username", ""))[:150])
+
+
 @transaction.atomic
 def screening_submit(*, screening: Screening, consent_version: str, consent_text: str, contact_name: str = "",
                      contact_details: str = "", request=None) -> tuple[str, str]:
@@ -187,3 +202,56 @@ def purge_stale(*, before) -> tuple[int, int]:
     drafts, _ = Draft.objects.filter(updated_at__lt=before).delete()
     unsubmitted, _ = Screening.objects.filter(status=Screening.Status.SCORED, created_at__lt=before).delete()
     return drafts, unsubmitted
+
+
+class ReviewConflict(Exception):
+    """Someone else saved a decision on this screening after the form was opened; nothing was saved."""
+
+
+def screening_open(*, screening: Screening, request) -> None:
+    """A reviewer opens a submission: audited, and a new submission moves to "in review"."""
+    if screening.status == Screening.Status.SUBMITTED:
+        Screening.objects.filter(pk=screening.pk, status=Screening.Status.SUBMITTED).update(
+            status=Screening.Status.IN_REVIEW, updated_at=timezone.now())
+        screening.status = Screening.Status.IN_REVIEW
+    audit("detail_viewed", screening=screening, request=request)
+
+
+def review_decide(*, screening: Screening, revision: int, decision: str, message: str, internal_note: str,
+                  request) -> Review:
+    """Record a decision and release its message, unless the screening changed since ``revision`` was read.
+
+    Optimistic concurrency: the revision check and increment are one UPDATE, so of two reviewers saving the same
+    screening exactly one succeeds; the other gets :class:`ReviewConflict` (audited) and nothing of theirs is written.
+    """
+    with transaction.atomic():
+        updated = Screening.objects.filter(pk=screening.pk, revision=revision).exclude(
+            status=Screening.Status.WITHDRAWN).update(
+            revision=F("revision") + 1, status=Screening.Status.REVIEWED, updated_at=timezone.now())
+        if updated:
+            review = Review.objects.create(screening=screening, neurologist=request.user, decision=decision,
+                                           message=message, internal_note=internal_note)
+            audit("decision_saved", screening=screening, request=request, detail=decision)
+            return review
+    audit("decision_conflict", screening=screening, request=request)
+    raise ReviewConflict()
+
+
+def criteria_changed_since(screening: Screening, current_versions: dict) -> list[str]:
+    """Names of the sets whose criteria changed (or that were added or retired) since the screening was scored."""
+    scored = {entry["set"]: entry["version"] for entry in screening.snapshot}
+    changed = [entry["name"] for entry in screening.snapshot if current_versions.get(entry["set"]) != entry["version"]]
+    return changed + [code for code in current_versions if code not in scored]
+
+
+def rescore_preview(screening: Screening) -> Evaluation:
+    """The screening's answers scored against today's criteria, on the day it was first scored. Writes nothing."""
+    return evaluate(screening.answers, screening.scored_on)
+
+
+def rescore_save(*, screening: Screening, request) -> Rescore:
+    evaluation = rescore_preview(screening)
+    rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,
+                                     primary_verdict=evaluation.headline["verdict"], created_by=request.user)
+    audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)
+    return rescore

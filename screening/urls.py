@@ -1,8 +1,9 @@
-"""URLs of the patient self-check. No URL carries answers or codes."""
+"""URLs of the patient self-check and the neurologist workspace. No URL carries answers or codes."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +19,13 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/yours/", views.status_detail, name="status_detail"),
     path("status/withdraw/", views.withdraw, name="withdraw"),
+    # Neurologist workspace
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/keepalive/", review_views.keepalive, name="keepalive"),
+    path("review/", review_views.queue, name="queue"),
+    path("review/export.csv", review_views.export, name="review_export"),
+    path("review/<int:pk>/", review_views.detail, name="review_detail"),
+    path("review/<int:pk>/decide/", review_views.decide, name="review_decide"),
+    path("review/<int:pk>/rescore/", review_views.rescore, name="review_rescore"),
 ]

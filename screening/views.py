@@ -213,7 +213,9 @@ def status_detail(request):
     if screening is None:
         return redirect("status")
     services.audit("status_viewed", screening=screening, request=request)
-    return render(request, "screening/status_detail.html", {"screening": screening, "form": WithdrawForm()})
+    return render(request, "screening/status_detail.html", {
+        "screening": screening, "review": screening.reviews.first(), "form": WithdrawForm(),
+    })
 
 
 @never_cache
@@ -224,7 +226,9 @@ def withdraw(request):
         return redirect("status")
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return render(request, "screening/status_detail.html", {"screening": screening, "form": form})
+        return render(request, "screening/status_detail.html", {
+            "screening": screening, "review": screening.reviews.first(), "form": form,
+        })
     services.screening_withdraw(screening=screening, request=request)
     for key in (STATUS, RESULT):
         request.session.pop(key, None)

@@ -1,0 +1,174 @@
+"""The neurologist workspace: the review queue, a screening's evidence, decisions, re-scoring, CSV export.
+
+Every view requires a signed-in member of ``Neurologists`` (permission ``screening.review_screening``):
+anonymous → login redirect; signed in without the permission → 403, audited. Every view of a screening's
+details, every decision and every export is audited.
+"""
+
+import csv
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import presentation, services
+from .forms import Questionnaire, as_form_data
+from .models import CriteriaSet, Review, Screening
+from .review_forms import DecisionForm, ExportForm, QueueFilterForm
+
+PERMISSION = "screening.review_screening"
+PAGE_SIZE = 50
+
+
+def reviewer_required(view):
+    """Login redirect for anonymous users; 403 (audited) for users without the review permission."""
+
+    @wraps(view)
+    @login_required
+    @never_cache
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_perm(PERMISSION):
+            services.audit("access_denied", request=request, detail=request.path[:200])
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def queue_rows():
+    """Submitted screenings with their latest decision, oldest first (one query per page)."""
+    latest = Review.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (Screening.objects.exclude(status=Screening.Status.SCORED)
+            .annotate(last_decision=Subquery(latest.values("decision")[:1]))
+            .only("pk", "reference", "submitted_at", "primary_verdict", "status")
+            .order_by("submitted_at", "pk"))
+
+
+@reviewer_required
+def queue(request):
+    form = QueueFilterForm(request.GET or None)
+    screenings = form.filter(queue_rows())
+    page = Paginator(screenings, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = dict(Screening.objects.exclude(status=Screening.Status.SCORED).values_list("status")
+                  .annotate(n=Count("pk")).values_list("status", "n"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "review/queue.html", {
+        "form": form, "page": page, "query": query.urlencode(),
+        "counts": [(label, counts.get(value, 0)) for value, label in Screening.Status.choices
+                   if value != Screening.Status.SCORED],
+        "decisions": dict(Review.Decision.choices),
+    })
+
+
+def detail_context(screening):
+    """Everything the detail page shows, read from the stored screening (never re-scored silently)."""
+    if screening.status == Screening.Status.WITHDRAWN:
+        return {"withdrawn": True}
+    questionnaire = Questionnaire(as_form_data(screening.answers), screening.scored_on)
+    versions = dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
+    return {
+        "answers": presentation.answer_rows(questionnaire),
+        "facts": presentation.fact_derivations(screening.answers, screening.facts),
+        "red_flags": presentation.red_flags(screening.facts),
+        "results": [presentation.set_view(entry, screening.facts) for entry in screening.snapshot],
+        "changed_sets": services.criteria_changed_since(screening, versions),
+        "reviews": list(screening.reviews.select_related("neurologist")),
+        "rescores": list(screening.rescores.select_related("created_by")[:1]),
+    }
+
+
+@reviewer_required
+def detail(request, pk):
+    screening = get_object_or_404(Screening.objects.exclude(status=Screening.Status.SCORED), pk=pk)
+    services.screening_open(screening=screening, request=request)
+    form = DecisionForm(initial={"revision": screening.revision})
+    return render_detail(request, screening, form)
+
+
+def render_detail(request, screening, form, status=200, **extra):
+    context = {"screening": screening, "form": form, **detail_context(screening), **extra}
+    return render(request, "review/detail.html", context, status=status)
+
+
+@reviewer_required
+@require_POST
+def decide(request, pk):
+    screening = get_object_or_404(Screening.objects.exclude(status=Screening.Status.SCORED), pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return render_detail(request, screening, form)
+    try:
+        services.review_decide(screening=screening, request=request, **form.cleaned_data)
+    except services.ReviewConflict:
+        screening.refresh_from_db()
+        form.add_error(None, _("Another neurologist saved a decision on this screening while you were working on "
+                               "it. Nothing of yours was saved: read their decision below; your text is still "
+                               "here to save again if you still want to."))
+        form.data = {**form.data.dict(), "revision": screening.revision}
+        return render_detail(request, screening, form, status=409)
+    return redirect("review_detail", pk=screening.pk)
+
+
+@reviewer_required
+def rescore(request, pk):
+    """Preview the screening against the current criteria; saved only when the neurologist asks (POST)."""
+    screening = get_object_or_404(Screening.objects.exclude(status__in=[Screening.Status.SCORED,
+                                                                         Screening.Status.WITHDRAWN]), pk=pk)
+    if request.method == "POST":
+        services.rescore_save(screening=screening, request=request)
+        return redirect("review_detail", pk=screening.pk)
+    evaluation = services.rescore_preview(screening)
+    return render(request, "review/rescore.html", {
+        "screening": screening,
+        "before": [presentation.set_view(e, screening.facts) for e in screening.snapshot],
+        "after": [presentation.set_view(e, evaluation.facts) for e in evaluation.results],
+    })
+
+
+class Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+EXPORT_FIELDS = ["reference", "submitted_at", "status", "primary_verdict", "last_decision"]
+
+
+@reviewer_required
+def export(request):
+    """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for."""
+    form = ExportForm(request.GET)
+    screenings = form.filter(queue_rows())
+    with_contact = form.is_valid() and form.cleaned_data["include_contact"]
+    fields = EXPORT_FIELDS + (["contact_name", "contact_details"] if with_contact else [])
+    detail = ("with contact; " if with_contact else "") + request.GET.urlencode()
+    services.audit("exported", request=request, detail=detail[:200])
+    writer = csv.writer(Echo())
+    rows = screenings.values_list(*fields).iterator(chunk_size=2000)
+    stream = (writer.writerow(row) for row in _with_header(fields, rows))
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="screenings-{timezone.localdate():%Y-%m-%d}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _with_header(fields, rows):
+    yield fields
+    yield from rows
+
+
+@login_required
+@require_POST
+def keepalive(request):
+    """Extends a signed-in session (the idle-timeout warning's "Stay signed in")."""
+    return HttpResponse(status=204)

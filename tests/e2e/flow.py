@@ -1,0 +1,243 @@
+"""Helpers that drive the patient flow in a real browser the way a person does: by the visible labels.
+
+The question and answer wording comes from the questionnaire's own forms (so a reworded label does not break the
+tests), but which steps are asked and how they are counted is written out here independently of the code under
+test, from PRODUCT.md §2 and §6.
+"""
+
+import io
+import json
+import re
+
+from django.core.management import call_command
+from django.forms import CheckboxSelectMultiple, RadioSelect, Select
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from screening.forms import STEPS
+
+STEP_SLUGS = [step.slug for step in STEPS]
+STEP_FIELDS = {step.slug: list(step.form_class.base_fields) for step in STEPS}
+FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
+HIGH_EFFICACY = {"natalizumab", "anti_cd20", "alemtuzumab", "cladribine"}  # PRODUCT.md §2
+OUTCOME_WORDS = {"favourable": ("✓", "Matches"), "unfavourable": ("✗", "Does not match"),
+                 "unknown": ("?", "Not known from your answers")}
+
+
+# --- What the spec says is asked -----------------------------------------------------------------------------
+
+
+def skipped(slug, known):
+    """Whether ``known`` (the answers of the earlier steps) rules step ``slug`` out (PRODUCT.md §2)."""
+    edss_given = "edss" in known and known["edss"] is not None
+    if slug == "walking-aid":
+        return edss_given
+    if slug == "walking-distance":
+        return edss_given or known.get("walking_aid") == "wheelchair"
+    if slug == "treatment-response":
+        return "dmts" in known and not known["dmts"]
+    return False
+
+
+def path_for(answers):
+    """The steps a person with these answers is asked, in order."""
+    return [slug for slug in STEP_SLUGS if not skipped(slug, answers)]
+
+
+def step_position(answers, slug):
+    """``(n, N)`` of "Step n of N" on step ``slug`` when only the earlier steps are answered."""
+    earlier = STEP_SLUGS[:STEP_SLUGS.index(slug)]
+    known = {key: value for key, value in answers.items() if any(key in STEP_FIELDS[s] for s in earlier)}
+    counted = [s for s in STEP_SLUGS if not skipped(s, known)]
+    return counted.index(slug) + 1, len(counted)
+
+
+# --- Labels ------------------------------------------------------------------------------------------------------
+
+
+def form_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def question(key):
+    return str(FIELDS[key].label)
+
+
+def choice_label(key, value):
+    choices = {str(k): str(label) for k, label in FIELDS[key].choices}
+    return choices[form_value(value)]
+
+
+def answer_text(key, value):
+    """An answer as the review page reads it."""
+    field = FIELDS[key]
+    if isinstance(field.widget, CheckboxSelectMultiple):
+        order = [k for k, _ in field.choices]
+        return ", ".join(choice_label(key, v) for v in sorted(value, key=order.index)) or "None"
+    if isinstance(field.widget, (RadioSelect, Select)):
+        return choice_label(key, value)
+    return "Not sure" if value is None else str(value)
+
+
+def group(page, key):
+    """The fieldset of a radio or checkbox question, found by its legend."""
+    return page.get_by_role("group", name=question(key), exact=True)
+
+
+# --- Driving the browser -----------------------------------------------------------------------------------------
+
+
+def answer(page, key, value):
+    """Give one answer by clicking the visible label (radios, checkboxes) or typing/choosing (text, month)."""
+    widget = FIELDS[key].widget
+    if isinstance(widget, CheckboxSelectMultiple):  # before RadioSelect: Django derives one from the other
+        for item in value:
+            group(page, key).get_by_text(choice_label(key, item), exact=True).click()
+        ticked = group(page, key).locator("input:checked").evaluate_all("els => els.map(e => e.value)")
+        assert sorted(ticked) == sorted(value)
+    elif isinstance(widget, RadioSelect):
+        label = choice_label(key, value)
+        group(page, key).get_by_text(label, exact=True).click()
+        expect(group(page, key).get_by_label(label, exact=True)).to_be_checked()
+    elif isinstance(widget, Select):
+        page.get_by_label(question(key)).select_option(label=choice_label(key, value))
+    else:
+        page.get_by_label(question(key)).fill(form_value(value))
+
+
+def answer_step(page, slug, answers):
+    for key in STEP_FIELDS[slug]:
+        if key in answers:
+            answer(page, key, answers[key])
+
+
+def press(page, name):
+    """Press one of the step buttons ("Continue", "Back", "Save and finish later", ...) and wait for the page."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=name, exact=True).click()
+
+
+def current_slug(page):
+    match = re.search(r"/check/([\w-]+)/", page.url)
+    return match.group(1) if match else None
+
+
+def step_count_text(page):
+    return page.locator(".step-count").inner_text().strip()
+
+
+def review_rows(page):
+    """``{question: answer}`` as the review page lists them."""
+    return dict(page.locator(".answer-row").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('dt').innerText.trim(), r.querySelector('dd').innerText.trim()])"))
+
+
+def preselected(page):
+    """The radios and checkboxes that are already ticked: ``["name=value", ...]``."""
+    return page.locator("input[type=radio]:checked, input[type=checkbox]:checked").evaluate_all(
+        "els => els.map(e => `${e.name}=${e.value}`)")
+
+
+def no_horizontal_scroll(page, width=320):
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width + 1, f"{page.url}: the page scrolls sideways ({scroll_width}px in {width}px)"
+
+
+def open_all_details(page):
+    page.locator("details").evaluate_all("els => els.forEach(d => d.open = true)")
+
+
+class Patient:
+    """One person in one browser page; every page they reach is checked with axe (and optionally photographed)."""
+
+    def __init__(self, page, site, check_accessible, shoot=None, narrow=False):
+        self.page, self.site, self.check_accessible, self.shoot = page, site, check_accessible, shoot
+        self.narrow = narrow
+        self.seen = []
+        self.preselected = {}  # step slug -> answers ticked before the person touched the step (must stay empty)
+
+    def arrive(self, label, shot=None):
+        """Check the page as it is now: axe (and at 320 px, no sideways scrolling); photograph it if asked."""
+        self.check_accessible(self.page, label)
+        if self.narrow:
+            no_horizontal_scroll(self.page)
+        if shot and self.shoot:
+            self.shoot(self.page, shot)
+        self.seen.append(label)
+
+    def goto(self, path, label, shot=None):
+        response = self.page.goto(self.site + path)
+        self.arrive(label, shot)
+        return response
+
+    def start(self, shot=None):
+        self.goto("/", "landing", shot)
+        press(self.page, "Start the check")
+        assert current_slug(self.page) == STEP_SLUGS[0]
+
+    def fill_questionnaire(self, answers, shots=False):
+        """From the first step to the review page; asserts the path, the step counts and that nothing is preselected.
+
+        Returns the slugs of the steps visited.
+        """
+        visited = []
+        while (slug := current_slug(self.page)) not in (None, "review"):
+            visited.append(slug)
+            assert slug in path_for(answers), f"{slug} asked, but these answers skip it"
+            n, total = step_position(answers, slug)
+            assert step_count_text(self.page) == f"Step {n} of {total}", slug
+            if ticked := preselected(self.page):
+                self.preselected[slug] = ticked  # asserted by the caller, after the result has been compared
+            if slug == "treatment-response":
+                asked = bool(HIGH_EFFICACY & set(answers["dmts"]))
+                assert group(self.page, "activity_on_high_efficacy_dmt").count() == (1 if asked else 0)
+            self.arrive(f"step {slug}", f"step-{slug}" if shots else None)
+            answer_step(self.page, slug, answers)
+            press(self.page, "Continue")
+            assert current_slug(self.page) != slug, f"{slug} did not accept the answers: " + \
+                self.page.locator("main").inner_text()[:500]
+        assert visited == path_for(answers)
+        assert current_slug(self.page) == "review"
+        return visited
+
+    def check_review(self, answers, shot=None):
+        self.arrive("review", shot)
+        rows = review_rows(self.page)
+        for key, value in answers.items():
+            assert rows.get(question(key)) == answer_text(key, value), key
+        return rows
+
+    def see_result(self, shot=None):
+        press(self.page, "See my result")
+        assert self.page.url == self.site + "/result/"
+        open_all_details(self.page)
+        self.arrive("result (details open)", shot)
+
+
+def screen(tmp_path, answers):
+    """``manage.py screen ANSWERS --all-sets --today <today>`` in-process, on the live server's database."""
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers))
+    out = io.StringIO()
+    call_command("screen", str(path), "--all-sets", "--today", timezone.localdate().isoformat(), stdout=out)
+    return json.loads(out.getvalue())
+
+
+def result_page(page):
+    """What the result page shows, in the shape of the ``screen`` command's output."""
+    def rows(scope):
+        return page.locator(f"{scope} tr[data-criterion]").evaluate_all(
+            "rows => rows.map(r => [r.dataset.criterion, r.dataset.outcome])")
+
+    others = page.locator("tr[data-set]").evaluate_all("rows => rows.map(r => [r.dataset.set, r.dataset.verdict])")
+    return {
+        "verdict": page.locator("section[data-verdict]").get_attribute("data-verdict"),
+        "criteria": rows("main > .table-responsive .criteria-table"),
+        "others": others,
+        "other_criteria": {code: rows(f"details[data-set='{code}']") for code, _ in others},
+        "notes": page.locator("article[data-note]").evaluate_all("els => els.map(e => e.dataset.note)"),
+    }

@@ -1,0 +1,480 @@
+"""The questionnaire forms as a patient meets them: messages, branches, "Step n of N", and one validation for
+the web and the ``screen`` command (PRODUCT.md §2, §6)."""
+
+from datetime import date
+
+import pytest
+from django import forms as django_forms
+from django.http import QueryDict
+
+from screening.forms import (STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm, Questionnaire,
+                             RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
+                             WalkingDistanceForm, as_form_data, step_data, validate_answers)
+
+from .factories import answers
+
+TODAY = date(2026, 11, 23)
+ALL_SLUGS = [step.slug for step in STEPS]
+
+
+# ---------------------------------------------------------------- helpers shared with test_views
+
+
+def browser_value(value):
+    """One answer as a browser posts it: "don't know" options post an empty string, booleans "true"/"false"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def browser_post(step, raw):
+    """The POST body (a QueryDict) a browser sends for ``step`` when the person answers as in ``raw``.
+
+    Text inputs and selects are always posted (empty when left empty), radios only when one is chosen,
+    each ticked checkbox once (nothing at all when none is ticked).
+    """
+    post = QueryDict(mutable=True)
+    for name, field in step.form_class.base_fields.items():
+        widget = field.widget
+        if isinstance(field, django_forms.MultipleChoiceField):
+            post.setlist(name, [browser_value(v) for v in raw.get(name) or []])
+        elif isinstance(widget, django_forms.RadioSelect):
+            if name in raw:
+                post[name] = browser_value(raw[name])
+        else:  # text input or select: always in the body
+            post[name] = browser_value(raw.get(name))
+    return post
+
+
+def web_answers(raw, today=TODAY):
+    """Walk the steps as the web does (only the steps asked, given the answers so far); the resulting questionnaire."""
+    data = {}
+    for step in STEPS:
+        if step.applies(Questionnaire(data, today).answers):
+            data.update(step_data(step, browser_post(step, raw)))
+    return Questionnaire(data, today)
+
+
+def bound(form_class, data, *, previous=None, today=TODAY, partial=False):
+    form = form_class(data=data, answers=previous or {}, today=today, partial=partial)
+    form.is_valid()
+    return form
+
+
+def messages_for(form, field):
+    return " ".join(str(m) for m in form.errors.get(field, []))
+
+
+# ---------------------------------------------------------------- messages, step by step
+
+ABOUT_YOU_CASES = [
+    # (posted, field with a problem or None, words in the message)
+    ({"age": "15"}, "age", "16 and over"),
+    ({"age": "0"}, "age", "16 and over"),
+    ({"age": "-3"}, "age", "16 and over"),
+    ({"age": "abc"}, "age", "whole number"),
+    ({"age": "34.5"}, "age", "whole number"),
+    ({"age": ""}, "age", "Enter your age"),
+    ({}, "age", "Enter your age"),
+    ({"age": "100"}, "age", "99 or under"),
+    ({"age": "34", "respondent": "boss"}, "respondent", "not one of the answers shown"),
+    ({"age": "16"}, None, ""),
+    ({"age": "99"}, None, ""),
+    ({"age": " 34 ", "respondent": "carer"}, None, ""),
+]
+
+
+@pytest.mark.parametrize("posted, field, words", ABOUT_YOU_CASES)
+def test_about_you_messages(posted, field, words):
+    form = bound(AboutYouForm, posted)
+    if field is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert not form.is_valid()
+        assert words in messages_for(form, field), form.errors
+
+
+def test_about_you_respondent_is_optional_and_defaults_to_self():
+    questionnaire = Questionnaire({"age": "34"}, TODAY)
+    assert questionnaire.answers["respondent"] == "self"
+    assert "about-you" not in [s.slug for s in questionnaire.incomplete]
+
+
+DIAGNOSIS_OK = {"diagnosis_confirmed": "yes", "ms_type": "rrms", "diagnosis_month": ""}
+DIAGNOSIS_CASES = [
+    # (age already given, posted changes, field, words)  today is 23 November 2026
+    (34, {"diagnosis_year": "1985"}, "diagnosis_year", "before you were born"),  # born 1991 at the earliest
+    (34, {"diagnosis_year": "1990"}, "diagnosis_year", "before you were born"),
+    (34, {"diagnosis_year": "1991"}, None, ""),
+    (34, {"diagnosis_year": "2027"}, "diagnosis_year", "cannot be in the future"),
+    (34, {"diagnosis_year": "2026", "diagnosis_month": "12"}, "diagnosis_year", "cannot be in the future"),
+    (34, {"diagnosis_year": "2026", "diagnosis_month": "11"}, None, ""),
+    (34, {"diagnosis_year": "2026"}, None, ""),
+    (90, {"diagnosis_year": "1949"}, "diagnosis_year", "from 1950 onwards"),
+    (90, {"diagnosis_year": "1950"}, None, ""),
+    (None, {"diagnosis_year": "1949"}, "diagnosis_year", "from 1950 onwards"),
+    (34, {"diagnosis_year": "abc"}, "diagnosis_year", "four digits"),
+    (34, {"diagnosis_year": "20 19"}, "diagnosis_year", "four digits"),
+    (34, {"diagnosis_year": ""}, "diagnosis_year", "Enter the year you were diagnosed"),
+    (34, {"diagnosis_year": "2019", "diagnosis_month": "13"}, "diagnosis_month", "Choose a month from the list"),
+    (34, {"diagnosis_year": "2019", "diagnosis_month": "March"}, "diagnosis_month", "Choose a month from the list"),
+    (34, {"diagnosis_year": "2019", "diagnosis_confirmed": None}, "diagnosis_confirmed", "Choose one answer"),
+    (34, {"diagnosis_year": "2019", "ms_type": None}, "ms_type", "Choose one answer"),
+    (34, {"diagnosis_year": "2019", "ms_type": "benign"}, "ms_type", "not one of the answers shown"),
+    (34, {"diagnosis_year": "2019", "diagnosis_confirmed": "maybe"}, "diagnosis_confirmed",
+     "not one of the answers shown"),
+]
+
+
+@pytest.mark.parametrize("age, changes, field, words", DIAGNOSIS_CASES)
+def test_diagnosis_messages(age, changes, field, words):
+    posted = {key: value for key, value in {**DIAGNOSIS_OK, **changes}.items() if value is not None}
+    form = bound(DiagnosisForm, posted, previous={"age": age} if age else {})
+    if field is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert not form.is_valid()
+        assert words in messages_for(form, field), form.errors
+
+
+def test_the_born_before_message_names_the_age_given():
+    form = bound(DiagnosisForm, {**DIAGNOSIS_OK, "diagnosis_year": "1980"}, previous={"age": 34})
+    assert "you are 34" in messages_for(form, "diagnosis_year")
+
+
+EDSS_CASES = [
+    # (posted, cleaned value, words of the message when invalid)
+    ({"edss": "4"}, 4.0, None),
+    ({"edss": "4.0"}, 4.0, None),
+    ({"edss": "0"}, 0.0, None),
+    ({"edss": "0.0"}, 0.0, None),
+    ({"edss": "9.5"}, 9.5, None),
+    ({"edss": "3.50"}, 3.5, None),
+    ({"edss": ""}, None, None),  # "I don't know my score"
+    ({}, None, "Choose your score"),  # nothing chosen
+    ({"edss": "4.25"}, None, "from 0 to 9.5 in steps of 0.5"),
+    ({"edss": "10"}, None, "from 0 to 9.5 in steps of 0.5"),
+    ({"edss": "-1"}, None, "from 0 to 9.5 in steps of 0.5"),
+    ({"edss": "four"}, None, "from 0 to 9.5 in steps of 0.5"),
+]
+
+
+@pytest.mark.parametrize("posted, cleaned, words", EDSS_CASES)
+def test_edss_messages(posted, cleaned, words):
+    form = bound(EdssForm, posted)
+    if words is None:
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["edss"] == cleaned
+    else:
+        assert not form.is_valid()
+        assert words in messages_for(form, "edss"), form.errors
+
+
+def test_edss_4_and_4_point_0_are_the_same_answer():
+    four = Questionnaire(as_form_data(answers(edss=4)), TODAY)
+    four_point_0 = Questionnaire({**as_form_data(answers()), "edss": "4.0"}, TODAY)
+    assert four.answers == four_point_0.answers
+    assert four.answers["edss"] == 4.0 and not four.problems()
+
+
+def test_an_empty_edss_means_dont_know_and_asks_about_walking():
+    questionnaire = Questionnaire(as_form_data(answers(edss=None)), TODAY)
+    assert questionnaire.answers["edss"] is None
+    assert questionnaire.first_incomplete() == STEPS_BY_SLUG["walking-aid"]
+
+
+RELAPSES_OK = {"relapses_12m": "1", "relapses_36m": "2", "mri_activity_12m": "no"}
+RELAPSES_CASES = [
+    ({"relapses_12m": "3", "relapses_36m": "2"}, "relapses_36m", "enter 3 or more"),
+    ({"relapses_12m": "3", "relapses_36m": "3"}, None, ""),
+    ({"relapses_12m": "", "relapses_36m": "2"}, None, ""),  # not sure about the last year
+    ({"relapses_12m": "3", "relapses_36m": ""}, None, ""),
+    ({"relapses_12m": "", "relapses_36m": ""}, None, ""),
+    ({"relapses_12m": None}, "relapses_12m", "leave it empty if you are not sure"),
+    ({"relapses_36m": None}, "relapses_36m", "leave it empty if you are not sure"),
+    ({"relapses_12m": "21", "relapses_36m": "30"}, "relapses_12m", "20 or fewer"),
+    ({"relapses_36m": "51"}, "relapses_36m", "50 or fewer"),
+    ({"relapses_12m": "-1"}, "relapses_12m", "0 or more"),
+    ({"relapses_12m": "1.5"}, "relapses_12m", "whole number"),
+    ({"relapses_12m": "two"}, "relapses_12m", "whole number"),
+    ({"mri_activity_12m": None}, "mri_activity_12m", "Choose one answer"),
+    ({"mri_activity_12m": "perhaps"}, "mri_activity_12m", "not one of the answers shown"),
+    ({"mri_activity_12m": "no_mri"}, None, ""),
+]
+
+
+@pytest.mark.parametrize("changes, field, words", RELAPSES_CASES)
+def test_relapses_messages(changes, field, words):
+    posted = {key: value for key, value in {**RELAPSES_OK, **changes}.items() if value is not None}
+    form = bound(RelapsesForm, posted)
+    if field is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert not form.is_valid()
+        assert words in messages_for(form, field), form.errors
+
+
+@pytest.mark.parametrize("posted, field, words", [
+    ({"dmts": ["natalizumab", "snake_oil"]}, "dmts", "not one of the answers shown"),
+    ({"dmts": []}, None, ""),
+    ({"dmts": ["fumarate", "natalizumab"]}, None, ""),
+])
+def test_treatments_messages(posted, field, words):
+    form = bound(TreatmentsForm, posted)
+    if field is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert words in messages_for(form, field), form.errors
+
+
+@pytest.mark.parametrize("dmts, posted, field, words", [
+    (["fumarate"], {}, "activity_on_dmt", "Choose one answer"),
+    (["fumarate"], {"activity_on_dmt": "yes"}, None, ""),
+    (["natalizumab"], {"activity_on_dmt": "yes"}, "activity_on_high_efficacy_dmt", "Choose one answer"),
+    (["natalizumab"], {"activity_on_dmt": "yes", "activity_on_high_efficacy_dmt": "no"}, None, ""),
+    (["anti_cd20"], {"activity_on_dmt": "often", "activity_on_high_efficacy_dmt": "no"}, "activity_on_dmt",
+     "not one of the answers shown"),
+])
+def test_treatment_response_messages(dmts, posted, field, words):
+    form = bound(TreatmentResponseForm, posted, previous={"dmts": dmts})
+    if field is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert words in messages_for(form, field), form.errors
+
+
+HEALTH_OK = {"comorbidities": [], "prior_hsct": "false", "pregnancy": "no"}
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"prior_hsct": None}, "prior_hsct", "Choose one answer"),
+    ({"prior_hsct": "maybe"}, "prior_hsct", "not one of the answers shown"),
+    ({"pregnancy": None}, "pregnancy", "Choose one answer"),
+    ({"pregnancy": "soon"}, "pregnancy", "not one of the answers shown"),
+    ({"comorbidities": ["heart", "gout"]}, "comorbidities", "not one of the answers shown"),
+    ({"comorbidities": ["heart", "mental_health"]}, None, ""),
+])
+def test_health_messages(changes, field, words):
+    posted = {key: value for key, value in {**HEALTH_OK, **changes}.items() if value is not None}
+    form = bound(HealthForm, posted)
+    if field is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert words in messages_for(form, field), form.errors
+
+
+@pytest.mark.parametrize("posted, cleaned", [({"prior_hsct": "true"}, True), ({"prior_hsct": "false"}, False)])
+def test_prior_hsct_yes_and_no_are_booleans(posted, cleaned):
+    form = bound(HealthForm, {**HEALTH_OK, **posted})
+    assert form.is_valid() and form.cleaned_data["prior_hsct"] is cleaned
+
+
+@pytest.mark.parametrize("form_class, posted, field, words", [
+    (WalkingAidForm, {}, "walking_aid", "Choose one answer"),
+    (WalkingAidForm, {"walking_aid": "skateboard"}, "walking_aid", "not one of the answers shown"),
+    (WalkingDistanceForm, {}, "walking_distance", "Choose one answer"),
+    (WalkingDistanceForm, {"walking_distance": "1000"}, "walking_distance", "not one of the answers shown"),
+    (RegionForm, {"region": "mars"}, "region", "not one of the answers shown"),
+])
+def test_walking_and_region_messages(form_class, posted, field, words):
+    form = bound(form_class, posted)
+    assert not form.is_valid()
+    assert words in messages_for(form, field), form.errors
+
+
+@pytest.mark.parametrize("posted", [{}, {"region": ""}])
+def test_region_is_optional(posted):
+    form = bound(RegionForm, posted)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["region"] is None
+
+
+# ---------------------------------------------------------------- nothing chosen for the person
+
+
+@pytest.mark.parametrize("slug", ALL_SLUGS)
+def test_no_field_has_an_initial_value(slug):
+    form_class = STEPS_BY_SLUG[slug].form_class
+    form = form_class(answers={"dmts": ["natalizumab"], "age": 34}, today=TODAY)
+    for name, field in form.fields.items():
+        assert field.initial is None, name
+        assert form.initial.get(name) is None, name
+
+
+@pytest.mark.parametrize("slug", ALL_SLUGS)
+def test_no_radio_button_is_preselected_on_an_empty_step(slug):
+    """PRODUCT.md §6: "no radio button is pre-selected", including the "I don't know" / "rather not say" ones."""
+    form_class = STEPS_BY_SLUG[slug].form_class
+    form = form_class(answers={"dmts": ["natalizumab"], "age": 34}, today=TODAY)
+    for field in form:
+        if field.widget_type in ("radioselect", "checkboxselectmultiple"):
+            assert "checked" not in str(field), f"{field.name} starts with an option chosen"
+
+
+# ---------------------------------------------------------------- branches: which steps are asked
+
+FULL_PATH = ALL_SLUGS
+NOT_WALKING = [s for s in ALL_SLUGS if not s.startswith("walking")]
+
+BRANCHES = [
+    ("edss known, high-efficacy medicine", answers(), NOT_WALKING),
+    ("edss known, no medicine", answers(dmts=[]), [s for s in NOT_WALKING if s != "treatment-response"]),
+    ("edss unknown, walks with a stick", answers(edss=None, walking_aid="one_sided", walking_distance="100_199"),
+     FULL_PATH),
+    ("edss unknown, wheelchair", answers(edss=None, walking_aid="wheelchair"),
+     [s for s in ALL_SLUGS if s != "walking-distance"]),
+    ("edss unknown, wheelchair, no medicine", answers(edss=None, walking_aid="wheelchair", dmts=[]),
+     [s for s in ALL_SLUGS if s not in ("walking-distance", "treatment-response")]),
+]
+
+
+@pytest.mark.parametrize("raw, asked", [b[1:] for b in BRANCHES], ids=[b[0] for b in BRANCHES])
+def test_the_steps_asked_follow_the_answers(raw, asked):
+    questionnaire = Questionnaire(as_form_data(raw), TODAY)
+    assert [s.slug for s in questionnaire.applicable] == asked
+    assert questionnaire.first_incomplete() is None, questionnaire.problems()
+
+
+@pytest.mark.parametrize("dmts, high_efficacy_question", [
+    (["interferon_beta"], False), (["fumarate", "glatiramer", "other"], False), (["s1p_modulator"], False),
+    (["natalizumab"], True), (["anti_cd20"], True), (["alemtuzumab"], True), (["cladribine"], True),
+    (["fumarate", "cladribine"], True),
+])
+def test_the_high_efficacy_question_is_asked_only_after_a_high_efficacy_medicine(dmts, high_efficacy_question):
+    raw = {key: value for key, value in answers(dmts=dmts).items() if key != "activity_on_high_efficacy_dmt"}
+    questionnaire = Questionnaire(as_form_data(raw), TODAY)
+    form = questionnaire.forms["treatment-response"]
+    assert ("activity_on_high_efficacy_dmt" in form.fields) is high_efficacy_question
+    incomplete = [s.slug for s in questionnaire.incomplete]
+    assert ("treatment-response" in incomplete) is high_efficacy_question
+
+
+def test_a_wheelchair_user_is_not_asked_how_far_they_walk():
+    questionnaire = Questionnaire(as_form_data(answers(edss=None, walking_aid="wheelchair")), TODAY)
+    assert STEPS_BY_SLUG["walking-distance"] not in questionnaire.applicable
+    assert STEPS_BY_SLUG["walking-distance"] not in questionnaire.expected
+
+
+def test_a_missing_walking_distance_is_required_when_not_in_a_wheelchair():
+    questionnaire = Questionnaire(as_form_data(answers(edss=None, walking_aid="two_sided")), TODAY)
+    assert questionnaire.first_incomplete() == STEPS_BY_SLUG["walking-distance"]
+
+
+# ---------------------------------------------------------------- "Step n of N" along a path
+
+# Per path: the steps in the order a person meets them, and N shown on each of those step pages.
+STEP_COUNTS = [
+    ("edss known, high-efficacy medicine", answers(), [
+        ("about-you", 10), ("diagnosis", 10), ("edss", 10),  # walking is undecided until the EDSS is answered
+        ("relapses", 8), ("treatments", 8), ("treatment-response", 8), ("health", 8), ("region", 8)]),
+    ("edss known, no medicine", answers(dmts=[]), [
+        ("about-you", 10), ("diagnosis", 10), ("edss", 10), ("relapses", 8), ("treatments", 8),
+        ("health", 7), ("region", 7)]),
+    ("edss unknown, walks with a stick", answers(edss=None, walking_aid="one_sided", walking_distance="100_199"), [
+        ("about-you", 10), ("diagnosis", 10), ("edss", 10), ("walking-aid", 10), ("walking-distance", 10),
+        ("relapses", 10), ("treatments", 10), ("treatment-response", 10), ("health", 10), ("region", 10)]),
+    ("edss unknown, wheelchair, no medicine", answers(edss=None, walking_aid="wheelchair", dmts=[]), [
+        ("about-you", 10), ("diagnosis", 10), ("edss", 10), ("walking-aid", 10), ("relapses", 9),
+        ("treatments", 9), ("health", 8), ("region", 8)]),
+]
+
+
+@pytest.mark.parametrize("raw, expected", [c[1:] for c in STEP_COUNTS], ids=[c[0] for c in STEP_COUNTS])
+def test_step_n_of_n_counts_up_by_one_and_n_changes_only_when_a_branch_is_decided(raw, expected):
+    data, shown = {}, []
+    for slug, _total in expected:
+        questionnaire = Questionnaire(data, TODAY)
+        step = STEPS_BY_SLUG[slug]
+        assert questionnaire.first_incomplete() == step
+        shown.append((slug, questionnaire.expected.index(step) + 1, len(questionnaire.expected)))
+        data.update(step_data(step, browser_post(step, raw)))
+    assert shown == [(slug, n, total) for n, (slug, total) in enumerate(expected, start=1)]
+    assert Questionnaire(data, TODAY).first_incomplete() is None
+
+
+@pytest.mark.parametrize("slug, changes", [
+    ("about-you", {"age": "50"}), ("diagnosis", {"diagnosis_year": "2010"}), ("relapses", {"relapses_12m": "0"}),
+    ("health", {"pregnancy": "planning"}), ("region", {"region": "india"}),
+])
+def test_changing_an_answer_that_decides_no_branch_keeps_n(slug, changes):
+    before = Questionnaire(as_form_data(answers()), TODAY)
+    after = Questionnaire({**as_form_data(answers()), **changes}, TODAY)
+    assert len(after.expected) == len(before.expected) == 8
+
+
+def test_an_invalid_edss_leaves_the_walking_steps_counted():
+    questionnaire = Questionnaire({**as_form_data(answers()), "edss": "12"}, TODAY)
+    assert len(questionnaire.expected) == 10
+    assert questionnaire.first_incomplete() == STEPS_BY_SLUG["edss"]
+
+
+# ---------------------------------------------------------------- first_incomplete
+
+
+@pytest.mark.parametrize("data, first", [
+    ({}, "about-you"),
+    ({"age": "34"}, "diagnosis"),
+    ({"age": "15"}, "about-you"),
+    ({**as_form_data(answers()), "age": "abc"}, "about-you"),
+    ({**as_form_data(answers()), "relapses_36m": "0"}, "relapses"),
+    ({key: v for key, v in as_form_data(answers()).items() if key != "pregnancy"}, "health"),
+    ({key: v for key, v in as_form_data(answers()).items() if key != "dmts"}, "treatments"),
+    (as_form_data(answers(edss=None)), "walking-aid"),
+    (as_form_data(answers(edss=None, walking_aid="none")), "walking-distance"),
+    (as_form_data(answers()), None),
+])
+def test_first_incomplete(data, first):
+    step = Questionnaire(data, TODAY).first_incomplete()
+    assert (step.slug if step else None) == first
+
+
+def test_an_unanswered_optional_step_is_incomplete_until_it_is_posted():
+    raw = {key: value for key, value in answers().items() if key != "region"}
+    data = as_form_data(raw)
+    assert Questionnaire(data, TODAY).first_incomplete() == STEPS_BY_SLUG["region"]
+    assert Questionnaire({**data, "region": ""}, TODAY).first_incomplete() is None
+    assert Questionnaire({**data, "region": ""}, TODAY).answers["region"] is None
+
+
+# ---------------------------------------------------------------- the web and the command agree
+
+ANSWER_SETS = [
+    ("likely, edss known, high-efficacy medicine", answers()),
+    ("edss unknown, walks with a stick, no medicine, not sure of relapses",
+     {key: value for key, value in answers(
+         edss=None, walking_aid="one_sided", walking_distance="100_199", dmts=[], relapses_12m=None,
+         relapses_36m=None, diagnosis_month=None, region=None, mri_activity_12m="no_mri").items()
+      if not key.startswith("activity_on")}),
+    ("carer, wheelchair, moderate medicine, conditions", {
+        key: value for key, value in answers(
+            respondent="carer", age=61, ms_type="spms", diagnosis_year=1990, diagnosis_month=None, edss=None,
+            walking_aid="wheelchair", relapses_12m=0, relapses_36m=0, dmts=["fumarate", "glatiramer"],
+            activity_on_dmt="unsure", comorbidities=["heart", "mental_health"], prior_hsct=True,
+            pregnancy="planning", region="other").items()
+        if key != "activity_on_high_efficacy_dmt"}),
+]
+
+
+@pytest.mark.parametrize("raw", [s[1] for s in ANSWER_SETS], ids=[s[0] for s in ANSWER_SETS])
+def test_validate_answers_accepts_what_the_web_steps_accept(raw):
+    cleaned, problems = validate_answers(raw, TODAY)
+    web = web_answers(raw)
+    assert problems == []
+    assert web.first_incomplete() is None, web.problems()
+    assert web.answers == cleaned
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"age": 15}, "age"), ({"diagnosis_year": 1980}, "diagnosis_year"), ({"edss": 4.25}, "edss"),
+    ({"relapses_12m": 3, "relapses_36m": 1}, "relapses_36m"), ({"dmts": ["snake_oil"]}, "dmts"),
+    ({"region": "mars"}, "region"),
+])
+def test_validate_answers_refuses_what_the_web_steps_refuse(changes, key):
+    raw = answers(**changes)
+    _cleaned, problems = validate_answers(raw, TODAY)
+    web = web_answers(raw)
+    assert key in [k for k, _m in problems]
+    assert key in [k for k, _m in web.problems()]
+    assert dict(problems)[key] == dict(web.problems())[key]
