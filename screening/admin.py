@@ -1,31 +1,200 @@
-"""Admin for criteria sets, criteria and notes (fuller admin: issue 5)."""
+"""Admin: criteria sets with their criteria, notes and reference cases, with history, previews and audit.
 
-from django.contrib import admin
+Criteria, notes and reference cases are edited here. Submitted screenings, reviews and the audit log are read-only.
+Every admin change to criteria, notes and reference cases is also written to the audit log.
+"""
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AuditEvent, CriteriaSet, Criterion, Note, Review, Screening, User
+from . import services
+from .forms import validate_answers
+from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, Review, Screening, User
 
 admin.site.register(User, UserAdmin)
+admin.site.site_header = _("HSCT Self-Check administration")
 
 
-class CriterionInline(admin.TabularInline):
+class AuditedAdmin(SimpleHistoryAdmin):
+    """History for every change (who, when, a readable diff) and an audit entry for each."""
+
+    def audit(self, request, obj, verb):
+        services.audit("criteria_changed", request=request, detail=f"{verb} {obj._meta.model_name} “{obj}”"[:200])
+
+    def log_addition(self, request, obj, message):
+        self.audit(request, obj, "added")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self.audit(request, obj, "changed")
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self.audit(request, obj, "deleted")
+        return super().log_deletions(request, queryset)
+
+
+class CriterionInline(admin.StackedInline):
     model = Criterion
     extra = 0
-    fields = ("order", "code", "label", "fact", "operator", "value", "kind", "severity", "active")
+    ordering = ["order", "code"]
+    fieldsets = [
+        (None, {"fields": [("order", "code", "active"), "label"]}),
+        (_("The test"), {"fields": [("fact", "operator", "value"), ("kind", "severity")]}),
+        (_("For patients"), {"fields": ["explanation", "source"]}),
+    ]
 
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "is_primary", "active", "version")
+class CriteriaSetAdmin(AuditedAdmin):
+    list_display = ("name", "code", "is_primary", "active", "version", "order")
+    list_filter = ("active",)
+    search_fields = ("name", "code")
+    readonly_fields = ("version", "is_primary")
+    fieldsets = [
+        (None, {"fields": ["name", "code", "citation", "description"]}),
+        (_("Use"), {"fields": [("active", "order"), ("is_primary", "version")],
+                    "description": _("To change which set is primary, use the action “Make the primary set” "
+                                     "in the list of sets.")}),
+    ]
     inlines = [CriterionInline]
+    actions = ["make_primary"]
+    change_form_template = "admin/screening/criteriaset/change_form.html"
+
+    @admin.action(description=_("Make the primary set (the patients' headline result)"))
+    def make_primary(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one set to make primary."), messages.ERROR)
+            return
+        criteria_set = queryset.get()
+        services.criteria_set_make_primary(criteria_set=criteria_set, request=request)
+        self.message_user(request, _("“%(name)s” is now the primary set.") % {"name": criteria_set.name})
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("<int:object_id>/preview/", preview, name="screening_criteriaset_preview")] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        criteria_set = self.get_object(request, object_id)
+        extra = {}
+        if criteria_set is not None:
+            rules = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
+            extra = {"case_results": case_rows(criteria_set.code, services.reference_case_results(
+                {criteria_set.code: rules})),
+                "preview_url": reverse("admin:screening_criteriaset_preview", args=[criteria_set.pk])}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def preview_view(self, request, object_id):
+        """The effect of the edits on the reference cases, from the posted (unsaved) form. Writes nothing."""
+        criteria_set = get_object_or_404(CriteriaSet, pk=object_id)
+        if request.method != "POST" or not self.has_change_permission(request, criteria_set):
+            raise PermissionDenied
+        formsets = [formset_class(request.POST, request.FILES, instance=criteria_set,
+                                  prefix=formset_class.get_default_prefix())
+                    for formset_class, _inline in self.get_formsets_with_inlines(request, criteria_set)]
+        errors = [error for formset in formsets for error in formset_errors(formset)]
+        current = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": criteria_set,
+            "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,
+            "posted": [(key, value) for key, values in request.POST.lists() for value in values],
+            "change_url": reverse("admin:screening_criteriaset_change", args=[criteria_set.pk]),
+        }
+        if not errors:
+            edited = sorted((c for c in edited_criteria(formsets[0]) if c.active), key=lambda c: (c.order, c.code))
+            before = services.reference_case_results({criteria_set.code: current})
+            after = services.reference_case_results({criteria_set.code: [c.to_rule() for c in edited]})
+            context["rows"] = [
+                {"case": b["case"], "before": b["verdicts"][criteria_set.code], "after": a["verdicts"][criteria_set.code]}
+                for b, a in zip(before, after)
+            ]
+        return TemplateResponse(request, "admin/screening/criteriaset/preview.html", context)
+
+
+def formset_errors(formset):
+    if formset.is_valid():
+        return []
+    found = [str(e) for e in formset.non_form_errors()]
+    for form in formset.forms:
+        code = form.data.get(form.add_prefix("code"), "")
+        found += [f"{code} · {field}: {error}" for field, field_errors in form.errors.items() for error in field_errors]
+    return found
+
+
+def edited_criteria(formset):
+    """The criteria as they would be after saving the (valid) inline formset, without saving anything."""
+    deleted = {id(form) for form in formset.deleted_forms}
+    return [form.save(commit=False) if form.has_changed() else form.instance
+            for form in formset.forms if id(form) not in deleted and (form.has_changed() or form.instance.pk)]
+
+
+def case_rows(code, results):
+    return [{"case": row["case"], **row["verdicts"][code]} for row in results]
+
+
+@admin.register(Criterion)
+class CriterionAdmin(AuditedAdmin):
+    list_display = ("label", "criteria_set", "code", "fact", "operator", "value", "kind", "severity", "active")
+    list_filter = ("criteria_set", "kind", "severity", "active")
+    search_fields = ("code", "label")
+    fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set"]})] + CriterionInline.fieldsets[1:]
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "order", "active")
+class NoteAdmin(AuditedAdmin):
+    list_display = ("title", "kind", "code", "order", "active")
     list_filter = ("kind", "active")
+    search_fields = ("title", "code", "body")
+    fieldsets = [
+        (None, {"fields": [("kind", "order", "active"), "code", "title", "body", "source"]}),
+        (_("When it shows (optional)"), {
+            "fields": [("condition_fact", "condition_operator", "condition_value"), "verdicts"],
+            "description": _("Without a condition or verdicts, the note shows on every result. A condition is "
+                             "written like a criterion, e.g. pregnancy · ne · \"no\".")}),
+    ]
 
 
+class ReferenceCaseForm(forms.ModelForm):
+    class Meta:
+        model = ReferenceCase
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        answers, scored_on = cleaned.get("answers"), cleaned.get("scored_on")
+        if isinstance(answers, dict) and scored_on:
+            clean_answers, problems = validate_answers(answers, scored_on)
+            if problems:
+                self.add_error("answers", [f"{key}: {message}" for key, message in problems])
+            else:
+                cleaned["answers"] = clean_answers
+        elif "answers" in cleaned and not isinstance(answers, dict):
+            self.add_error("answers", _("Enter the answers as a JSON object of answer keys and values."))
+        expected = cleaned.get("expected")
+        if isinstance(expected, dict):
+            unknown = set(expected) - set(CriteriaSet.objects.values_list("code", flat=True))
+            if unknown:
+                self.add_error("expected", _("No criteria set with code: %s") % ", ".join(sorted(unknown)))
+        return cleaned
+
+
+@admin.register(ReferenceCase)
+class ReferenceCaseAdmin(AuditedAdmin):
+    form = ReferenceCaseForm
+    list_display = ("name", "code", "scored_on", "active")
+    search_fields = ("name", "code")
+
+    def get_changeform_initial_data(self, request):
+        return {"scored_on": timezone.localdate(), "expected": {}}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -58,3 +227,4 @@ class ReviewAdmin(ReadOnlyAdmin):
 class ScreeningAdmin(ReadOnlyAdmin):
     list_display = ("pk", "reference", "primary_verdict", "status", "created_at")
     list_filter = ("status", "primary_verdict")
+    exclude = ("access_code_hash",)

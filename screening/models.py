@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from . import rules
 from .facts import FACTS
@@ -52,6 +53,7 @@ class CriteriaSet(models.Model):
     order = models.PositiveIntegerField(default=0, help_text=_("Position beside the other sets."))
     version = models.PositiveIntegerField(default=1, editable=False, help_text=_("Goes up on every criteria change."))
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     objects = CriteriaSetQuerySet.as_manager()
 
@@ -115,6 +117,7 @@ class Criterion(ConditionFields, models.Model):
     source = models.CharField(max_length=400, help_text=_("Citation for this threshold, e.g. “Muraro 2025”."))
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
+    history = HistoricalRecords()
 
     objects = CriterionManager()
 
@@ -174,6 +177,7 @@ class Note(ConditionFields, models.Model):
     condition_value = models.JSONField(null=True, blank=True, help_text=_('e.g. "no" (with ne)'))
     verdicts = models.JSONField(default=list, blank=True,
                                 help_text=_('Optional: show only for these headline verdicts, e.g. ["unlikely"].'))
+    history = HistoricalRecords()
 
     objects = NoteManager()
 
@@ -197,6 +201,40 @@ class Note(ConditionFields, models.Model):
         if self.condition_fact:
             condition = rules.Condition(self.condition_fact, self.condition_operator, self.condition_value)
         return rules.NoteRule(condition=condition, verdicts=tuple(self.verdicts))
+
+
+class ReferenceCaseManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class ReferenceCase(models.Model):
+    """A named answer set with the verdict each criteria set is expected to give: the admin's test case for edits."""
+
+    code = models.SlugField(unique=True, help_text=_("Stable short name, e.g. “active-rrms-failed-natalizumab”."))
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text=_("Who this person is, in a sentence."))
+    answers = models.JSONField(help_text=_("The answers as the screen command takes them (PRODUCT.md §2)."))
+    scored_on = models.DateField(help_text=_("The day to score on, so that durations do not drift over time."))
+    expected = models.JSONField(default=dict, help_text=_('Expected verdict per set code, e.g. {"article": "likely"}.'))
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    objects = ReferenceCaseManager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def clean(self):
+        """The verdicts here; the answers are checked by the questionnaire's forms (admin.ReferenceCaseForm)."""
+        if not isinstance(self.expected, dict) or any(v not in rules.VERDICTS for v in self.expected.values()):
+            raise ValidationError({"expected": _('Use {"set code": "likely" | "possible" | "unlikely", …}.')})
 
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and to type

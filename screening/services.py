@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import AuditEvent, CriteriaSet, Draft, Note, Rescore, Review, Screening, hash_code, new_code
+from .models import (AuditEvent, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review, Screening, hash_code,
+                     new_code)
 
 
 class NoPrimarySet(Exception):
@@ -255,3 +256,33 @@ def rescore_save(*, screening: Screening, request) -> Rescore:
                                      primary_verdict=evaluation.headline["verdict"], created_by=request.user)
     audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)
     return rescore
+
+
+def reference_case_results(rules_by_set: dict, cases=None) -> list[dict]:
+    """Every active reference case scored against the given rules (``{set code: [Rule, ...]}``, saved or not).
+
+    Each row: the case and, per set code, ``{"verdict", "expected", "agrees"}`` (a case without an expectation for a
+    set agrees with anything). Pure apart from reading the cases: a preview passes unsaved rules and writes nothing.
+    """
+    cases = list(ReferenceCase.objects.filter(active=True)) if cases is None else cases
+    rows = []
+    for case in cases:
+        facts = derive_facts(case.answers, case.scored_on)
+        verdicts = {}
+        for code, set_rules in rules_by_set.items():
+            verdict_now = rules.score(set_rules, facts).verdict
+            expected = case.expected.get(code)
+            verdicts[code] = {"verdict": verdict_now, "expected": expected, "agrees": expected in (None, verdict_now)}
+        rows.append({"case": case, "verdicts": verdicts})
+    return rows
+
+
+@transaction.atomic
+def criteria_set_make_primary(*, criteria_set: CriteriaSet, request) -> None:
+    """Make this set the primary one (the patients' headline result), and the previous primary an ordinary set."""
+    for previous in CriteriaSet.objects.filter(is_primary=True).exclude(pk=criteria_set.pk):
+        previous.is_primary = False
+        previous.save()
+    criteria_set.is_primary = criteria_set.active = True
+    criteria_set.save()
+    audit("primary_set_changed", request=request, detail=criteria_set.code)

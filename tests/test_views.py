@@ -1,0 +1,964 @@
+"""The patient flow through the Django test client: what a patient would notice, and what the quality bars promise
+(PRODUCT.md §6, §9). Browser tests live in tests/e2e/."""
+
+import math
+import re
+from datetime import timedelta
+from io import StringIO
+from urllib.parse import urlsplit
+
+import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve, reverse
+from django.utils import timezone
+
+from screening import services
+from screening.forms import CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data
+from screening.models import CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
+from screening.views import DRAFT
+
+from .factories import answers, make_criterion
+from .test_forms import browser_post
+
+pytestmark = pytest.mark.django_db
+
+ALL_SLUGS = [step.slug for step in STEPS]
+NOT_WALKING = [slug for slug in ALL_SLUGS if not slug.startswith("walking")]
+HOME, REVIEW, RESULT = "/", "/check/review/", "/result/"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class RecordingClient(Client):
+    """A test client that keeps every response it received, redirects included."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.responses = []
+
+    def request(self, **request):
+        response = super().request(**request)
+        self.responses.append(response)
+        return response
+
+
+@pytest.fixture
+def patient():
+    return RecordingClient()
+
+
+def html(response):
+    return response.content.decode()
+
+
+def step_url(slug):
+    return reverse("step", kwargs={"slug": slug})
+
+
+def slug_of(location):
+    match = resolve(urlsplit(location).path)
+    return match.kwargs.get("slug") if match.url_name == "step" else None
+
+
+def post_step(client, slug, raw, action="next", **extra):
+    """Post one step as a browser would for a person answering as in ``raw``."""
+    post = browser_post(STEPS_BY_SLUG[slug], raw)
+    data = {key: post.getlist(key) for key in post}
+    return client.post(step_url(slug), {**data, "action": action, **extra})
+
+
+def post_raw_step(client, slug, data, action="next"):
+    return client.post(step_url(slug), {**data, "action": action})
+
+
+STEP_COUNT = re.compile(r"Step (\d+) of (\d+)")
+
+
+def answer_steps(client, raw, *, until=None):
+    """Start and answer each step the site asks for, following its redirects, until the review (or ``until``).
+
+    Returns ``[(slug, n, N), ...]`` as read from each step page.
+    """
+    response = client.post(reverse("start"))
+    assert response.status_code == 302
+    shown = []
+    while response["Location"] != REVIEW:
+        slug = slug_of(response["Location"])
+        assert slug, response["Location"]
+        if slug == until:
+            return shown
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        n, total = STEP_COUNT.search(html(page)).groups()
+        shown.append((slug, int(n), int(total)))
+        response = post_step(client, slug, raw)
+        assert response.status_code == 302, (slug, html(response))
+        assert len(shown) <= len(STEPS), shown
+    return shown
+
+
+def see_result(client, raw):
+    answer_steps(client, raw)
+    response = client.post(reverse("result_create"))
+    assert response.status_code == 302 and response["Location"] == RESULT
+    return Screening.objects.latest("pk")
+
+
+def read_codes(page):
+    text = html(page)
+    reference = re.search(r'data-code="reference">\s*([^<\s]+)\s*<', text).group(1)
+    access = re.search(r'data-code="access">\s*([^<\s]+)\s*<', text).group(1)
+    return reference, access
+
+
+def submit(client, raw, **contact):
+    """Answer, see the result, send it with consent; returns the screening and the two codes shown."""
+    screening = see_result(client, raw)
+    response = client.post(reverse("submit"), {"consent": "on", **contact})
+    assert response.status_code == 302 and response["Location"] == reverse("submitted")
+    reference, access = read_codes(client.get(reverse("submitted")))
+    screening.refresh_from_db()
+    return screening, reference, access
+
+
+def look_up(client, reference, access, **extra):
+    return client.post(reverse("status"), {"reference": reference, "access_code": access}, **extra)
+
+
+def read_resume_code(page):
+    match = re.search(r'class="code-box"[^>]*>\s*([^<\s]+)\s*<', html(page))
+    return match.group(1) if match else None
+
+
+def field_block(text, name):
+    """The HTML of one field's wrapper: its label or legend, input(s), hint and message."""
+    start = text.index(f'id="div_id_{name}"')
+    end = min(i for i in (text.find('id="div_id_', start + 1), text.find("</form>", start)) if i != -1)
+    return text[start:end]
+
+
+def input_tags(text, name):
+    return re.findall(rf'<input[^>]*\bname="{re.escape(name)}"[^>]*>', text)
+
+
+def text_value(text, name):
+    (tag,) = input_tags(text, name)
+    match = re.search(r'\bvalue="([^"]*)"', tag)
+    return match.group(1) if match else None
+
+
+def checked_values(text, name):
+    return [re.search(r'\bvalue="([^"]*)"', tag).group(1) for tag in input_tags(text, name)
+            if re.search(r"\schecked\b", tag)]
+
+
+def selected_option(text, name):
+    select = re.search(rf'<select[^>]*\bname="{name}"[^>]*>(.*?)</select>', text, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', select)
+
+
+def error_summary(text):
+    match = re.search(r'<div class="error-summary".*?</div>', text, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0))).strip() if match else None
+
+
+def stored_text():
+    """Everything the database holds, as text: every row of every model, sessions decoded."""
+    chunks = [repr(row) for model in apps.get_models() for row in model._base_manager.all().values()]
+    chunks += [repr(session.get_decoded()) for session in Session.objects.all()]
+    return "\n".join(chunks)
+
+
+def urls_in(response):
+    """Every URL a response sends the browser to or lets it follow: Location, href, action, src."""
+    found = [response["Location"]] if response.has_header("Location") else []
+    if response.get("Content-Type", "").startswith("text/html"):
+        found += re.findall(r'\b(?:href|action|src|formaction)="([^"]*)"', html(response))
+    return found
+
+
+def set_draft(client, data):
+    """A draft holding ``data`` (form data as the steps keep it), opened in ``client``'s session."""
+    draft, token = services.draft_create()
+    draft.data = data
+    draft.save()
+    session = client.session
+    session[DRAFT] = token
+    session.save()
+    return draft
+
+
+# ---------------------------------------------------------------- the whole flow
+
+FLOW_ANSWERS = answers(age=47, diagnosis_year=2019, diagnosis_month=7)
+
+
+def test_the_whole_flow_from_start_to_withdrawal(shipped_criteria, patient):
+    shown = answer_steps(patient, FLOW_ANSWERS)
+    assert shown == [("about-you", 1, 10), ("diagnosis", 2, 10), ("edss", 3, 10), ("relapses", 4, 8),
+                     ("treatments", 5, 8), ("treatment-response", 6, 8), ("health", 7, 8), ("region", 8, 8)]
+    draft = Draft.objects.get()
+    assert draft.data["age"] == "47" and draft.data["dmts"] == ["fumarate", "natalizumab"]
+
+    review = patient.get(REVIEW)
+    assert review.status_code == 200
+    assert "47" in html(review) and "Natalizumab (Tysabri)" in html(review)
+    assert 'action="/check/result/"' in html(review)
+
+    response = patient.post(reverse("result_create"))
+    assert response.status_code == 302 and response["Location"] == RESULT
+    screening = Screening.objects.get()
+    assert screening.status == Screening.Status.SCORED
+    assert screening.answers["age"] == 47 and screening.answers["edss"] == 3.5
+    assert screening.primary_verdict == "likely" and screening.snapshot[0]["set"] == "article"
+
+    result = patient.get(RESULT)
+    assert result.status_code == 200
+    assert 'data-verdict="likely"' in html(result) and "not medical advice" in html(result)
+
+    assert patient.get(reverse("submit")).status_code == 200
+    response = patient.post(reverse("submit"), {"consent": "on", "contact_name": "Jo Bloggs",
+                                                "contact_details": "jo@example.org"})
+    assert response.status_code == 302 and response["Location"] == reverse("submitted")
+    reference, access = read_codes(patient.get(reverse("submitted")))
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.SUBMITTED and screening.reference == reference
+    assert screening.contact_name == "Jo Bloggs" and screening.submitted_at is not None
+    assert AuditEvent.objects.filter(action="submitted", screening=screening).exists()
+
+    response = look_up(patient, reference, access)
+    assert response.status_code == 302 and response["Location"] == reverse("status_detail")
+    detail = patient.get(reverse("status_detail"))
+    assert detail.status_code == 200
+    assert reference in html(detail) and 'data-status="submitted"' in html(detail)
+
+    response = patient.post(reverse("withdraw"), {"confirm": "on"})
+    assert response.status_code == 200 and "withdrawn" in html(response)
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.WITHDRAWN and screening.withdrawn_at is not None
+
+
+@pytest.mark.parametrize("raw, path", [
+    (answers(edss=None, walking_aid="one_sided", walking_distance="100_199"), ALL_SLUGS),
+    (answers(edss=None, walking_aid="wheelchair", dmts=[]),
+     [s for s in ALL_SLUGS if s not in ("walking-distance", "treatment-response")]),
+    (answers(dmts=["fumarate"]), NOT_WALKING),
+], ids=["walks with a stick", "wheelchair, no medicine", "moderate medicine"])
+def test_the_site_asks_only_the_steps_that_apply(shipped_criteria, patient, raw, path):
+    if raw["dmts"] == ["fumarate"]:
+        raw = {k: v for k, v in raw.items() if k != "activity_on_high_efficacy_dmt"}
+    shown = answer_steps(patient, raw)
+    assert [slug for slug, _n, _total in shown] == path
+    assert [n for _slug, n, _total in shown] == list(range(1, len(path) + 1))
+    assert shown[-1][2] == len(path)  # the last step says "Step N of N"
+    assert patient.post(reverse("result_create"))["Location"] == RESULT
+
+
+def test_leaving_the_optional_region_unanswered_still_lets_you_see_your_result(shipped_criteria, patient):
+    """`region` is optional (PRODUCT.md §2): choosing nothing on that step must not block the result."""
+    raw = {key: value for key, value in answers().items() if key != "region"}
+    answer_steps(patient, raw)  # the region step is posted with no option chosen
+    review = patient.get(REVIEW)
+    assert "Some questions still need an answer" not in html(review)
+    response = patient.post(reverse("result_create"))
+    assert response["Location"] == RESULT
+
+
+def test_changing_an_answer_from_the_review_page_returns_to_it_via_any_new_question(shipped_criteria, patient):
+    answer_steps(patient, answers())
+    page = patient.get(step_url("edss") + "?return=review")
+    assert 'name="return" value="review"' in html(page)
+    response = post_step(patient, "edss", {"edss": None}, **{"return": "review"})
+    assert response["Location"] == step_url("walking-aid")  # "don't know" brings new questions first
+    response = post_step(patient, "walking-aid", {"walking_aid": "wheelchair"})
+    assert response["Location"] in (REVIEW, step_url("relapses"))
+    page = patient.get(step_url("relapses") + "?return=review")
+    response = post_step(patient, "relapses", answers(relapses_12m=0, relapses_36m=1), **{"return": "review"})
+    assert response["Location"] == REVIEW
+    assert Draft.objects.get().data["relapses_36m"] == "1"
+
+
+def test_a_step_that_does_not_apply_sends_you_on(shipped_criteria, patient):
+    answer_steps(patient, answers())
+    response = patient.get(step_url("walking-aid"))  # the EDSS was given
+    assert response.status_code == 302 and response["Location"] == REVIEW
+
+
+# ---------------------------------------------------------------- bad input: message next to the field, nothing lost
+
+INVALID_STEPS = [
+    # (step, posted as typed, field with the message, words of the message, typed values to find again)
+    ("about-you", {"age": "15", "respondent": "carer"}, "age", "16 and over",
+     {"age": "15", "respondent": ["carer"]}),
+    ("about-you", {"age": "abc"}, "age", "whole number", {"age": "abc"}),
+    ("diagnosis", {"diagnosis_confirmed": "yes", "ms_type": "spms", "diagnosis_year": "1980",
+                   "diagnosis_month": "4"}, "diagnosis_year", "before you were born",
+     {"diagnosis_year": "1980", "ms_type": ["spms"], "diagnosis_confirmed": ["yes"], "diagnosis_month": ["4"]}),
+    ("diagnosis", {"diagnosis_confirmed": "no", "ms_type": "rrms", "diagnosis_year": "2099",
+                   "diagnosis_month": ""}, "diagnosis_year", "cannot be in the future", {"diagnosis_year": "2099"}),
+    ("edss", {}, "edss", "Choose your score", {}),
+    ("relapses", {"relapses_12m": "3", "relapses_36m": "1", "mri_activity_12m": "unsure"}, "relapses_36m",
+     "enter 3 or more", {"relapses_12m": "3", "relapses_36m": "1", "mri_activity_12m": ["unsure"]}),
+    ("relapses", {"relapses_12m": "lots", "relapses_36m": "", "mri_activity_12m": "no"}, "relapses_12m",
+     "whole number", {"relapses_12m": "lots", "mri_activity_12m": ["no"]}),
+    ("health", {"comorbidities": ["heart", "lung"], "pregnancy": "planning"}, "prior_hsct", "Choose one answer",
+     {"comorbidities": ["heart", "lung"], "pregnancy": ["planning"]}),
+]
+
+
+def answer_until(client, slug, raw=None):
+    answer_steps(client, raw or answers(age=34), until=slug)
+
+
+def assert_typed_values_shown(text, typed):
+    for name, value in typed.items():
+        if isinstance(value, list):
+            if re.search(rf'<select[^>]*\bname="{name}"', text):
+                assert selected_option(text, name) == value, name
+            else:
+                assert checked_values(text, name) == value, name
+        else:
+            assert text_value(text, name) == value, name
+
+
+@pytest.mark.parametrize("slug, posted, field, words, typed", INVALID_STEPS,
+                         ids=[f"{case[0]}-{case[2]}-{case[3]}" for case in INVALID_STEPS])
+def test_an_invalid_step_is_shown_again_with_the_message_next_to_the_field_and_what_was_typed(
+        shipped_criteria, patient, slug, posted, field, words, typed):
+    answer_until(patient, slug)
+    response = post_raw_step(patient, slug, posted)
+    assert response.status_code == 200
+    text = html(response)
+    block = field_block(text, field)
+    assert words in block and f'id="id_{field}_error"' in block
+    assert words in error_summary(text)
+    assert "Error:" in re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+    assert_typed_values_shown(text, typed)
+    saved = Draft.objects.get().data
+    for name, value in posted.items():
+        assert saved[name] == value, name  # the draft keeps what was typed, valid or not
+
+
+@pytest.mark.parametrize("slug, posted, previous, typed", [
+    ("diagnosis", {"diagnosis_confirmed": "unsure", "ms_type": "ppms", "diagnosis_year": "19x",
+                   "diagnosis_month": "11"}, "about-you",
+     {"diagnosis_year": "19x", "ms_type": ["ppms"], "diagnosis_confirmed": ["unsure"], "diagnosis_month": ["11"]}),
+    ("relapses", {"relapses_12m": "4", "relapses_36m": "2", "mri_activity_12m": "yes"}, "edss",
+     {"relapses_12m": "4", "relapses_36m": "2", "mri_activity_12m": ["yes"]}),
+    ("about-you", {"age": "twelve", "respondent": "self"}, None, {"age": "twelve", "respondent": ["self"]}),
+])
+def test_back_on_an_invalid_step_keeps_what_was_typed(shipped_criteria, patient, slug, posted, previous, typed):
+    answer_until(patient, slug)
+    response = post_raw_step(patient, slug, posted, action="back")
+    assert response.status_code == 302
+    assert response["Location"] == (step_url(previous) if previous else HOME)
+    again = patient.get(step_url(slug))
+    assert again.status_code == 200
+    assert_typed_values_shown(html(again), typed)
+
+
+def test_continue_after_fixing_an_invalid_answer_goes_on(shipped_criteria, patient):
+    answer_until(patient, "diagnosis")
+    post_raw_step(patient, "diagnosis", {"diagnosis_year": "abc"})
+    response = post_step(patient, "diagnosis", answers(age=34))
+    assert response.status_code == 302 and response["Location"] == step_url("edss")
+    assert Draft.objects.get().data["diagnosis_year"] == "2021"
+
+
+# ---------------------------------------------------------------- save and resume
+
+
+def save_on_edss(client):
+    answer_until(client, "edss", answers(age=47))
+    return post_raw_step(client, "edss", {"edss": "5.5"}, action="save")
+
+
+def test_save_shows_the_resume_code_once_and_stores_only_its_hash(shipped_criteria, patient):
+    response = save_on_edss(patient)
+    assert response.status_code == 302 and response["Location"] == reverse("saved")
+    first = patient.get(reverse("saved"))
+    code = read_resume_code(first)
+    assert code
+    second = patient.get(reverse("saved"))
+    assert second.status_code == 200
+    assert read_resume_code(second) is None and code not in html(second)
+
+    draft = Draft.objects.get()
+    assert draft.data["edss"] == "5.5"
+    assert draft.resume_code_hash == hash_code(code) and draft.resume_code_hash != code
+    everything = stored_text()
+    for variant in (code, code.replace("-", ""), code.lower()):
+        assert variant not in everything
+
+
+@pytest.mark.parametrize("typed", [
+    lambda code: code, lambda code: code.lower(), lambda code: f"  {code.replace('-', ' ')} ",
+], ids=["as shown", "lower case", "spaces instead of dashes"])
+def test_a_resume_code_restores_the_answers_in_a_new_browser(shipped_criteria, patient, typed):
+    save_on_edss(patient)
+    code = read_resume_code(patient.get(reverse("saved")))
+
+    elsewhere = Client()
+    response = elsewhere.post(reverse("resume"), {"resume_code": typed(code)})
+    assert response.status_code == 302 and response["Location"] == step_url("relapses")  # the first unanswered
+    about = html(elsewhere.get(step_url("about-you")))
+    assert text_value(about, "age") == "47"
+    assert checked_values(html(elsewhere.get(step_url("edss"))), "edss") == ["5.5"]
+    assert "47" in html(elsewhere.get(REVIEW))
+
+
+@pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", "not a code", "x" * 40])
+def test_a_wrong_resume_code_gets_a_message(shipped_criteria, patient, code):
+    save_on_edss(patient)
+    elsewhere = Client()
+    response = elsewhere.post(reverse("resume"), {"resume_code": code})
+    assert response.status_code == 200
+    text = html(response)
+    assert "We could not find answers for that code" in field_block(text, "resume_code")
+    assert elsewhere.get(REVIEW)["Location"] == HOME  # nothing was opened
+
+
+def test_an_empty_resume_code_gets_a_message(db, patient):
+    response = patient.post(reverse("resume"), {"resume_code": ""})
+    assert response.status_code == 200 and "Enter the code" in html(response)
+
+
+# ---------------------------------------------------------------- status lookup and the rate limit
+
+
+def test_the_status_lookup_does_not_tell_which_code_was_wrong(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    other_access = services.new_code()
+    wrong_reference = "R-" + services.new_code(groups=4)
+    cases = {
+        "wrong reference": (wrong_reference, access),
+        "wrong access code": (reference, other_access),
+        "both wrong": (wrong_reference, other_access),
+        "codes swapped": (access, reference),
+    }
+    summaries = {}
+    for name, (ref, acc) in cases.items():
+        response = look_up(Client(), ref, acc)
+        assert response.status_code == 200, name
+        assert "We could not find a submission with those codes" in html(response), name
+        summaries[name] = error_summary(html(response))
+    assert len(set(summaries.values())) == 1, summaries
+
+
+@pytest.mark.parametrize("reference, access", [("", ""), ("R-X", "")])
+def test_a_status_lookup_with_a_missing_code_asks_for_it(db, patient, reference, access):
+    response = look_up(patient, reference, access)
+    assert response.status_code == 200
+    assert "Enter the code" in field_block(html(response), "access_code")
+
+
+def test_a_reference_typed_in_lower_case_still_opens_the_status(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    response = look_up(Client(), f" {reference.lower()} ", access.lower())
+    assert response.status_code == 302 and response["Location"] == reverse("status_detail")
+
+
+def test_after_too_many_failed_lookups_even_the_right_codes_are_refused(shipped_criteria, patient, settings):
+    settings.LOOKUP_FAILURES_PER_HOUR = 3
+    screening, reference, access = submit(patient, answers())
+    draft, _token = services.draft_create()
+    resume_code = services.draft_issue_resume_code(draft)
+
+    attacker = Client()
+    for attempt in range(3):
+        response = look_up(attacker, reference, services.new_code())
+        assert response.status_code == 200, attempt
+
+    blocked = look_up(attacker, reference, access)
+    assert blocked.status_code == 429
+    assert "Too many tries" in html(blocked)
+    assert attacker.get(reverse("status_detail"))["Location"] == reverse("status")
+
+    blocked = attacker.post(reverse("resume"), {"resume_code": resume_code})
+    assert blocked.status_code == 429 and "Too many tries" in html(blocked)
+    assert attacker.get(REVIEW)["Location"] == HOME
+
+    other_address = look_up(Client(), reference, access, REMOTE_ADDR="198.51.100.7")
+    assert other_address.status_code == 302
+
+
+def test_failed_lookups_older_than_an_hour_no_longer_count(shipped_criteria, patient, settings):
+    settings.LOOKUP_FAILURES_PER_HOUR = 2
+    screening, reference, access = submit(patient, answers())
+    for _attempt in range(2):
+        look_up(Client(), reference, services.new_code())
+    assert look_up(Client(), reference, access).status_code == 429
+    AuditEvent.objects.filter(action="status_lookup_failed").update(
+        created_at=timezone.now() - timedelta(hours=1, minutes=1))
+    assert look_up(Client(), reference, access).status_code == 302
+
+
+def test_failed_resume_codes_count_towards_the_limit(db, patient, settings):
+    settings.LOOKUP_FAILURES_PER_HOUR = 2
+    for _attempt in range(2):
+        assert patient.post(reverse("resume"), {"resume_code": services.new_code()}).status_code == 200
+    assert patient.post(reverse("resume"), {"resume_code": services.new_code()}).status_code == 429
+    assert look_up(patient, "R-AAAAA", "BBBBB").status_code == 429
+
+
+# ---------------------------------------------------------------- codes
+
+
+def code_bits(code):
+    characters = [ch for ch in code.removeprefix("R-") if ch != "-"]
+    assert set(characters) <= set(CODE_ALPHABET), code
+    return len(characters) * math.log2(len(CODE_ALPHABET))
+
+
+def test_codes_are_random_long_and_stored_only_as_hashes(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers(), contact_name="Jo Bloggs")
+    assert screening.access_code_hash == hash_code(access) != access
+    assert code_bits(access) >= 80 and code_bits(reference) >= 80
+    everything = stored_text()
+    for variant in (access, access.replace("-", ""), access.lower()):
+        assert variant not in everything
+
+    _other, other_reference, other_access = submit(Client(), answers())
+    assert other_reference != reference and other_access != access
+
+
+def test_codes_are_shown_once(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    again = patient.get(reverse("submitted"))
+    assert again.status_code == 200
+    assert access not in html(again) and 'data-code="access"' not in html(again)
+
+
+# ---------------------------------------------------------------- consent and submission
+
+
+def test_sending_without_consent_is_refused_and_keeps_the_contact_typed(shipped_criteria, patient):
+    screening = see_result(patient, answers())
+    response = patient.post(reverse("submit"), {"contact_name": "Jo Bloggs", "contact_details": "07700 900123"})
+    assert response.status_code == 200
+    text = html(response)
+    assert "Tick the box to agree" in field_block(text, "consent")
+    assert text_value(text, "contact_name") == "Jo Bloggs"
+    assert text_value(text, "contact_details") == "07700 900123"
+    assert checked_values(text, "consent") == []  # the consent box starts unticked, and stays so
+    screening.refresh_from_db()
+    assert screening.reference is None and screening.status == Screening.Status.SCORED
+    assert screening.consent_version == ""
+
+
+def test_the_consent_box_starts_unticked(shipped_criteria, patient):
+    see_result(patient, answers())
+    page = patient.get(reverse("submit"))
+    assert input_tags(html(page), "consent") and checked_values(html(page), "consent") == []
+
+
+def test_the_consent_as_shown_is_stored_with_the_submission(shipped_criteria, patient):
+    screening, _reference, _access = submit(patient, answers(), contact_name="Jo", contact_details="jo@example.org")
+    assert screening.consent_version == CONSENT_VERSION
+    assert screening.consent_text == str(CONSENT_TEXT)
+    assert screening.contact_name == "Jo" and screening.contact_details == "jo@example.org"
+
+
+def test_a_sent_result_cannot_be_sent_twice(shipped_criteria, patient):
+    screening, reference, _access = submit(patient, answers())
+    response = patient.post(reverse("submit"), {"consent": "on"})
+    assert response.status_code == 302 and response["Location"] == reverse("submitted")
+    screening.refresh_from_db()
+    assert screening.reference == reference
+
+
+# ---------------------------------------------------------------- withdrawal
+
+
+def withdraw(client, reference, access):
+    assert look_up(client, reference, access).status_code == 302
+    return client.post(reverse("withdraw"), {"confirm": "on"})
+
+
+def test_withdrawal_needs_the_box_ticked(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    look_up(patient, reference, access)
+    response = patient.post(reverse("withdraw"), {})
+    assert response.status_code == 200
+    assert "Tick the box to confirm" in field_block(html(response), "confirm")
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.SUBMITTED and screening.answers
+
+
+def test_withdrawal_erases_the_answers_result_and_contact_and_keeps_an_audit_entry(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers(), contact_name="Jo Bloggs",
+                                          contact_details="jo@example.org")
+    response = withdraw(Client(), reference, access)
+    assert response.status_code == 200 and "withdrawn" in html(response)
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.WITHDRAWN and screening.withdrawn_at
+    assert screening.answers == {} and screening.facts == {} and screening.snapshot == []
+    assert screening.primary_verdict == ""
+    assert screening.contact_name == "" and screening.contact_details == ""
+    assert AuditEvent.objects.filter(action="withdrawn", screening=screening).count() == 1
+    assert AuditEvent.objects.filter(action="submitted", screening=screening).count() == 1
+    assert "Jo Bloggs" not in stored_text() and "jo@example.org" not in stored_text()
+    # the result is gone from the browser that sent it too
+    assert patient.get(RESULT)["Location"] == HOME
+
+
+def test_withdrawal_leaves_no_copy_of_the_answers_in_a_draft(shipped_criteria, patient):
+    """The withdrawn page says the answers are erased; the draft they were typed into must not keep them."""
+    screening, reference, access = submit(patient, answers(age=47))
+    withdraw(Client(), reference, access)
+    assert [draft.data for draft in Draft.objects.all() if draft.data] == []
+
+
+# ---------------------------------------------------------------- headers: no-store, CSP; HTML: no inline code
+
+
+def walk_whole_flow(client, raw):
+    """Every page of the flow once, including save and resume: returns the codes given on the way."""
+    client.get(HOME)
+    answer_until(client, "relapses", raw)
+    post_step(client, "relapses", raw, action="save")
+    resume_code = read_resume_code(client.get(reverse("saved")))
+    client.get(reverse("saved"))
+    client.get(reverse("resume"))
+    client.post(reverse("resume"), {"resume_code": resume_code})
+    post_raw_step(client, "about-you", {"age": "15"})  # an error page too
+    client.get(step_url("about-you"))
+    post_step(client, "about-you", raw)
+    response = post_step(client, "relapses", raw, action="back")
+    while response["Location"] != REVIEW:
+        slug = slug_of(response["Location"])
+        client.get(response["Location"])
+        response = post_step(client, slug, raw)
+    client.get(REVIEW)
+    client.get(step_url("health") + "?return=review")
+    client.post(reverse("result_create"))
+    client.get(RESULT)
+    client.get(reverse("submit"))
+    client.post(reverse("submit"), {"contact_name": "Jo"})
+    client.post(reverse("submit"), {"consent": "on", "contact_name": "Jo"})
+    reference, access = read_codes(client.get(reverse("submitted")))
+    client.get(reverse("status"))
+    look_up(client, reference, "WRONG-CODE")
+    look_up(client, reference, access)
+    client.get(reverse("status_detail"))
+    client.post(reverse("withdraw"), {})
+    client.post(reverse("withdraw"), {"confirm": "on"})
+    return {"resume": resume_code, "reference": reference, "access": access}
+
+
+def test_every_response_of_the_flow_is_not_cacheable(shipped_criteria, patient):
+    walk_whole_flow(patient, FLOW_ANSWERS)
+    assert len(patient.responses) > 30
+    for response in patient.responses:
+        assert "no-store" in response.get("Cache-Control", ""), (response.request["PATH_INFO"],
+                                                                 response.status_code)
+
+
+def test_no_url_in_the_flow_carries_an_answer_or_a_code(shipped_criteria, patient):
+    codes = walk_whole_flow(patient, FLOW_ANSWERS)
+    secrets_ = set()
+    for code in codes.values():
+        secrets_ |= {code, code.replace("-", ""), code.lower()}
+    answer_values = {"47", "2019", "rrms", "natalizumab", "fumarate", "europe", "3.5"}
+    requested = [r.request["PATH_INFO"] + ("?" + r.request["QUERY_STRING"] if r.request.get("QUERY_STRING") else "")
+                 for r in patient.responses]
+    urls = requested + [url for response in patient.responses for url in urls_in(response)]
+    assert urls
+    for url in urls:
+        for secret in secrets_ | answer_values:
+            assert secret not in url, (secret, url)
+        query = urlsplit(url).query
+        assert query in ("", "return=review"), url
+
+
+def test_pages_carry_a_content_security_policy_without_inline_code(shipped_criteria, patient):
+    walk_whole_flow(patient, FLOW_ANSWERS)
+    pages = [r for r in patient.responses if r.status_code == 200]
+    assert len(pages) > 15
+    for response in pages:
+        policy = response.get("Content-Security-Policy")
+        assert policy, response.request["PATH_INFO"]
+        assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+        assert "script-src" in directives or "default-src" in directives
+
+
+HTML_PAGES = ["home", "resume", "status"] + [f"step:{slug}" for slug in ALL_SLUGS] + ["review", "result"]
+
+
+def test_pages_have_no_inline_script_or_style(shipped_criteria, patient):
+    walk_whole_flow(patient, FLOW_ANSWERS)
+    fresh = Client()
+    fresh.post(reverse("start"))
+    extra = [fresh.get(step_url(slug)) for slug in ALL_SLUGS]  # every step, with no answers yet
+    see_result(fresh, answers(edss=None, walking_aid="two_sided", walking_distance="50_99"))
+    extra += [fresh.get(RESULT), fresh.get(REVIEW)]
+    pages = [r for r in patient.responses + extra
+             if r.status_code == 200 and r.get("Content-Type", "").startswith("text/html")]
+    assert len(pages) > 25
+    for response in pages:
+        text = html(response)
+        where = response.request["PATH_INFO"]
+        for attributes, body in re.findall(r"<script\b([^>]*)>(.*?)</script>", text, re.S | re.I):
+            assert "src=" in attributes and not body.strip(), where
+        assert not re.search(r"<style\b", text, re.I), where
+        assert not re.search(r"\sstyle\s*=", text, re.I), where
+        assert not re.search(r"\son[a-z]+\s*=", text, re.I), where
+        assert "javascript:" not in text.lower(), where
+
+
+# ---------------------------------------------------------------- CSRF
+
+CSRF_POSTS = ["start", "step:about-you", "result_create", "resume", "submit", "status", "withdraw"]
+
+
+def url_for(name):
+    if name.startswith("step:"):
+        return step_url(name.split(":", 1)[1])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("name", CSRF_POSTS)
+def test_a_post_without_a_csrf_token_is_refused(shipped_criteria, name):
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(HOME)
+    response = browser.post(url_for(name), {"age": "34", "consent": "on", "confirm": "on", "action": "next"})
+    assert response.status_code == 403
+    assert not Draft.objects.exists() and not Screening.objects.exists()
+
+
+def test_a_post_with_the_pages_csrf_token_is_accepted(db):
+    browser = Client(enforce_csrf_checks=True)
+    home = browser.get(HOME)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html(home)).group(1)
+    response = browser.post(reverse("start"), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == step_url("about-you")
+
+
+# ---------------------------------------------------------------- garbage never crashes
+
+def garbage_payloads():
+    """Per kind of garbage: a function from a field name to what is posted for it."""
+    return {
+        "unknown choices": lambda name: "not-one-of-the-answers",
+        "lists for single answers": lambda name: ["1", "2", "yes", "natalizumab"],
+        "huge number": lambda name: "9" * 5000,
+        "overflowing float": lambda name: "1e999",
+        "not a number": lambda name: "nan",
+        "negative": lambda name: "-" + "9" * 30,
+        "control characters": lambda name: "\x00\x01\x1b[31m\x7f",
+        "markup": lambda name: '<script>alert("x")</script>',
+        "very long text": lambda name: "ü" * 100_000,
+        "other scripts and emoji": lambda name: "٣٤ 🙂 漢字 \u202e",
+        "empty": lambda name: "",
+    }
+
+
+DRAFT_STATES = {
+    "new draft": {},
+    "finished, edss known, no medicine": as_form_data(answers(dmts=[])),
+    "finished, wheelchair": as_form_data(answers(edss=None, walking_aid="wheelchair")),
+}
+
+
+@pytest.mark.parametrize("state", list(DRAFT_STATES))
+@pytest.mark.parametrize("kind", list(garbage_payloads()))
+@pytest.mark.parametrize("slug", ALL_SLUGS)
+def test_garbage_posted_to_any_step_never_crashes(shipped_criteria, slug, kind, state):
+    browser = Client()
+    set_draft(browser, dict(DRAFT_STATES[state]))
+    make = garbage_payloads()[kind]
+    payload = {name: make(name) for name in STEPS_BY_SLUG[slug].form_class.base_fields}
+    for action in ("next", "back", "teleport"):
+        response = browser.post(step_url(slug), {**payload, "action": action})
+        assert response.status_code in (200, 302), (action, response.status_code)
+        if response.status_code == 200:
+            assert "<script>alert" not in html(response)
+    # and the draft it left behind does not break the pages that read it
+    assert browser.get(step_url(slug)).status_code in (200, 302)
+    assert browser.get(REVIEW).status_code == 200
+    assert browser.post(reverse("result_create")).status_code == 302
+
+
+@pytest.mark.parametrize("slug", ALL_SLUGS)
+def test_a_body_that_is_not_utf8_never_crashes(shipped_criteria, slug):
+    browser = Client()
+    set_draft(browser, {})
+    names = list(STEPS_BY_SLUG[slug].form_class.base_fields)
+    body = "&".join(f"{name}=%FF%FE%C0%AF%ED%A0%80" for name in names) + "&action=next"
+    response = browser.post(step_url(slug), body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 302)
+
+
+def test_garbage_posted_to_the_other_forms_never_crashes(shipped_criteria, patient):
+    see_result(patient, answers())
+    long = "x" * 10_000
+    assert patient.post(reverse("submit"), {"consent": ["on", "off"], "contact_name": long,
+                                            "contact_details": "\x00"}).status_code in (200, 302)
+    assert patient.post(reverse("resume"), {"resume_code": long}).status_code == 200
+    assert look_up(patient, long, ["a", "b"]).status_code == 200
+    assert look_up(patient, "\x00", "🙂").status_code == 200
+
+
+# ---------------------------------------------------------------- missing things: 404 and redirects
+
+
+@pytest.mark.parametrize("with_draft", [True, False])
+@pytest.mark.parametrize("slug", ["no-such-step", "step-11", "admin"])
+def test_an_unknown_step_is_not_found(db, patient, slug, with_draft):
+    if with_draft:
+        patient.post(reverse("start"))
+    assert patient.get(step_url(slug)).status_code == 404
+    assert patient.post(step_url(slug), {"action": "next"}).status_code == 404
+
+
+@pytest.mark.parametrize("method, url", [("get", step_url(slug)) for slug in ALL_SLUGS]
+                         + [("post", step_url(slug)) for slug in ALL_SLUGS]
+                         + [("get", REVIEW), ("post", "/check/result/")])
+def test_without_answers_in_progress_you_are_sent_home_with_a_message(db, patient, method, url):
+    response = getattr(patient, method)(url, {"age": "34", "action": "next"} if method == "post" else {})
+    assert response.status_code == 302 and response["Location"] == HOME
+    assert "could not find answers in progress" in html(patient.get(HOME))
+    assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize("url, home", [(RESULT, HOME), ("/result/submit/", HOME),
+                                       ("/status/yours/", "/status/")])
+def test_pages_that_need_a_result_send_you_back_without_one(db, patient, url, home):
+    response = patient.get(url)
+    assert response.status_code == 302 and response["Location"] == home
+
+
+def test_withdraw_without_a_looked_up_submission_goes_to_the_status_page(db, patient):
+    response = patient.post(reverse("withdraw"), {"confirm": "on"})
+    assert response.status_code == 302 and response["Location"] == "/status/"
+
+
+def test_a_result_in_progress_is_not_visible_to_another_browser(shipped_criteria, patient):
+    see_result(patient, answers())
+    assert Client().get(RESULT)["Location"] == HOME
+
+
+# ---------------------------------------------------------------- the result comes from the stored snapshot
+
+
+def test_the_result_page_shows_the_criteria_as_they_were_when_scored(shipped_criteria, patient):
+    screening = see_result(patient, answers())
+    entry = screening.snapshot[0]["criteria"][0]
+    before = html(patient.get(RESULT))
+    assert entry["label"] in before
+
+    criterion = Criterion.objects.get(criteria_set__code=screening.snapshot[0]["set"], code=entry["code"])
+    criterion.label = "A label changed after the result was given"
+    criterion.explanation = "An explanation changed after the result was given"
+    criterion.save()
+    Criterion.objects.filter(criteria_set__code="article").exclude(pk=criterion.pk).update(active=False)
+
+    after = html(patient.get(RESULT))
+    assert entry["label"] in after and entry["explanation"] in after
+    assert "changed after the result" not in after
+    assert after.count("data-criterion=") == before.count("data-criterion=")
+
+
+# ---------------------------------------------------------------- purge_drafts
+
+
+def backdate_draft(days_updated, days_created=None):
+    draft, _token = services.draft_create()
+    now = timezone.now()
+    Draft.objects.filter(pk=draft.pk).update(
+        updated_at=now - timedelta(days=days_updated),
+        created_at=now - timedelta(days=days_created if days_created is not None else days_updated))
+    return draft.pk
+
+
+def backdated_screening(days, status):
+    screening = Screening.objects.create(answers=answers(), facts={}, snapshot=[], scored_on=timezone.localdate(),
+                                         status=status)
+    Screening.objects.filter(pk=screening.pk).update(created_at=timezone.now() - timedelta(days=days))
+    return screening.pk
+
+
+@pytest.mark.parametrize("retention", [30, 5])
+def test_purge_drafts_deletes_only_stale_drafts_and_unsubmitted_results(db, settings, retention):
+    settings.DRAFT_RETENTION_DAYS = retention
+    old, new = retention + 1, retention - 1
+    stale_draft, fresh_draft = backdate_draft(old), backdate_draft(new)
+    old_but_touched = backdate_draft(1, days_created=old + 30)
+    S = Screening.Status
+    stale_result = backdated_screening(old, S.SCORED)
+    fresh_result = backdated_screening(new, S.SCORED)
+    kept = [backdated_screening(old, status) for status in (S.SUBMITTED, S.IN_REVIEW, S.REVIEWED, S.WITHDRAWN)]
+
+    out = StringIO()
+    call_command("purge_drafts", stdout=out)
+
+    assert set(Draft.objects.values_list("pk", flat=True)) == {fresh_draft, old_but_touched}
+    assert not Draft.objects.filter(pk=stale_draft).exists()
+    assert set(Screening.objects.values_list("pk", flat=True)) == {fresh_result, *kept}
+    assert not Screening.objects.filter(pk=stale_result).exists()
+    assert "1 draft(s)" in out.getvalue() and "1 unsubmitted result(s)" in out.getvalue()
+
+
+# ---------------------------------------------------------------- query counts do not grow with the content
+
+
+class Measured:
+    """Runs each page request inside a context manager: first to count the queries, then to hold the count."""
+
+    def __init__(self, budget=None, assert_num_queries=None):
+        self.counts, self.budget, self.assert_num_queries = {}, budget, assert_num_queries
+
+    def __call__(self, page, request):
+        if self.budget is None:
+            with CaptureQueriesContext(connection) as queries:
+                response = request()
+            self.counts[page] = len(queries.captured_queries)
+        else:
+            with self.assert_num_queries(self.budget[page]):
+                response = request()
+        assert response.status_code in (200, 302), page
+        return response
+
+
+def flow_with_measured_pages(client, raw, measure):
+    """The flow from start to result, measuring each step page, the review, scoring and the result page."""
+    response = client.post(reverse("start"))
+    while response["Location"] != REVIEW:
+        slug = slug_of(response["Location"])
+        measure(f"GET {slug}", lambda: client.get(step_url(slug)))
+        response = post_step(client, slug, raw)
+    measure("GET review", lambda: client.get(REVIEW))
+    measure("POST result", lambda: client.post(reverse("result_create")))
+    return measure("GET result", lambda: client.get(RESULT))
+
+
+def grow_content():
+    for criteria_set in CriteriaSet.objects.all():
+        for i in range(30):
+            make_criterion(criteria_set, code=f"extra-{i}", label=f"Extra criterion {i}", fact="age",
+                           operator="gte", value=16, kind="inclusion", severity="possible")
+    kinds = ["general", "expectation", "risk", "question", "availability", "cost"]
+    for i in range(20):
+        Note.objects.create(code=f"extra-note-{i}", kind=kinds[i % len(kinds)], title=f"Extra note {i}",
+                            body="More to read.", source="Test source", order=100 + i)
+
+
+@pytest.mark.parametrize("raw", [answers(), answers(edss=None, walking_aid="one_sided", walking_distance="100_199")],
+                         ids=["edss known", "walking"])
+def test_page_queries_do_not_grow_with_criteria_sets_or_notes(shipped_criteria, django_assert_num_queries, raw):
+    first = Measured()
+    before = html(flow_with_measured_pages(Client(), raw, first))
+    assert first.counts and all(first.counts.values())
+
+    grow_content()
+    after = html(flow_with_measured_pages(Client(), raw, Measured(first.counts, django_assert_num_queries)))
+    added_sets = CriteriaSet.objects.filter(active=True).count()
+    assert after.count("data-criterion=") == before.count("data-criterion=") + 30 * added_sets
+    assert after.count('class="note"') >= before.count('class="note"') + 20
