@@ -434,13 +434,16 @@ def as_form_data(raw: dict) -> dict:
 
 
 def step_data(step, post) -> dict:
-    """The fields of one step as posted: absent radios stay absent, unticked checkbox groups become []."""
+    """The fields of one step as posted. A step that was shown and posted counts as answered: an unticked checkbox
+    group becomes [], an optional radio left unchosen becomes "no answer"; a required radio stays absent (missing)."""
     data = {}
     for name, field in step.form_class.base_fields.items():
         if isinstance(field, forms.MultipleChoiceField):
             data[name] = post.getlist(name)
         elif name in post:
             data[name] = post.get(name)
+        elif not field.required:
+            data[name] = DONT_KNOW
     return data
 
 

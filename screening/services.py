@@ -104,6 +104,11 @@ def draft_for_token(token) -> Draft | None:
     return Draft.objects.filter(token_hash=hash_code(token)).first() if token else None
 
 
+def draft_discard(token) -> None:
+    if token:
+        Draft.objects.filter(token_hash=hash_code(token)).delete()
+
+
 def draft_save_step(draft: Draft, step_data: dict) -> None:
     """Keep what was typed on one step, valid or not, so that nothing is lost on back, next or a restart."""
     draft.data = {**draft.data, **step_data}

@@ -77,6 +77,8 @@ def step(request, slug):
         if action == "back":
             previous = questionnaire.neighbour(step, -1)
             return redirect("step", slug=previous.slug) if previous else redirect("home")
+        if step not in questionnaire.applicable:  # kept, but not asked: the earlier answers say skip it
+            return go_to(questionnaire.first_incomplete())
         if not questionnaire.forms[slug].errors:
             return go_to(questionnaire.first_incomplete() if returning else questionnaire.neighbour(step, +1))
         form = questionnaire.forms[slug]
@@ -179,7 +181,7 @@ def submit(request):
             request=request,
         )
         request.session[SHOW_ONCE] = {"reference": reference, "access_code": access_code}
-        request.session.pop(DRAFT, None)
+        services.draft_discard(request.session.pop(DRAFT, None))  # the answers now live only in the submission
         return redirect("submitted")
     return render(request, "screening/submit.html", {"form": form, "screening": screening})
 

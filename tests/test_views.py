@@ -275,10 +275,15 @@ def test_changing_an_answer_from_the_review_page_returns_to_it_via_any_new_quest
     page = patient.get(step_url("edss") + "?return=review")
     assert 'name="return" value="review"' in html(page)
     response = post_step(patient, "edss", {"edss": None}, **{"return": "review"})
-    assert response["Location"] == step_url("walking-aid")  # "don't know" brings new questions first
-    response = post_step(patient, "walking-aid", {"walking_aid": "wheelchair"})
-    assert response["Location"] in (REVIEW, step_url("relapses"))
+    assert urlsplit(response["Location"]).path == step_url("walking-aid")  # "don't know" brings a new question
+    page = patient.get(response["Location"])
+    carried = {"return": "review"} if 'name="return" value="review"' in html(page) else {}
+    response = post_step(patient, "walking-aid", {"walking_aid": "wheelchair"}, **carried)
+    # the new question answered, back to the review: not on through every step already answered
+    assert response["Location"] == REVIEW
+
     page = patient.get(step_url("relapses") + "?return=review")
+    assert 'name="return" value="review"' in html(page)
     response = post_step(patient, "relapses", answers(relapses_12m=0, relapses_36m=1), **{"return": "review"})
     assert response["Location"] == REVIEW
     assert Draft.objects.get().data["relapses_36m"] == "1"
@@ -288,6 +293,22 @@ def test_a_step_that_does_not_apply_sends_you_on(shipped_criteria, patient):
     answer_steps(patient, answers())
     response = patient.get(step_url("walking-aid"))  # the EDSS was given
     assert response.status_code == 302 and response["Location"] == REVIEW
+
+
+EARLIER_ANSWERS = {"walking-aid": {"edss": ""}, "walking-distance": {"edss": "", "walking_aid": "none"},
+                   "treatment-response": {"dmts": ["natalizumab"]}}
+
+
+@pytest.mark.parametrize("slug", ALL_SLUGS)
+def test_no_option_is_chosen_for_you_on_a_new_step(db, patient, slug):
+    """PRODUCT.md §6: no radio button is pre-selected, not even "I don't know" or "I'd rather not say"."""
+    set_draft(patient, EARLIER_ANSWERS.get(slug, {}))
+    page = patient.get(step_url(slug))
+    assert page.status_code == 200
+    text = html(page)
+    preselected = [tag for tag in re.findall(r'<input[^>]*type="(?:radio|checkbox)"[^>]*>', text)
+                   if re.search(r"\schecked\b", tag)]
+    assert preselected == []
 
 
 # ---------------------------------------------------------------- bad input: message next to the field, nothing lost
@@ -615,6 +636,24 @@ def test_withdrawal_leaves_no_copy_of_the_answers_in_a_draft(shipped_criteria, p
     assert [draft.data for draft in Draft.objects.all() if draft.data] == []
 
 
+def test_after_withdrawal_an_old_resume_code_opens_nothing(shipped_criteria, patient):
+    """A resume code printed before sending must not bring the erased answers back."""
+    answer_until(patient, "region", answers(age=47))
+    post_step(patient, "region", answers(), action="save")
+    resume_code = read_resume_code(patient.get(reverse("saved")))
+    patient.post(reverse("resume"), {"resume_code": resume_code})
+    patient.get(step_url("region"))
+    post_step(patient, "region", answers())
+    patient.post(reverse("result_create"))
+    patient.post(reverse("submit"), {"consent": "on"})
+    reference, access = read_codes(patient.get(reverse("submitted")))
+    withdraw(Client(), reference, access)
+
+    elsewhere = Client()
+    response = elsewhere.post(reverse("resume"), {"resume_code": resume_code})
+    assert response.status_code == 200 and "We could not find answers for that code" in html(response)
+
+
 # ---------------------------------------------------------------- headers: no-store, CSP; HTML: no inline code
 
 
@@ -677,6 +716,15 @@ def test_no_url_in_the_flow_carries_an_answer_or_a_code(shipped_criteria, patien
         assert query in ("", "return=review"), url
 
 
+def test_no_log_line_of_the_flow_carries_an_answer_a_contact_or_a_code(shipped_criteria, patient, caplog):
+    caplog.set_level("DEBUG")
+    codes = walk_whole_flow(patient, answers(ms_type="spms", dmts=["alemtuzumab"], region="india"))
+    look_up(Client(), codes["reference"], "WRONG")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in [*codes.values(), "Jo", "spms", "alemtuzumab", "india"]:
+        assert secret not in logged, secret
+
+
 def test_pages_carry_a_content_security_policy_without_inline_code(shipped_criteria, patient):
     walk_whole_flow(patient, FLOW_ANSWERS)
     pages = [r for r in patient.responses if r.status_code == 200]
@@ -685,11 +733,10 @@ def test_pages_carry_a_content_security_policy_without_inline_code(shipped_crite
         policy = response.get("Content-Security-Policy")
         assert policy, response.request["PATH_INFO"]
         assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
-        directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+        directives = {part.strip().partition(" ")[0] for part in policy.split(";") if part.strip()}
         assert "script-src" in directives or "default-src" in directives
 
 
-HTML_PAGES = ["home", "resume", "status"] + [f"step:{slug}" for slug in ALL_SLUGS] + ["review", "result"]
 
 
 def test_pages_have_no_inline_script_or_style(shipped_criteria, patient):

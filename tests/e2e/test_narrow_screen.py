@@ -1,0 +1,33 @@
+"""At 320 CSS pixels wide (a small phone, or 400% zoom on a laptop): no sideways scrolling and no axe violation on
+any page of the check, including an error state, the review and the result with every detail open (WCAG 1.4.10)."""
+
+from playwright.sync_api import expect
+
+from .answer_sets import ANSWER_SETS
+from .flow import Patient, no_horizontal_scroll, open_all_details, press, question
+
+ANSWERS = ANSWER_SETS[0]["answers"]  # the longest path: a high-efficacy medicine asks both response questions
+
+
+def test_every_page_fits_320_pixels(page, site, check_accessible, shoot):
+    page.set_viewport_size({"width": 320, "height": 800})
+    patient = Patient(page, site, check_accessible, shoot, narrow=True)  # every page: axe and no sideways scroll
+    patient.start(shot="narrow-landing")
+    patient.arrive("step about-you (320 px)", "narrow-step-about-you")
+    page.get_by_label(question("age")).fill("abc")
+    press(page, "Continue")
+    expect(page.locator(".error-summary")).to_be_visible()
+    patient.arrive("step about-you (error, 320 px)", "narrow-step-error")
+
+    patient.fill_questionnaire(ANSWERS, shots=False)
+    patient.check_review(ANSWERS, shot="narrow-review")
+    patient.see_result(shot="narrow-result")
+    page.get_by_role("link", name="Send my result to a neurologist").click()
+    patient.arrive("submit (320 px)")
+    press(page, "Send my result")
+    patient.arrive("submit (consent not ticked, 320 px)")
+    page.locator("label", has_text="I agree to send my answers").click()
+    press(page, "Send my result")
+    patient.arrive("submitted (320 px)", "narrow-submitted")
+    open_all_details(page)
+    no_horizontal_scroll(page)

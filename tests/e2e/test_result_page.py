@@ -1,0 +1,71 @@
+"""The result page itself: not medical advice, outcomes by icon and words (never colour alone), a print layout,
+and never stored by the browser (PRODUCT.md §1, §6 point 4, §9)."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .answer_sets import ANSWER_SETS
+from .flow import OUTCOME_WORDS, Patient, open_all_details
+
+# Unknown, unfavourable and favourable outcomes all on one page.
+ANSWERS = next(e["answers"] for e in ANSWER_SETS if e["answers"].get("walking_distance") == "unsure")
+VERDICT_TITLES = {
+    "likely": "Your answers match the usual profile for HSCT under these criteria",
+    "possible": "Some answers need a closer look or more information",
+    "unlikely": "HSCT is not usually offered for this profile under these criteria",
+}
+
+
+def test_the_result_page_explains_itself_in_words_and_prints(page, site, check_accessible, shoot):
+    patient = Patient(page, site, check_accessible, shoot)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    patient.check_review(ANSWERS, shot="review")
+    patient.see_result(shot="result")
+
+    response = page.goto(site + "/result/")
+    assert response.status == 200
+    assert "no-store" in response.headers["cache-control"], "health data must not be kept by the browser"
+    open_all_details(page)
+    patient.arrive("result (reloaded, details open)")
+
+    # Not medical advice, near the top of the page and not only in the footer.
+    expect(page.locator("main .not-advice")).to_contain_text("This is not medical advice.")
+    expect(page.locator("footer")).to_contain_text("This check is not medical advice.")
+
+    # The verdict in words.
+    verdict = page.locator("section[data-verdict]").get_attribute("data-verdict")
+    expect(page.locator("section[data-verdict] h2")).to_have_text(VERDICT_TITLES[verdict])
+    for row in page.locator("tr[data-set]").all():
+        expect(row.locator("td")).to_have_text(VERDICT_TITLES[row.get_attribute("data-verdict")])
+
+    # Each outcome by an icon and words, different for each outcome; the icon is hidden from screen readers
+    # because the words say the same thing.
+    cells = page.locator("tr[data-criterion]").evaluate_all("""rows => rows.map(r => {
+        const cell = r.querySelector('td.outcome'), icon = cell.querySelector('.outcome-icon');
+        return [r.dataset.outcome, icon.textContent.trim(), icon.getAttribute('aria-hidden'),
+                cell.textContent.replace(icon.textContent, '').trim()];
+    })""")
+    assert {outcome for outcome, *_ in cells} == set(OUTCOME_WORDS), "this answer set shows every outcome"
+    for outcome, icon, hidden, words in cells:
+        assert (icon, words) == OUTCOME_WORDS[outcome]
+        assert hidden == "true"
+
+    # A print stylesheet that really loads.
+    link = page.locator("link[rel=stylesheet][media=print]")
+    expect(link).to_have_count(1)
+    stylesheet = page.request.get(link.evaluate("l => l.href"))
+    assert stylesheet.ok and "display: none" in stylesheet.text()
+    expect(page.get_by_role("button", name="Print this result")).to_be_visible()
+
+    # On paper: no buttons or navigation, and the other sets' details are printed even when they are closed.
+    page.locator("details").evaluate_all("els => els.forEach(d => d.open = false)")
+    page.emulate_media(media="print")
+    try:
+        expect(page.get_by_role("button", name="Print this result")).to_be_hidden()
+        expect(page.locator(".site-header")).to_be_hidden()
+        expect(page.locator(".verdict")).to_be_visible()
+        expect(page.locator("details.set-details .criteria-table").first).to_be_visible()
+    finally:
+        page.emulate_media(media="screen")

@@ -1,0 +1,115 @@
+"""Back and next never lose what was typed, valid or not; errors are explained next to the field; nothing is
+preselected (PRODUCT.md §2, §6, §9)."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .flow import Patient, current_slug, preselected, press, question, review_rows, step_count_text
+
+
+def test_an_invalid_age_is_explained_and_kept_through_back_and_continue(page, site, check_accessible, shoot):
+    patient = Patient(page, site, check_accessible, shoot)
+    patient.start(shot="landing")
+    assert preselected(page) == [], "nothing is chosen for the person"
+    patient.arrive("step about-you", "step-about-you")
+    age = page.get_by_label(question("age"))
+
+    age.fill("abc")
+    press(page, "Continue")
+    assert current_slug(page) == "about-you"
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link", name=re.compile("Enter your age as a whole number"))).to_be_visible()
+    message = page.locator("#id_age_error")  # next to the field, and read out with it
+    expect(message).to_have_text("Enter your age as a whole number, for example 34.")
+    expect(age).to_have_attribute("aria-describedby", re.compile(r"\bid_age_error\b"))
+    expect(age).to_have_attribute("aria-invalid", "true")
+    expect(age).to_have_value("abc")
+    patient.arrive("step about-you (age not a number)", "step-about-you-error")
+
+    # Back from the first step is the landing page; from there "Continue where you stopped" finds the answer again.
+    press(page, "Back")
+    assert page.url == site + "/"
+    patient.arrive("landing (answers in progress)", "landing-in-progress")
+    page.get_by_role("link", name="Continue where you stopped").click()
+    assert current_slug(page) == "review"
+    patient.arrive("review (age not valid yet)")
+    assert review_rows(page)[question("age")] == "abc"
+    page.get_by_role("link", name=re.compile(r"How old are you\?")).click()
+    assert current_slug(page) == "about-you"
+    expect(age).to_have_value("abc")
+    patient.arrive("step about-you (from review)")
+    press(page, "Save and return to review")
+    expect(page.locator("#id_age_error")).to_have_text("Enter your age as a whole number, for example 34.")
+    expect(age).to_have_value("abc")
+    patient.arrive("step about-you (still not a number)")
+
+    age.fill("12")
+    press(page, "Save and return to review")
+    expect(page.locator("#id_age_error")).to_have_text("This check is for people aged 16 and over.")
+    expect(age).to_have_value("12")
+    patient.arrive("step about-you (under 16)", "step-about-you-under-16")
+
+    age.fill("40")
+    press(page, "Save and return to review")
+    assert current_slug(page) == "diagnosis", "the next unanswered step"
+
+
+def test_back_and_continue_keep_every_answer_even_an_invalid_one(page, site, check_accessible, shoot):
+    patient = Patient(page, site, check_accessible, shoot)
+    patient.start()
+    page.get_by_label(question("age")).fill("40")
+    press(page, "Continue")
+
+    assert current_slug(page) == "diagnosis"
+    assert preselected(page) == []
+    patient.arrive("step diagnosis")
+    confirmed = page.get_by_role("group", name=question("diagnosis_confirmed")).get_by_label("Yes", exact=True)
+    ms_type = page.get_by_label(re.compile("^Relapsing-remitting MS"))
+    year, month = page.get_by_label(question("diagnosis_year")), page.get_by_label(question("diagnosis_month"))
+    page.get_by_text("Yes", exact=True).click()
+    page.get_by_text(re.compile("^Relapsing-remitting MS")).click()
+    year.fill("20x9")
+    month.select_option(label="March")
+    press(page, "Continue")
+
+    assert current_slug(page) == "diagnosis"
+    expect(page.locator(".error-summary")).to_contain_text("Enter a year as four digits")
+    expect(page.locator("#id_diagnosis_year_error")).to_have_text("Enter a year as four digits, for example 2019.")
+    expect(confirmed).to_be_checked()
+    expect(ms_type).to_be_checked()
+    expect(year).to_have_value("20x9")
+    expect(month).to_have_value("3")
+    patient.arrive("step diagnosis (year not valid)", "step-diagnosis-error")
+
+    press(page, "Back")
+    assert current_slug(page) == "about-you"
+    expect(page.get_by_label(question("age"))).to_have_value("40")
+    patient.arrive("step about-you (back)")
+    press(page, "Continue")
+    assert current_slug(page) == "diagnosis"
+    expect(confirmed).to_be_checked()
+    expect(ms_type).to_be_checked()
+    expect(year).to_have_value("20x9")
+    expect(month).to_have_value("3")
+    patient.arrive("step diagnosis (forward again)")
+
+    year.fill("2019")
+    press(page, "Continue")
+    assert current_slug(page) == "edss"
+    assert step_count_text(page) == "Step 3 of 10"
+    assert preselected(page) == [], "not even “I don't know my score”"
+    patient.arrive("step edss")
+    page.get_by_text("3.5", exact=True).click()
+    press(page, "Back")
+    assert current_slug(page) == "diagnosis"
+    press(page, "Continue")
+    assert current_slug(page) == "edss"
+    expect(page.get_by_label("3.5", exact=True)).to_be_checked()
+    assert preselected(page) == ["edss=3.5"]
+    press(page, "Continue")
+    assert current_slug(page) == "relapses", "a known score skips the walking questions"
+    assert step_count_text(page) == "Step 4 of 8"

@@ -1,0 +1,110 @@
+"""Sending the result to a neurologist, looking up its status with the two codes, and withdrawing it
+(PRODUCT.md §6 points 5 and 6)."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .answer_sets import ANSWER_SETS
+from .flow import Patient, press
+
+ANSWERS = ANSWER_SETS[0]["answers"]
+CODE = r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}"
+
+
+def look_up(patient, reference, access_code, label, shot=None):
+    page = patient.page
+    patient.goto("/status/", "status", "status" if shot else None)
+    page.get_by_label("Reference code").fill(reference)
+    page.get_by_label("Private access code").fill(access_code)
+    press(page, "Show the status")
+    patient.arrive(label, shot)
+
+
+def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_accessible, shoot):
+    patient = Patient(page, site, check_accessible, shoot)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    patient.check_review(ANSWERS)
+    patient.see_result()
+
+    page.get_by_role("link", name="Send my result to a neurologist").click()
+    assert page.url == site + "/result/submit/"
+    consent = page.get_by_role("checkbox", name=re.compile("^I agree to send my answers"))
+    expect(consent).not_to_be_checked()
+    expect(page.locator("main")).to_contain_text("What is shared")
+    expect(page.locator("main")).to_contain_text("withdraw")
+    patient.arrive("submit", "submit")
+
+    page.get_by_label("Your name (optional)").fill("Sam Example")
+    press(page, "Send my result")
+    assert page.url == site + "/result/submit/", "nothing is sent without consent"
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator(".error-summary")).to_contain_text("Tick the box to agree")
+    error = page.locator("#div_id_consent .invalid-feedback")  # in the consent field's own block
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Tick the box to agree, or go back to your result without sending it.")
+    expect(consent).to_have_attribute("aria-invalid", "true")
+    expect(consent).not_to_be_checked()
+    expect(page.get_by_label("Your name (optional)")).to_have_value("Sam Example")
+    patient.arrive("submit (consent not ticked)", "submit-consent-error")
+
+    page.locator("label", has_text="I agree to send my answers").click()
+    expect(consent).to_be_checked()
+    press(page, "Send my result")
+    assert page.url == site + "/result/submitted/"
+    reference = page.locator("[data-code=reference]").inner_text().strip()
+    access_code = page.locator("[data-code=access]").inner_text().strip()
+    assert re.fullmatch(r"R-" + CODE, reference), reference
+    assert re.fullmatch(CODE, access_code), access_code
+    patient.arrive("submitted", "submitted")
+
+    page.reload()
+    expect(page.locator("[data-code]")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text(access_code)
+    expect(page.locator("main")).to_contain_text("shown once already")
+    patient.arrive("submitted (codes already shown)")
+
+    other = browser.new_context()  # someone looking later, on another device
+    try:
+        later = Patient(other.new_page(), site, check_accessible, shoot)
+        look_up(later, reference, "AAAAA-BBBBB-CCCCC-DDDDD", "status (wrong access code)", "status-wrong-code")
+        assert later.page.url == site + "/status/"
+        expect(later.page.locator(".error-summary")).to_contain_text("We could not find a submission with those codes")
+        expect(later.page.get_by_label("Reference code")).to_have_value(reference)
+
+        look_up(later, reference.lower(), access_code, "status detail", "status-detail")
+        assert later.page.url == site + "/status/yours/"
+        status = later.page.locator("[data-status]")
+        expect(status).to_have_text("Submitted")
+        expect(status).to_have_attribute("data-status", "submitted")
+        expect(later.page.locator("main")).to_contain_text(reference)
+
+        press(later.page, "Withdraw and erase")
+        expect(later.page.locator(".error-summary")).to_contain_text("Tick the box to confirm")
+        expect(later.page.locator("#div_id_confirm .invalid-feedback")).to_be_visible()
+        later.arrive("status detail (withdraw not confirmed)", "status-withdraw-error")
+        later.page.locator("label", has_text="I want to withdraw my submission").click()
+        press(later.page, "Withdraw and erase")
+        expect(later.page.get_by_role("heading", level=1)).to_have_text("Your result has been withdrawn")
+        later.arrive("withdrawn", "withdrawn")
+
+        look_up(later, reference, access_code, "status (withdrawn codes)", "status-withdrawn-codes")
+        assert later.page.url == site + "/status/", "the withdrawn submission cannot be opened any more"
+        expect(later.page.locator("[data-status]")).to_have_count(0)
+        told = later.page.locator(".error-summary").count() == 1 and "We could not find a submission" in \
+            later.page.locator(".error-summary").inner_text()
+        later.page.goto(site + "/status/yours/")
+        assert later.page.url == site + "/status/"
+        later.arrive("status (after withdrawing)")
+    finally:
+        other.close()
+
+    # The first browser's result page is gone too: the answers were erased.
+    page.goto(site + "/result/")
+    assert page.url == site + "/"
+    patient.arrive("landing (after withdrawing)")
+
+    # Last, so that everything above is checked whatever happens here: the person is told why the codes no longer
+    # open anything, instead of being shown the empty form again as if nothing had happened.
+    assert told, "looking up withdrawn codes shows the empty form again, with no message"

@@ -1,0 +1,1063 @@
+"""The neurologist workspace through the Django test client (PRODUCT.md §1, §8, §9).
+
+Access control on every view, sign-in (audited, with lockout), logout, the idle timeout, the queue, a screening's
+evidence, decisions with optimistic concurrency, re-scoring, the append-only audit log, the CSV export, and
+query counts that do not grow with the number of screenings.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from screening import services
+from screening.models import AuditEvent, Criterion, Rescore, Review, Screening
+
+from .factories import answers
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 23)
+PASSWORD = "Correct-Horse-Battery-42"
+WRONG_PASSWORD = "Wrong-Secret-Password-99"
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WALKING_ESTIMATE = dict(edss=None, walking_aid="two_sided", walking_distance="100_199")
+
+
+# --- plain factory helpers -------------------------------------------------------------------------------------
+
+
+def make_user(username="neuro", *, neurologist=False, perm=False, staff=False, superuser=False, password=PASSWORD):
+    """A user who can sign in: a Neurologists group member, a holder of the bare permission, staff, or an admin."""
+    User = get_user_model()
+    if superuser:
+        user = User.objects.create_superuser(username, f"{username}@example.org", password)
+    else:
+        user = User.objects.create_user(username, f"{username}@example.org", password, is_staff=staff)
+    if neurologist:
+        user.groups.add(Group.objects.get(name="Neurologists"))
+    if perm:
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="screening",
+                                                         codename="review_screening"))
+    return user
+
+
+@dataclass
+class Submission:
+    screening: Screening
+    reference: str
+    access_code: str
+
+
+def make_submission(contact_name="", contact_details="", **answer_changes):
+    """A screening scored on TODAY and submitted for review, with the codes the patient was given."""
+    screening = services.screening_create(answers=answers(**answer_changes), today=TODAY)
+    reference, access_code = services.screening_submit(
+        screening=screening, consent_version="test-1", consent_text="I agree to share my answers.",
+        contact_name=contact_name, contact_details=contact_details)
+    screening.refresh_from_db()
+    return Submission(screening, reference, access_code)
+
+
+def make_scored(**answer_changes):
+    """A result the patient saw but never submitted."""
+    return services.screening_create(answers=answers(**answer_changes), today=TODAY)
+
+
+def clone_submissions(template: Screening, count, *, prefix="R-BULK", start=None, small=False, batch_size=1000):
+    """``count`` submitted screenings copied from ``template`` with bulk_create, one minute apart, oldest first."""
+    start = start or timezone.make_aware(datetime(2026, 1, 1, 9, 0))
+    snapshot = template.snapshot
+    if small:  # keep the 10,000-row tables small: one set, short texts
+        snapshot = [{**snapshot[0], "criteria": [{**c, "explanation": "", "source": ""}
+                                                 for c in snapshot[0]["criteria"]]}]
+    rows = [Screening(answers=template.answers, facts=template.facts, snapshot=snapshot, scored_on=TODAY,
+                      primary_verdict=template.primary_verdict, status=Screening.Status.SUBMITTED,
+                      reference=f"{prefix}-{i:05d}", submitted_at=start + timedelta(minutes=i),
+                      contact_name=f"Name {i}", contact_details=f"contact{i}@example.org")
+            for i in range(count)]
+    Screening.objects.bulk_create(rows, batch_size=batch_size)
+    return Screening.objects.filter(reference__startswith=f"{prefix}-").order_by("submitted_at")
+
+
+def set_status(screening, status):
+    Screening.objects.filter(pk=screening.pk).update(status=status)
+    screening.refresh_from_db()
+
+
+def look_up_status(client, submission):
+    """The patient's own session: the status page opened with the reference and the access code."""
+    response = client.post(reverse("status"), {"reference": submission.reference,
+                                               "access_code": submission.access_code})
+    assert response.status_code == 302 and response.url == reverse("status_detail")
+    return response
+
+
+def decision_data(screening, decision="refer", message="Please book an appointment with the transplant team.",
+                  internal_note="Discussed at MDT.", revision=None):
+    return {"decision": decision, "message": message, "internal_note": internal_note,
+            "revision": screening.revision if revision is None else revision}
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def revision_in(html):
+    """The hidden revision the decision form carries."""
+    tag = re.search(r'<input[^>]*name="revision"[^>]*>', html).group(0)
+    return int(re.search(r'value="(\d+)"', tag).group(1))
+
+
+def references(response):
+    return [s.reference for s in response.context["page"].object_list]
+
+
+def csv_rows(response):
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+
+
+def login_redirect_target(response):
+    """The ``next`` of a login redirect, or fail."""
+    assert response.status_code == 302, response.status_code
+    parts = urlsplit(response.url)
+    assert parts.path == reverse("login"), response.url
+    return parse_qs(parts.query)["next"][0]
+
+
+@pytest.fixture
+def neurologist(db):
+    return make_user("neuro", neurologist=True)
+
+
+@pytest.fixture
+def neuro_client(neurologist):
+    return signed_in(neurologist)
+
+
+# --- roles and access ------------------------------------------------------------------------------------------
+
+
+def test_the_migration_creates_the_neurologists_group_with_the_review_permission(db):
+    group = Group.objects.get(name="Neurologists")
+    assert [(p.content_type.app_label, p.codename) for p in group.permissions.all()] == [
+        ("screening", "review_screening")]
+    assert make_user("member", neurologist=True).has_perm("screening.review_screening")
+    assert not make_user("someone", staff=True).has_perm("screening.review_screening")
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str
+    url_name: str
+    takes_pk: bool
+    success: int
+    post_data: object = None
+
+    def url(self, screening):
+        return reverse(self.url_name, args=[screening.pk] if self.takes_pk else [])
+
+    def call(self, client, screening, **extra):
+        url = self.url(screening)
+        if self.method == "get":
+            return client.get(url, **extra)
+        return client.post(url, self.post_data(screening) if self.post_data else {}, **extra)
+
+
+ENDPOINTS = [
+    Endpoint("queue", "get", "queue", False, 200),
+    Endpoint("export", "get", "review_export", False, 200),
+    Endpoint("detail", "get", "review_detail", True, 200),
+    Endpoint("decide", "post", "review_decide", True, 302, post_data=decision_data),
+    Endpoint("rescore-preview", "get", "review_rescore", True, 200),
+    Endpoint("rescore-save", "post", "review_rescore", True, 302),
+    Endpoint("keepalive", "post", "keepalive", False, 204),
+]
+ROLES = ["anonymous", "patient", "staff_without_permission", "neurologist", "admin"]
+
+
+def test_the_workspace_lives_at_the_documented_addresses():
+    assert reverse("queue") == "/review/"
+    assert reverse("login") == "/accounts/login/"
+    assert reverse("review_export") == "/review/export.csv"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
+def test_access_to_every_neurologist_view(client, shipped_criteria, endpoint, role):
+    submission = make_submission(contact_name="Alex Patient")
+    screening = submission.screening
+    url = endpoint.url(screening)
+    user = None
+    if role == "patient":
+        look_up_status(client, submission)
+        assert client.get(reverse("status_detail")).status_code == 200  # the patient's own page works
+    elif role == "staff_without_permission":
+        user = make_user("office", staff=True)
+    elif role == "neurologist":
+        user = make_user("neuro", neurologist=True)
+    elif role == "admin":
+        user = make_user("admin", superuser=True)
+    if user:
+        client.force_login(user)
+    denied_before = AuditEvent.objects.filter(action="access_denied").count()
+
+    response = endpoint.call(client, screening)
+
+    screening.refresh_from_db()
+    if role in ("anonymous", "patient"):
+        assert login_redirect_target(response) == url
+        assert b"Alex Patient" not in response.content
+        assert screening.status == Screening.Status.SUBMITTED
+        assert not Review.objects.exists() and not Rescore.objects.exists()
+    elif role == "staff_without_permission":
+        assert response.status_code == 403
+        assert b"Alex Patient" not in response.content
+        denied = AuditEvent.objects.filter(action="access_denied")
+        assert denied.count() == denied_before + 1
+        event = denied.latest("pk")
+        assert event.actor == user and event.ip_address == "127.0.0.1" and url in event.detail
+        assert screening.status == Screening.Status.SUBMITTED
+        assert not Review.objects.exists() and not Rescore.objects.exists()
+        assert not AuditEvent.objects.filter(action__in=["detail_viewed", "exported", "decision_saved",
+                                                         "rescore_saved"]).exists()
+    else:
+        assert response.status_code == endpoint.success, response.content[:500]
+        if endpoint.success == 302:
+            assert response.url == reverse("review_detail", args=[screening.pk])
+        assert not AuditEvent.objects.filter(action="access_denied").exists()
+        if endpoint.name == "decide":
+            assert Review.objects.get().neurologist == user
+        if endpoint.name == "rescore-save":
+            assert Rescore.objects.get().created_by == user
+
+
+def test_a_user_with_the_bare_permission_but_not_in_the_group_gets_in(shipped_criteria):
+    submission = make_submission()
+    client = signed_in(make_user("direct", perm=True))
+    assert client.get(reverse("queue")).status_code == 200
+    assert client.get(reverse("review_detail", args=[submission.screening.pk])).status_code == 200
+
+
+def test_get_on_the_post_only_views_changes_nothing(shipped_criteria, neuro_client):
+    screening = make_submission().screening
+    assert neuro_client.get(reverse("review_decide", args=[screening.pk])).status_code == 405
+    assert neuro_client.get(reverse("keepalive")).status_code == 405
+    assert not Review.objects.exists()
+
+
+def test_a_result_that_was_never_submitted_is_not_visible_to_neurologists(shipped_criteria, neuro_client):
+    scored = make_scored()
+    for name in ("review_detail", "review_rescore", "review_decide"):
+        response = (neuro_client.post if name == "review_decide" else neuro_client.get)(
+            reverse(name, args=[scored.pk]), decision_data(scored))
+        assert response.status_code == 404, name
+    assert not Review.objects.exists()
+    assert not AuditEvent.objects.filter(screening=scored).exists()
+
+
+# --- sign-in, lockout, logout ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+def test_signing_in_is_audited_and_lands_on_the_queue(client, fast_passwords, neurologist):
+    response = client.post(reverse("login"), {"username": "neuro", "password": PASSWORD},
+                           REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 302 and response.url == reverse("queue")
+    assert client.session["_auth_user_id"] == str(neurologist.pk)
+    event = AuditEvent.objects.get(action="login")
+    assert event.actor == neurologist and event.ip_address == "198.51.100.7" and event.created_at
+    assert client.get(reverse("queue")).status_code == 200
+
+
+def test_the_login_page_keeps_the_next_address(client, fast_passwords, neurologist, shipped_criteria):
+    screening = make_submission().screening
+    target = reverse("review_detail", args=[screening.pk])
+    response = client.get(target)
+    assert login_redirect_target(response) == target
+    response = client.post(reverse("login"), {"username": "neuro", "password": PASSWORD, "next": target})
+    assert response.status_code == 302 and response.url == target
+
+
+def test_a_failed_sign_in_is_audited_without_the_password(client, fast_passwords, neurologist):
+    response = client.post(reverse("login"), {"username": "neuro", "password": WRONG_PASSWORD},
+                           REMOTE_ADDR="198.51.100.8")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    event = AuditEvent.objects.get(action="login_failed")
+    assert event.actor is None and event.ip_address == "198.51.100.8" and event.detail == "neuro"
+    assert WRONG_PASSWORD.encode() not in response.content
+    for row in AuditEvent.objects.values():
+        assert not any(WRONG_PASSWORD in str(value) for value in row.values()), row
+    # nor in the lockout bookkeeping
+    from axes.models import AccessAttempt, AccessFailureLog
+    for model in (AccessAttempt, AccessFailureLog):
+        for row in model.objects.values():
+            assert not any(WRONG_PASSWORD in str(value) for value in row.values()), row
+
+
+def test_a_failed_sign_in_for_an_unknown_user_is_audited_too(client, fast_passwords, db):
+    client.post(reverse("login"), {"username": "nobody", "password": WRONG_PASSWORD})
+    assert AuditEvent.objects.get(action="login_failed").detail == "nobody"
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(client, fast_passwords, neurologist,
+                                                                        settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "neuro", "password": WRONG_PASSWORD})
+    assert AuditEvent.objects.filter(action="login_failed").count() >= settings.AXES_FAILURE_LIMIT
+
+    response = client.post(reverse("login"), {"username": "neuro", "password": PASSWORD})
+
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (403, 429)
+    assert b"Too many failed sign-in attempts" in response.content
+    assert not AuditEvent.objects.filter(action="login").exists()
+    assert login_redirect_target(client.get(reverse("queue"))) == reverse("queue")
+
+
+def test_fewer_failures_than_the_limit_do_not_lock_out(client, fast_passwords, neurologist, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(reverse("login"), {"username": "neuro", "password": WRONG_PASSWORD})
+    response = client.post(reverse("login"), {"username": "neuro", "password": PASSWORD})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(neurologist.pk)
+
+
+def test_logout_ends_the_session_and_is_audited(client, fast_passwords, neurologist):
+    client.post(reverse("login"), {"username": "neuro", "password": PASSWORD})
+    assert client.get(reverse("queue")).status_code == 200
+    session_key = client.session.session_key
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302 and response.url == reverse("login")
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert login_redirect_target(client.get(reverse("queue"))) == reverse("queue")
+    event = AuditEvent.objects.get(action="logout")
+    assert event.actor == neurologist and event.ip_address == "127.0.0.1"
+
+
+def test_the_old_session_cookie_is_useless_after_logout(fast_passwords, neurologist):
+    browser = Client()
+    browser.post(reverse("login"), {"username": "neuro", "password": PASSWORD})
+    stolen = browser.cookies[django_settings.SESSION_COOKIE_NAME].value
+    browser.post(reverse("logout"))
+    replay = Client()
+    replay.cookies[django_settings.SESSION_COOKIE_NAME] = stolen
+    assert login_redirect_target(replay.get(reverse("queue"))) == reverse("queue")
+
+
+# --- idle timeout ----------------------------------------------------------------------------------------------
+
+
+def test_a_signed_in_session_expires_after_the_idle_time(neuro_client, settings):
+    assert neuro_client.get(reverse("queue")).status_code == 200
+    assert neuro_client.session.get_expiry_age() == settings.STAFF_IDLE_SECONDS
+    stored = Session.objects.get(session_key=neuro_client.session.session_key)
+    expected = timezone.now() + timedelta(seconds=settings.STAFF_IDLE_SECONDS)
+    assert abs((stored.expire_date - expected).total_seconds()) < 60
+
+
+def test_the_idle_time_follows_the_setting(neuro_client, settings):
+    settings.STAFF_IDLE_SECONDS = 300
+    response = neuro_client.get(reverse("queue"))
+    assert neuro_client.session.get_expiry_age() == 300
+    assert b'data-idle-seconds="300"' in response.content
+
+
+def test_an_idle_session_is_signed_out(neuro_client, settings):
+    neuro_client.get(reverse("queue"))
+    Session.objects.filter(session_key=neuro_client.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1))
+    assert login_redirect_target(neuro_client.get(reverse("queue"))) == reverse("queue")
+
+
+def test_keepalive_extends_the_session(neuro_client, settings):
+    neuro_client.get(reverse("queue"))
+    key = neuro_client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(seconds=30))
+    assert neuro_client.post(reverse("keepalive")).status_code == 204
+    stored = Session.objects.get(session_key=key)
+    assert stored.expire_date > timezone.now() + timedelta(seconds=settings.STAFF_IDLE_SECONDS - 60)
+
+
+def test_patient_sessions_are_not_shortened(client, shipped_criteria, settings):
+    submission = make_submission()
+    look_up_status(client, submission)
+    assert client.get(reverse("status_detail")).status_code == 200
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    assert client.session.get_expiry_age() > settings.STAFF_IDLE_SECONDS
+
+
+# --- the queue -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queue_mix(shipped_criteria):
+    """One screening in each state, submitted a day apart in this order."""
+    scored = make_scored()
+    submitted = make_submission()
+    in_review = make_submission(ms_type="ppms")
+    reviewed = make_submission()
+    withdrawn = make_submission()
+    set_status(in_review.screening, Screening.Status.IN_REVIEW)
+    set_status(reviewed.screening, Screening.Status.REVIEWED)
+    Review.objects.create(screening=reviewed.screening, neurologist=make_user("earlier", neurologist=True),
+                          decision="refer", message="Referred.")
+    services.screening_withdraw(screening=withdrawn.screening)
+    for days, sub in enumerate([submitted, in_review, reviewed, withdrawn]):
+        Screening.objects.filter(pk=sub.screening.pk).update(
+            submitted_at=timezone.make_aware(datetime(2026, 11, 1 + days * 7, 12, 0)))
+    return dict(scored=scored, submitted=submitted, in_review=in_review, reviewed=reviewed, withdrawn=withdrawn)
+
+
+def test_the_queue_shows_waiting_screenings_only_by_default(neuro_client, queue_mix):
+    response = neuro_client.get(reverse("queue"))
+    assert response.status_code == 200
+    assert references(response) == [queue_mix["submitted"].reference, queue_mix["in_review"].reference]
+    content = response.content.decode()
+    assert queue_mix["reviewed"].reference not in content
+    assert queue_mix["withdrawn"].reference not in content
+    assert f'href="{reverse("review_detail", args=[queue_mix["scored"].pk])}"' not in content
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_queue_counts_each_status(neuro_client, queue_mix):
+    make_submission()
+    response = neuro_client.get(reverse("queue"), {"status": "reviewed"})
+    counts = {str(label): n for label, n in response.context["counts"]}
+    assert counts == {"Submitted": 2, "In review": 1, "Reviewed": 1, "Withdrawn": 1}
+    assert re.search(r"<strong>2</strong>\s*submitted", response.content.decode())
+
+
+@pytest.mark.parametrize("status", ["submitted", "in_review", "reviewed", "withdrawn"])
+def test_the_queue_filters_by_status(neuro_client, queue_mix, status):
+    response = neuro_client.get(reverse("queue"), {"status": status})
+    assert references(response) == [queue_mix[status].reference]
+
+
+def test_the_queue_shows_the_last_decision(neuro_client, queue_mix):
+    response = neuro_client.get(reverse("queue"), {"status": "reviewed"})
+    assert "Refer for transplant assessment" in response.content.decode()
+
+
+def test_the_queue_filters_by_primary_verdict(neuro_client, queue_mix):
+    assert queue_mix["in_review"].screening.primary_verdict == "unlikely"
+    assert queue_mix["submitted"].screening.primary_verdict == "likely"
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "unlikely"})) == [
+        queue_mix["in_review"].reference]
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "likely"})) == [
+        queue_mix["submitted"].reference]
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == []
+
+
+def test_the_queue_filters_by_submission_date(neuro_client, queue_mix):
+    # submitted on 1 Nov, in review since the one submitted on 8 Nov
+    response = neuro_client.get(reverse("queue"), {"submitted_from": "2026-11-05", "submitted_to": "2026-11-30"})
+    assert references(response) == [queue_mix["in_review"].reference]
+    response = neuro_client.get(reverse("queue"), {"submitted_to": "2026-11-01"})
+    assert references(response) == [queue_mix["submitted"].reference]
+    response = neuro_client.get(reverse("queue"), {"submitted_from": "2026-11-01", "submitted_to": "2026-11-08"})
+    assert references(response) == [queue_mix["submitted"].reference, queue_mix["in_review"].reference]
+
+
+def test_a_reversed_date_range_is_an_error_not_a_crash(neuro_client, queue_mix):
+    response = neuro_client.get(reverse("queue"), {"submitted_from": "2026-11-30", "submitted_to": "2026-11-01"})
+    assert response.status_code == 200
+    assert "The end date is before the start date." in response.content.decode()
+    assert response.context["form"].errors
+
+
+def test_the_queue_searches_by_reference(neuro_client, queue_mix):
+    reference = queue_mix["in_review"].reference
+    part = reference.split("-")[2].lower()  # part of the code, typed in lower case
+    assert references(neuro_client.get(reverse("queue"), {"reference": part})) == [reference]
+    assert references(neuro_client.get(reverse("queue"), {"reference": f"  {reference}  "})) == [reference]
+    assert references(neuro_client.get(reverse("queue"), {"reference": "R-NOPE"})) == []
+
+
+def test_the_queue_is_oldest_first(neuro_client, shipped_criteria):
+    subs = [make_submission() for _ in range(3)]
+    for sub, day in zip(subs, [20, 5, 12]):
+        Screening.objects.filter(pk=sub.screening.pk).update(
+            submitted_at=timezone.make_aware(datetime(2026, 11, day, 9, 0)))
+    assert references(neuro_client.get(reverse("queue"))) == [subs[1].reference, subs[2].reference,
+                                                               subs[0].reference]
+
+
+def test_the_queue_is_paginated_fifty_to_a_page(neuro_client, shipped_criteria):
+    template = make_submission().screening
+    Screening.objects.filter(pk=template.pk).update(submitted_at=timezone.make_aware(datetime(2025, 1, 1)))
+    clones = list(clone_submissions(template, 119).values_list("reference", flat=True))
+    everything = [template.reference] + clones
+
+    first = neuro_client.get(reverse("queue"))
+    assert references(first) == everything[:50]
+    assert "Page 1 of 3" in first.content.decode()
+    assert "page=2" in first.content.decode()
+    assert "120 screenings" in first.content.decode()
+    assert references(neuro_client.get(reverse("queue"), {"page": 2})) == everything[50:100]
+    assert references(neuro_client.get(reverse("queue"), {"page": 3})) == everything[100:]
+
+
+def test_pagination_keeps_the_filters(neuro_client, shipped_criteria):
+    template = make_submission().screening
+    clone_submissions(template, 60, prefix="R-KEEP")
+    response = neuro_client.get(reverse("queue"), {"reference": "r-keep"})
+    assert len(references(response)) == 50
+    assert "reference=r-keep&amp;page=2" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", [
+    {"status": "bogus"}, {"verdict": "maybe"}, {"submitted_from": "not-a-date"}, {"submitted_to": "2026-02-31"},
+    {"page": "abc"}, {"page": "-1"}, {"page": "999999"}, {"page": "1e9"}, {"reference": "x" * 500},
+    {"reference": "'; DROP TABLE screening_screening; --"}, {"status": ["submitted", "reviewed"]},
+    {"submitted_from": "9999-12-31", "submitted_to": "0001-01-01"}, {"reference": "\x00"},
+])
+def test_garbage_queue_parameters_never_crash(neuro_client, queue_mix, query):
+    response = neuro_client.get(reverse("queue"), query)
+    assert response.status_code == 200
+
+
+# --- a screening's evidence ------------------------------------------------------------------------------------
+
+
+def detail_url(screening):
+    return reverse("review_detail", args=[screening.pk])
+
+
+def test_opening_a_submission_moves_it_into_review_and_is_audited(neuro_client, neurologist, shipped_criteria):
+    screening = make_submission().screening
+    response = neuro_client.get(detail_url(screening), REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.IN_REVIEW
+    assert screening.revision == 0
+    event = AuditEvent.objects.get(action="detail_viewed")
+    assert (event.actor, event.screening, event.ip_address) == (neurologist, screening, "192.0.2.44")
+    assert event.created_at
+
+    neuro_client.get(detail_url(screening))
+    assert AuditEvent.objects.filter(action="detail_viewed", screening=screening).count() == 2
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.IN_REVIEW
+
+
+def test_the_detail_shows_the_answers_and_contact(neuro_client, shipped_criteria):
+    screening = make_submission(contact_name="Alex Patient", contact_details="alex@example.org",
+                                age=41, respondent="carer").screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    assert "Alex Patient" in content and "alex@example.org" in content
+    assert "How old are you?" in content and "<dd>41</dd>" in content
+    assert "I am helping someone else fill it in" in content
+    assert "Natalizumab (Tysabri)" in content
+    assert "Relapsing-remitting MS" in content
+
+
+def test_the_detail_says_how_a_walking_estimate_was_derived(neuro_client, shipped_criteria):
+    screening = make_submission(**WALKING_ESTIMATE).screening
+    assert screening.facts["edss"] == [6.0, 6.5] and screening.facts["edss_source"] == "walking_estimate"
+    response = neuro_client.get(detail_url(screening))
+    content = response.content.decode()
+    row = re.search(r'<tr data-fact="edss">(.*?)</tr>', content, re.S).group(1)
+    assert "6.0 to 6.5" in row
+    assert "estimated from walking" in row
+    assert "Two sticks or crutches, a walking frame or a rollator" in row
+    assert "100 to 199 metres" in row
+
+
+def test_the_detail_says_when_the_edss_was_recorded(neuro_client, shipped_criteria):
+    screening = make_submission(edss=3.5).screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    row = re.search(r'<tr data-fact="edss">(.*?)</tr>', content, re.S).group(1)
+    assert "3.5" in row and "recorded" in row and "estimated from walking" not in row
+
+
+def test_the_detail_shows_every_set_from_the_snapshot(neuro_client, shipped_criteria):
+    screening = make_submission().screening
+    response = neuro_client.get(detail_url(screening))
+    content = response.content.decode()
+    for entry in screening.snapshot:
+        assert f'<tr data-set="{entry["set"]}" data-verdict="{entry["verdict"]}">' in content
+    assert len(re.findall(r"<tr data-set=", content)) == len(screening.snapshot) > 1
+    assert "criteria have changed" not in content
+
+
+@pytest.fixture
+def criteria_changed_after_submission(shipped_criteria):
+    """A 'likely' screening (EDSS 3.5); then the article set's EDSS threshold is lowered to 3.0."""
+    screening = make_submission(edss=3.5).screening
+    assert screening.primary_verdict == "likely"
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 3.0
+    criterion.save()
+    return screening
+
+
+def test_after_a_criteria_change_the_detail_keeps_the_snapshot_and_says_so(neuro_client,
+                                                                           criteria_changed_after_submission):
+    screening = criteria_changed_after_submission
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    assert '<tr data-set="article" data-verdict="likely">' in content
+    assert "The criteria have changed since this screening was scored" in content
+    assert reverse("review_rescore", args=[screening.pk]) in content
+    assert not Rescore.objects.exists()
+
+
+def test_the_rescore_preview_shows_the_new_verdict_and_saves_nothing(neuro_client,
+                                                                     criteria_changed_after_submission):
+    screening = criteria_changed_after_submission
+    snapshot_before = Screening.objects.get(pk=screening.pk).snapshot
+    audit_before = AuditEvent.objects.count()
+
+    response = neuro_client.get(reverse("review_rescore", args=[screening.pk]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert '<tr data-set="article" data-verdict="unlikely">' in content
+    assert "likely (v1)" in content and "unlikely (v2)" in content
+    assert not Rescore.objects.exists()
+    assert Screening.objects.get(pk=screening.pk).snapshot == snapshot_before
+    assert Screening.objects.get(pk=screening.pk).primary_verdict == "likely"
+    assert not AuditEvent.objects.filter(action="rescore_saved").exists()
+    assert AuditEvent.objects.count() == audit_before
+
+
+def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologist,
+                                                         criteria_changed_after_submission):
+    screening = criteria_changed_after_submission
+    snapshot_before = Screening.objects.get(pk=screening.pk).snapshot
+
+    response = neuro_client.post(reverse("review_rescore", args=[screening.pk]), REMOTE_ADDR="192.0.2.9")
+
+    assert response.status_code == 302 and response.url == detail_url(screening)
+    rescore = Rescore.objects.get()
+    assert rescore.screening == screening and rescore.created_by == neurologist
+    assert rescore.primary_verdict == "unlikely" and rescore.scored_on == TODAY
+    assert rescore.snapshot[0]["set"] == "article" and rescore.snapshot[0]["version"] == 2
+    stored = Screening.objects.get(pk=screening.pk)
+    assert stored.snapshot == snapshot_before and stored.primary_verdict == "likely"
+    event = AuditEvent.objects.get(action="rescore_saved")
+    assert (event.actor, event.screening, event.ip_address) == (neurologist, screening, "192.0.2.9")
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    assert '<tr data-set="article" data-verdict="likely">' in content
+    assert "Re-scored by neuro" in content
+
+
+RED_FLAG_CASES = [
+    ("serious comorbidity", dict(comorbidities=["heart"]), "Serious health condition reported"),
+    ("mental health", dict(comorbidities=["mental_health"]), "Mental health condition reported"),
+    ("pregnancy", dict(pregnancy="planning"), "Pregnant, breastfeeding or planning a pregnancy"),
+    ("prior HSCT", dict(prior_hsct=True), "Has had a stem cell transplant before"),
+    ("diagnosis not confirmed", dict(diagnosis_confirmed="no"), "Diagnosis not confirmed by a neurologist"),
+    ("diagnosis unsure", dict(diagnosis_confirmed="unsure"), "Diagnosis not confirmed by a neurologist"),
+    ("EDSS estimated", WALKING_ESTIMATE, "EDSS estimated from walking, not recorded"),
+]
+ALL_FLAGS = sorted({flag for _, _, flag in RED_FLAG_CASES})
+
+
+def red_flag_section(content):
+    match = re.search(r'<section class="red-flags".*?</section>', content, re.S)
+    return match.group(0) if match else ""
+
+
+@pytest.mark.parametrize("changes, flag", [c[1:] for c in RED_FLAG_CASES], ids=[c[0] for c in RED_FLAG_CASES])
+def test_each_red_flag_is_listed(neuro_client, shipped_criteria, changes, flag):
+    screening = make_submission(**changes).screening
+    section = red_flag_section(neuro_client.get(detail_url(screening)).content.decode())
+    assert flag in section
+    assert [f for f in ALL_FLAGS if f in section] == [flag]
+
+
+def test_no_red_flags_when_none_hold(neuro_client, shipped_criteria):
+    screening = make_submission().screening
+    response = neuro_client.get(detail_url(screening))
+    assert response.context["red_flags"] == []
+    content = response.content.decode()
+    assert red_flag_section(content) == ""
+    assert not any(flag in content for flag in ALL_FLAGS)
+
+
+def test_a_withdrawn_screening_shows_no_answers(neuro_client, shipped_criteria):
+    submission = make_submission(contact_name="Alex Patient", contact_details="alex@example.org", age=41)
+    services.screening_withdraw(screening=submission.screening)
+    response = neuro_client.get(detail_url(submission.screening))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "withdrew" in content
+    for gone in ("Alex Patient", "alex@example.org", "How old are you?", "data-fact=", "data-set=",
+                 'name="decision"'):
+        assert gone not in content, gone
+    assert neuro_client.get(reverse("review_rescore", args=[submission.screening.pk])).status_code == 404
+
+
+def test_a_decision_on_a_withdrawn_screening_saves_nothing(neuro_client, shipped_criteria):
+    screening = make_submission().screening
+    services.screening_withdraw(screening=screening)
+    response = neuro_client.post(reverse("review_decide", args=[screening.pk]), decision_data(screening))
+    assert response.status_code < 500
+    assert not Review.objects.exists()
+    assert Screening.objects.get(pk=screening.pk).status == Screening.Status.WITHDRAWN
+
+
+def test_an_unknown_screening_is_404(neuro_client, db):
+    assert neuro_client.get(reverse("review_detail", args=[999999])).status_code == 404
+
+
+# --- decisions -------------------------------------------------------------------------------------------------
+
+
+def decide_url(screening):
+    return reverse("review_decide", args=[screening.pk])
+
+
+def test_a_decision_is_saved_released_to_the_patient_and_audited(neuro_client, neurologist, shipped_criteria):
+    submission = make_submission()
+    screening = submission.screening
+    neuro_client.get(detail_url(screening))
+
+    response = neuro_client.post(decide_url(screening), decision_data(
+        screening, message="Please book an appointment with the transplant team.",
+        internal_note="Secret MDT remark."), REMOTE_ADDR="192.0.2.50")
+
+    assert response.status_code == 302 and response.url == detail_url(screening)
+    review = Review.objects.get()
+    assert (review.screening, review.neurologist, review.decision) == (screening, neurologist, "refer")
+    assert review.internal_note == "Secret MDT remark."
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.REVIEWED and screening.revision == 1
+    event = AuditEvent.objects.get(action="decision_saved")
+    assert (event.actor, event.screening, event.ip_address, event.detail) == (
+        neurologist, screening, "192.0.2.50", "refer")
+
+    patient = Client()
+    look_up_status(patient, submission)
+    page = patient.get(reverse("status_detail")).content.decode()
+    assert "Please book an appointment with the transplant team." in page
+    assert 'data-decision="refer"' in page and 'data-status="reviewed"' in page
+    assert "Secret MDT remark." not in page
+
+
+def test_before_a_decision_the_patient_sees_no_message(client, neuro_client, shipped_criteria):
+    submission = make_submission()
+    neuro_client.get(detail_url(submission.screening))
+    look_up_status(client, submission)
+    page = client.get(reverse("status_detail")).content.decode()
+    assert "There is no message yet" in page and 'data-status="in_review"' in page
+
+
+@pytest.mark.parametrize("data", [
+    {"decision": "approve"}, {"decision": ""}, {"message": ""}, {"revision": ""}, {"revision": "abc"},
+], ids=["unknown decision", "no decision", "no message", "no revision", "bad revision"])
+def test_an_invalid_decision_is_a_form_error(neuro_client, shipped_criteria, data):
+    screening = make_submission().screening
+    posted = {**decision_data(screening, message="Typed text that must survive."), **data}
+    response = neuro_client.post(decide_url(screening), posted)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Review.objects.exists()
+    screening.refresh_from_db()
+    assert screening.revision == 0 and screening.status != Screening.Status.REVIEWED
+    if data.get("message") != "":
+        assert "Typed text that must survive." in response.content.decode()
+
+
+@pytest.mark.parametrize("decision", ["refer", "more_info", "not_suitable"])
+def test_each_decision_can_be_recorded(neuro_client, shipped_criteria, decision):
+    screening = make_submission().screening
+    response = neuro_client.post(decide_url(screening), decision_data(screening, decision=decision))
+    assert response.status_code == 302
+    assert Review.objects.get().decision == decision
+
+
+def test_the_decision_history_keeps_every_decision(neuro_client, shipped_criteria):
+    submission = make_submission()
+    screening = submission.screening
+    html = neuro_client.get(detail_url(screening)).content.decode()
+    assert revision_in(html) == 0
+    neuro_client.post(decide_url(screening), decision_data(screening, "more_info", "Please send your MRI report.",
+                                                           revision=0))
+    html = neuro_client.get(detail_url(screening)).content.decode()
+    assert revision_in(html) == 1
+
+    response = neuro_client.post(decide_url(screening), decision_data(
+        screening, "refer", "Thank you; we will refer you.", revision=1))
+
+    assert response.status_code == 302
+    assert Review.objects.filter(screening=screening).count() == 2
+    screening.refresh_from_db()
+    assert screening.revision == 2
+    html = neuro_client.get(detail_url(screening)).content.decode()
+    history = re.search(r'<ol class="decision-history">(.*?)</ol>', html, re.S).group(1)
+    assert re.findall(r'data-decision="(\w+)"', history) == ["refer", "more_info"]
+    assert "Please send your MRI report." in history and "Thank you; we will refer you." in history
+    assert AuditEvent.objects.filter(action="decision_saved", screening=screening).count() == 2
+
+    patient = Client()
+    look_up_status(patient, submission)
+    page = patient.get(reverse("status_detail")).content.decode()
+    assert "Thank you; we will refer you." in page and "Please send your MRI report." not in page
+
+
+def test_two_neurologists_saving_the_same_screening(shipped_criteria):
+    screening = make_submission().screening
+    first_user, second_user = make_user("first", neurologist=True), make_user("second", neurologist=True)
+    first, second = signed_in(first_user), signed_in(second_user)
+    first_revision = revision_in(first.get(detail_url(screening)).content.decode())
+    second_revision = revision_in(second.get(detail_url(screening)).content.decode())
+    assert first_revision == second_revision == 0
+
+    saved = first.post(decide_url(screening), decision_data(
+        screening, "refer", "First neurologist's message.", "First note.", revision=first_revision))
+    assert saved.status_code == 302
+
+    response = second.post(decide_url(screening), decision_data(
+        screening, "not_suitable", "Second neurologist typed this carefully.", "Second note.",
+        revision=second_revision), REMOTE_ADDR="192.0.2.77")
+
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "Another neurologist" in content
+    assert "Second neurologist typed this carefully." in content
+    assert "Second note." in content
+    assert revision_in(content) == 1  # saving again now is possible, knowingly
+    assert "First neurologist&#x27;s message." in content  # their decision is shown
+    review = Review.objects.get()
+    assert (review.neurologist, review.decision, review.message) == (first_user, "refer",
+                                                                     "First neurologist's message.")
+    screening.refresh_from_db()
+    assert screening.revision == 1 and screening.status == Screening.Status.REVIEWED
+    event = AuditEvent.objects.get(action="decision_conflict")
+    assert (event.actor, event.screening, event.ip_address) == (second_user, screening, "192.0.2.77")
+    assert AuditEvent.objects.filter(action="decision_saved").count() == 1
+
+    # The second neurologist, now informed, saves on the new revision: a new history entry, nothing overwritten.
+    again = second.post(decide_url(screening), decision_data(
+        screening, "not_suitable", "Second neurologist typed this carefully.", revision=revision_in(content)))
+    assert again.status_code == 302
+    assert list(Review.objects.order_by("pk").values_list("neurologist__username", "decision")) == [
+        ("first", "refer"), ("second", "not_suitable")]
+
+
+def test_a_stale_revision_never_overwrites(neuro_client, shipped_criteria):
+    screening = make_submission().screening
+    neuro_client.post(decide_url(screening), decision_data(screening, revision=0))
+    response = neuro_client.post(decide_url(screening), decision_data(screening, "not_suitable", revision=0))
+    assert response.status_code == 409
+    assert list(Review.objects.values_list("decision", flat=True)) == ["refer"]
+    response = neuro_client.post(decide_url(screening), decision_data(screening, revision=57))
+    assert response.status_code == 409
+    assert Review.objects.count() == 1
+
+
+# --- the audit log ---------------------------------------------------------------------------------------------
+
+
+def test_audit_events_cannot_be_changed_or_deleted(db):
+    event = services.audit("login")
+    event.detail = "tampered"
+    with pytest.raises(ValueError):
+        event.save()
+    with pytest.raises(ValueError):
+        event.delete()
+    assert AuditEvent.objects.get(pk=event.pk).detail == ""
+
+
+def test_the_admin_shows_the_audit_log_read_only(client, shipped_criteria):
+    admin = make_user("admin", superuser=True)
+    screening = make_submission().screening
+    event = services.audit("detail_viewed", screening=screening)
+    client.force_login(admin)
+
+    changelist = client.get(reverse("admin:screening_auditevent_changelist"))
+    assert changelist.status_code == 200
+    assert "detail_viewed" in changelist.content.decode()
+    assert client.get(reverse("admin:screening_auditevent_add")).status_code == 403
+    assert client.post(reverse("admin:screening_auditevent_add"), {"action": "login"}).status_code == 403
+    assert client.get(reverse("admin:screening_auditevent_delete", args=[event.pk])).status_code == 403
+    assert client.post(reverse("admin:screening_auditevent_delete", args=[event.pk]),
+                       {"post": "yes"}).status_code == 403
+    client.post(reverse("admin:screening_auditevent_change", args=[event.pk]),
+                {"action": "login", "detail": "tampered"})
+    client.post(reverse("admin:screening_auditevent_changelist"),
+                {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    event.refresh_from_db()
+    assert (event.action, event.detail) == ("detail_viewed", "")
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+    from django.contrib import admin as django_admin
+    model_admin = django_admin.site._registry[AuditEvent]
+    request = changelist.wsgi_request
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, event)
+    assert not model_admin.has_delete_permission(request, event)
+
+
+def test_every_audited_event_says_who_what_which_and_from_where(shipped_criteria, neurologist):
+    screening = make_submission().screening
+    client = signed_in(neurologist)
+    ip = "203.0.113.5"
+    client.get(detail_url(screening), REMOTE_ADDR=ip)
+    client.post(decide_url(screening), decision_data(screening, revision=0), REMOTE_ADDR=ip)
+    client.post(decide_url(screening), decision_data(screening, revision=0), REMOTE_ADDR=ip)  # conflict
+    client.post(reverse("review_rescore", args=[screening.pk]), REMOTE_ADDR=ip)
+    for action in ("detail_viewed", "decision_saved", "decision_conflict", "rescore_saved"):
+        event = AuditEvent.objects.get(action=action)
+        assert (event.actor, event.screening, event.ip_address) == (neurologist, screening, ip), action
+        assert event.created_at is not None
+    client.get(reverse("review_export"), REMOTE_ADDR=ip)
+    event = AuditEvent.objects.get(action="exported")
+    assert (event.actor, event.ip_address) == (neurologist, ip)
+
+
+# --- CSV export ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def export_mix(shipped_criteria):
+    waiting = make_submission(contact_name="Alex Patient", contact_details="alex@example.org")
+    unlikely = make_submission(ms_type="ppms", contact_name="Sam Other", contact_details="07700 900123")
+    reviewed = make_submission(contact_name="Reviewed Person")
+    set_status(reviewed.screening, Screening.Status.REVIEWED)
+    make_scored()
+    return dict(waiting=waiting, unlikely=unlikely, reviewed=reviewed)
+
+
+def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro_client, neurologist,
+                                                                          export_mix):
+    response = neuro_client.get(reverse("review_export"))
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse) and response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]
+    rows = csv_rows(response)
+    assert rows[0] == ["reference", "submitted_at", "status", "primary_verdict", "last_decision"]
+    assert [row[0] for row in rows[1:]] == [export_mix["waiting"].reference, export_mix["unlikely"].reference]
+    body = "\n".join(",".join(row) for row in rows)
+    for contact in ("Alex Patient", "alex@example.org", "Sam Other", "07700 900123", "contact"):
+        assert contact not in body
+    event = AuditEvent.objects.get(action="exported")
+    assert event.actor == neurologist and event.ip_address == "127.0.0.1"
+    assert "with contact" not in event.detail
+
+
+def test_the_export_follows_the_filters(neuro_client, export_mix):
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"verdict": "unlikely"}))
+    assert [row[0] for row in rows[1:]] == [export_mix["unlikely"].reference]
+    assert rows[1][3] == "unlikely"
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
+    assert [row[0] for row in rows[1:]] == [export_mix["reviewed"].reference]
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"reference": export_mix["waiting"].reference}))
+    assert [row[0] for row in rows[1:]] == [export_mix["waiting"].reference]
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"submitted_to": "2000-01-01"}))
+    assert rows[1:] == []
+    event = AuditEvent.objects.filter(action="exported").latest("pk")
+    assert "submitted_to=2000-01-01" in event.detail
+
+
+def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
+    response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
+    rows = csv_rows(response)
+    assert rows[0] == ["reference", "submitted_at", "status", "primary_verdict", "last_decision",
+                       "contact_name", "contact_details"]
+    by_reference = {row[0]: row for row in rows[1:]}
+    assert by_reference[export_mix["waiting"].reference][5:] == ["Alex Patient", "alex@example.org"]
+    assert by_reference[export_mix["unlikely"].reference][5:] == ["Sam Other", "07700 900123"]
+    event = AuditEvent.objects.get(action="exported")
+    assert "with contact" in event.detail
+
+
+def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mix):
+    screening = export_mix["reviewed"].screening
+    Review.objects.create(screening=screening, neurologist=neurologist, decision="more_info", message="a")
+    Review.objects.create(screening=screening, neurologist=neurologist, decision="refer", message="b")
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
+    assert rows[1][0] == screening.reference and rows[1][4] == "refer"
+
+
+@pytest.mark.parametrize("query", [{"include_contact": "maybe"}, {"submitted_from": "garbage"},
+                                   {"submitted_from": "2026-12-01", "submitted_to": "2026-01-01"},
+                                   {"status": "bogus", "include_contact": "on"}])
+def test_garbage_export_parameters_never_crash(neuro_client, export_mix, query):
+    response = neuro_client.get(reverse("review_export"), query)
+    assert response.status_code == 200
+    rows = csv_rows(response)
+    assert rows[0][0] == "reference"
+
+
+# --- query budget ----------------------------------------------------------------------------------------------
+
+
+def count_queries(client, url, data=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, data or {})
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def measure(client, detail_screening):
+    """Queries for the queue's first and a deep page, a detail page, and the export (each warmed up once)."""
+    pages = {
+        "queue": (reverse("queue"), None),
+        "queue deep page": (reverse("queue"), {"page": 150}),
+        "queue filtered": (reverse("queue"), {"verdict": "likely", "submitted_from": "2026-01-01"}),
+        "detail": (detail_url(detail_screening), None),
+        "export": (reverse("review_export"), None),
+        "export with contact": (reverse("review_export"), {"include_contact": "on"}),
+    }
+    for url, data in pages.values():
+        count_queries(client, url, data)
+    return {name: count_queries(client, url, data) for name, (url, data) in pages.items()}
+
+
+def test_queue_detail_and_export_use_a_fixed_number_of_queries(shipped_criteria, neurologist):
+    client = signed_in(neurologist)
+    template = make_submission().screening
+    other = make_user("other", neurologist=True)
+
+    few = list(clone_submissions(template, 60, prefix="R-FEW", small=True))
+    Review.objects.bulk_create([Review(screening=s, neurologist=n, decision="refer", message="m")
+                                for s in few[:10] for n in (neurologist, other)])
+    Rescore.objects.create(screening=few[0], snapshot=few[0].snapshot, primary_verdict="likely",
+                           scored_on=TODAY, created_by=other)
+    small = measure(client, few[0])
+
+    many = list(clone_submissions(template, 9_940, prefix="R-MANY", small=True,
+                                  start=timezone.make_aware(datetime(2026, 3, 1, 9, 0))))
+    assert Screening.objects.exclude(status="scored").count() == 10_001
+    Review.objects.bulk_create([Review(screening=s, neurologist=n, decision="more_info", message="m")
+                                for s in many[:1000] for n in (neurologist, other)], batch_size=1000)
+    # the measured detail now has many decisions and re-scores in its history
+    Review.objects.bulk_create([Review(screening=few[0], neurologist=other, decision="not_suitable", message="x")
+                                for _ in range(30)])
+    Rescore.objects.bulk_create([Rescore(screening=few[0], snapshot=few[0].snapshot, primary_verdict="likely",
+                                         scored_on=TODAY, created_by=neurologist) for _ in range(10)])
+    large = measure(client, few[0])
+
+    assert large == small
+    assert len(references(client.get(reverse("queue"), {"page": 150}))) == 50
