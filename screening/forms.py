@@ -241,22 +241,27 @@ class WalkingDistanceForm(StepForm):
     )
 
 
-class RelapsesForm(StepForm):
-    relapses_12m = NullableIntegerField(
-        label=_("How many relapses have you had in the last 12 months?"),
-        help_text=_("A relapse is new or worse symptoms lasting more than a day. Leave empty if you are not sure."),
-        min_value=0, max_value=20, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        error_messages={"invalid": _("Enter a whole number, for example 0 or 2, or leave it empty."),
-                        "min_value": _("Enter 0 or more."), "max_value": _("Enter 20 or fewer."),
+def count_field(*, label, help_text, maximum, example):
+    """A count where an empty answer means "not sure"."""
+    return NullableIntegerField(
+        label=label, help_text=help_text, min_value=0, max_value=maximum,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"invalid": _("Enter a whole number, for example %(example)s, or leave it empty.")
+                        % {"example": example},
+                        "min_value": _("Enter 0 or more."), "max_value": _("Enter %(max)s or fewer.") % {"max": maximum},
                         "required": _("Enter a number, or leave it empty if you are not sure.")},
     )
-    relapses_36m = NullableIntegerField(
+
+
+class RelapsesForm(StepForm):
+    relapses_12m = count_field(
+        label=_("How many relapses have you had in the last 12 months?"),
+        help_text=_("A relapse is new or worse symptoms lasting more than a day. Leave empty if you are not sure."),
+        maximum=20, example=_("0 or 2"),
+    )
+    relapses_36m = count_field(
         label=_("How many relapses have you had in the last 3 years?"),
-        help_text=_("Include the last 12 months. Leave empty if you are not sure."),
-        min_value=0, max_value=50, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        error_messages={"invalid": _("Enter a whole number, for example 0 or 3, or leave it empty."),
-                        "min_value": _("Enter 0 or more."), "max_value": _("Enter 50 or fewer."),
-                        "required": _("Enter a number, or leave it empty if you are not sure.")},
+        help_text=_("Include the last 12 months. Leave empty if you are not sure."), maximum=50, example=_("0 or 3"),
     )
     mri_activity_12m = radio(
         [("yes", _("Yes")), ("no", _("No")), ("unsure", _("I'm not sure")),

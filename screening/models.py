@@ -245,10 +245,21 @@ def new_code(groups=4, size=5):
     return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(size)) for _ in range(groups))
 
 
+def normalise_code(typed: str) -> str:
+    """A code as typed, forgiving case, spaces and dashes: "k7m2q k7m2q" → "K7M2QK7M2Q"."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
 def hash_code(code: str) -> str:
     """The stored form of a code: codes are long random strings, so a plain SHA-256 is enough."""
-    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hashlib.sha256(normalised.encode()).hexdigest()
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def reference_from_typed(typed: str, size=5) -> str:
+    """A reference as typed → its printed form "R-XXXXX-XXXXX-XXXXX-XXXXX" (an R- prefix may be left out)."""
+    body = normalise_code(typed)
+    body = body[1:] if body.startswith("R") and len(body) % size == 1 else body
+    return "-".join(["R"] + [body[i:i + size] for i in range(0, len(body), size)])
 
 
 class Draft(models.Model):

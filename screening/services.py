@@ -17,7 +17,7 @@ from django.utils import timezone
 from . import rules
 from .facts import derive_facts
 from .models import (AuditEvent, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review, Screening, hash_code,
-                     new_code)
+                     new_code, reference_from_typed)
 
 
 class NoPrimarySet(Exception):
@@ -188,7 +188,7 @@ def lookups_blocked(request) -> bool:
 
 def screening_for_codes(reference: str, access_code: str) -> Screening | None:
     """The submitted screening that both codes open, or ``None`` (the same answer for either code wrong)."""
-    screening = Screening.objects.filter(reference=reference.strip().upper()).first()
+    screening = Screening.objects.filter(reference=reference_from_typed(reference)).first()
     return screening if screening and screening.access_code_matches(access_code) else None
 
 

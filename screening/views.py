@@ -8,6 +8,7 @@ every page is sent with ``Cache-Control: no-store``.
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -30,8 +31,12 @@ def questionnaire_for(draft):
     return Questionnaire(draft.data, timezone.localdate())
 
 
-def go_to(step):
-    return redirect("step", slug=step.slug) if step else redirect("review")
+def go_to(step, *, returning=False):
+    """To a step (keeping the way back to the review page when the person came from it), or to the review."""
+    if step is None:
+        return redirect("review")
+    url = reverse("step", args=[step.slug])
+    return redirect(f"{url}?return=review" if returning else url)
 
 
 def draft_missing(request):
@@ -80,7 +85,9 @@ def step(request, slug):
         if step not in questionnaire.applicable:  # kept, but not asked: the earlier answers say skip it
             return go_to(questionnaire.first_incomplete())
         if not questionnaire.forms[slug].errors:
-            return go_to(questionnaire.first_incomplete() if returning else questionnaire.neighbour(step, +1))
+            if returning:
+                return go_to(questionnaire.first_incomplete(), returning=True)
+            return go_to(questionnaire.neighbour(step, +1))
         form = questionnaire.forms[slug]
     else:
         questionnaire = questionnaire_for(draft)
@@ -100,24 +107,35 @@ def saved(request):
     return render(request, "screening/saved.html", {"resume_code": request.session.pop(SHOW_ONCE, None)})
 
 
+def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):
+    """A form that opens something with a code. ``find(cleaned_data)`` returns a response, or ``None`` for no match.
+
+    Failed tries are audited and, past ``LOOKUP_FAILURES_PER_HOUR`` from one address, lookups are refused (429).
+    """
+    form = form_class(request.POST or None)
+    blocked = request.method == "POST" and services.lookups_blocked(request)
+    if blocked:
+        form.add_error(None, _("Too many tries. For your security, please wait an hour before trying again."))
+    elif request.method == "POST" and form.is_valid():
+        response = find(form.cleaned_data)
+        if response:
+            return response
+        services.audit(failure_action, request=request)
+        form.add_error(failure_field, failure_message)
+    return render(request, template, {"form": form}, status=429 if blocked else 200)
+
+
 @never_cache
 def resume(request):
-    form = ResumeForm(request.POST or None)
-    blocked = request.method == "POST" and services.lookups_blocked(request)
-    if request.method == "POST" and form.is_valid() and not blocked:
-        found = services.draft_resume(form.cleaned_data["resume_code"])
+    def find(data):
+        found = services.draft_resume(data["resume_code"])
         if found:
             draft, request.session[DRAFT] = found
             return go_to(questionnaire_for(draft).first_incomplete())
-        services.audit("resume_failed", request=request)
-        form.add_error("resume_code", _("We could not find answers for that code. Check it and try again."))
-    if blocked:
-        form.add_error(None, too_many_tries())
-    return render(request, "screening/resume.html", {"form": form}, status=429 if blocked else 200)
 
-
-def too_many_tries():
-    return _("Too many tries. For your security, please wait an hour before trying again.")
+    return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",
+                       failure_field="resume_code",
+                       failure_message=_("We could not find answers for that code. Check it and try again."))
 
 
 @never_cache
@@ -195,18 +213,22 @@ def submitted(request):
 @never_cache
 def status(request):
     """Look up a submission with its reference and private access code (never in the URL)."""
-    form = StatusLookupForm(request.POST or None)
-    blocked = request.method == "POST" and services.lookups_blocked(request)
-    if request.method == "POST" and form.is_valid() and not blocked:
-        screening = services.screening_for_codes(**form.cleaned_data)
+
+    def find(data):
+        screening = services.screening_for_codes(**data)
         if screening:
             request.session[STATUS] = screening.pk
             return redirect("status_detail")
-        services.audit("status_lookup_failed", request=request)
-        form.add_error(None, _("We could not find a submission with those codes. Check both codes and try again."))
-    if blocked:
-        form.add_error(None, too_many_tries())
-    return render(request, "screening/status.html", {"form": form}, status=429 if blocked else 200)
+
+    return code_lookup(request, StatusLookupForm, "screening/status.html", find, failure_action="status_lookup_failed",
+                       failure_message=_("We could not find a submission with those codes. "
+                                         "Check both codes and try again."))
+
+
+def status_page(request, screening, form):
+    return render(request, "screening/status_detail.html", {
+        "screening": screening, "review": screening.reviews.first(), "form": form,
+    })
 
 
 @never_cache
@@ -215,9 +237,7 @@ def status_detail(request):
     if screening is None:
         return redirect("status")
     services.audit("status_viewed", screening=screening, request=request)
-    return render(request, "screening/status_detail.html", {
-        "screening": screening, "review": screening.reviews.first(), "form": WithdrawForm(),
-    })
+    return status_page(request, screening, WithdrawForm())
 
 
 @never_cache
@@ -228,9 +248,7 @@ def withdraw(request):
         return redirect("status")
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return render(request, "screening/status_detail.html", {
-            "screening": screening, "review": screening.reviews.first(), "form": form,
-        })
+        return status_page(request, screening, form)
     services.screening_withdraw(screening=screening, request=request)
     for key in (STATUS, RESULT):
         request.session.pop(key, None)
