@@ -57,6 +57,7 @@ class CriterionInline(admin.StackedInline):
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(AuditedAdmin):
     list_display = ("name", "code", "is_primary", "active", "version", "order")
+    history_list_display = ["version"]
     list_filter = ("active",)
     search_fields = ("name", "code")
     readonly_fields = ("version", "is_primary")
@@ -69,6 +70,16 @@ class CriteriaSetAdmin(AuditedAdmin):
     inlines = [CriterionInline]
     actions = ["make_primary"]
     change_form_template = "admin/screening/criteriaset/change_form.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_primary)
+
+    def delete_queryset(self, request, queryset):
+        if queryset.filter(is_primary=True).exists():
+            self.message_user(request, _("The primary set cannot be deleted. Make another set primary first."),
+                              messages.ERROR)
+            queryset = queryset.filter(is_primary=False)
+        super().delete_queryset(request, queryset)
 
     @admin.action(description=_("Make the primary set (the patients' headline result)"))
     def make_primary(self, request, queryset):
@@ -144,6 +155,10 @@ def case_rows(code, results):
 @admin.register(Criterion)
 class CriterionAdmin(AuditedAdmin):
     list_display = ("label", "criteria_set", "code", "fact", "operator", "value", "kind", "severity", "active")
+
+    def delete_queryset(self, request, queryset):
+        for criterion in queryset:  # one by one, so that each set's version goes up
+            criterion.delete()
     list_filter = ("criteria_set", "kind", "severity", "active")
     search_fields = ("code", "label")
     fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set"]})] + CriterionInline.fieldsets[1:]

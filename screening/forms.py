@@ -444,12 +444,18 @@ def step_data(step, post) -> dict:
     data = {}
     for name, field in step.form_class.base_fields.items():
         if isinstance(field, forms.MultipleChoiceField):
-            data[name] = post.getlist(name)
+            data[name] = [storable(value) for value in post.getlist(name)]
         elif name in post:
-            data[name] = post.get(name)
+            data[name] = storable(post.get(name))
         elif not field.required:
             data[name] = DONT_KNOW
     return data
+
+
+def storable(text):
+    """What was typed, kept so that it can be shown again: a NUL (which PostgreSQL cannot store) becomes U+FFFD,
+    so the answer stays visibly wrong and gets its message instead of vanishing."""
+    return text.replace("\x00", "\ufffd")
 
 
 def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:

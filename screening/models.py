@@ -5,8 +5,8 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import F, Q
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -74,8 +74,17 @@ class CriteriaSet(models.Model):
         """The engine's view of this set's active criteria (uses the prefetch of ``for_scoring``)."""
         return [criterion.to_rule() for criterion in self.criteria.all()]
 
+    def clean(self):
+        if self.is_primary and not self.active:
+            raise ValidationError({"active": _("The primary set must stay active. Make another set primary first.")})
+
     def bump_version(self):
-        CriteriaSet.objects.filter(pk=self.pk).update(version=F("version") + 1)
+        """One more version, saved through the model so that the set's history shows it (who and when)."""
+        with transaction.atomic():
+            fresh = CriteriaSet.objects.select_for_update().get(pk=self.pk)
+            fresh.version += 1
+            fresh.save(update_fields=["version", "updated_at"])
+        self.version = fresh.version
 
 
 class CriterionManager(models.Manager):
@@ -138,8 +147,12 @@ class Criterion(ConditionFields, models.Model):
         self.check_condition(self.fact, self.operator, self.value)
 
     def save(self, *args, **kwargs):
+        moved_from = (Criterion.objects.filter(pk=self.pk).exclude(criteria_set=self.criteria_set_id)
+                      .values_list("criteria_set", flat=True).first() if self.pk else None)
         super().save(*args, **kwargs)
         self.criteria_set.bump_version()
+        if moved_from:  # moved to another set: both sets' criteria changed
+            CriteriaSet.objects.get(pk=moved_from).bump_version()
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
@@ -276,6 +289,21 @@ class Draft(models.Model):
         return f"Draft {self.pk}"
 
 
+class CriteriaEdition(models.Model):
+    """The teaching text (explanation and source) of one set's criteria as they were when something was scored.
+
+    Content-addressed: the key is a hash of the text, so it is stored once however many screenings use it, and a
+    screening's snapshot refers to it by key. Rows are never changed.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    texts = models.JSONField(help_text=_('{criterion code: {"explanation": …, "source": …}}'))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.key[:12]
+
+
 class Screening(models.Model):
     """One person's answers scored against every active criteria set, kept as an immutable snapshot."""
 
@@ -369,12 +397,13 @@ class AuditEvent(models.Model):
     A withdrawn screening keeps its audit entries, which name it only by its row id."""
 
     ACTIONS = ["submitted", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn",
-               "queue_viewed", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
+               "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
                "login", "login_failed", "logout", "access_denied", "primary_set_changed", "criteria_changed"]
 
     action = models.CharField(max_length=40, choices=[(a, a) for a in ACTIONS], db_index=True)
     screening = models.ForeignKey(Screening, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                              help_text=_("Accounts with audit entries cannot be deleted: deactivate them instead."))
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

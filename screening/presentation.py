@@ -133,12 +133,14 @@ NOTE_KINDS = (
 )
 
 
-def set_view(entry, facts):
-    """One set's stored evaluation with each criterion's row as the result table shows it."""
+def set_view(entry, facts, editions):
+    """One set's stored evaluation with each criterion's row as the result table shows it, with the teaching text
+    it was scored with (``editions``: {edition key: texts})."""
+    texts = editions.get(entry["edition"], {})
     rows = []
     for criterion in entry["criteria"]:
         icon, outcome_text = OUTCOME_TEXT[criterion["outcome"]]
-        rows.append({**criterion, "icon": icon, "outcome_text": outcome_text,
+        rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
                      "answer": fact_text(criterion["fact"], facts.get(criterion["fact"]), facts),
                      "looks_for": favourable_text(criterion)})
     return {**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]], "deciding": deciding_rows(entry, rows)}
@@ -151,9 +153,9 @@ def deciding_rows(entry, rows):
     return [r for r in rows if r["outcome"] != rules.FAVOURABLE]
 
 
-def result_context(screening, notes):
+def result_context(screening, notes, editions):
     """The result page from a stored screening: its snapshot (never the current criteria) and matching notes."""
-    sets = [set_view(entry, screening.facts) for entry in screening.snapshot]
+    sets = [set_view(entry, screening.facts, editions) for entry in screening.snapshot]
     shown = [note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])]
     groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
               for kind, label in NOTE_KINDS]

@@ -75,11 +75,12 @@ def detail_context(screening):
         return {"withdrawn": True}
     questionnaire = Questionnaire(as_form_data(screening.answers), screening.scored_on)
     versions = dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
+    editions = services.editions_for(screening.snapshot)
     return {
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
         "red_flags": presentation.red_flags(screening.facts),
-        "results": [presentation.set_view(entry, screening.facts) for entry in screening.snapshot],
+        "results": [presentation.set_view(entry, screening.facts, editions) for entry in screening.snapshot],
         "changed_sets": services.criteria_changed_since(screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
         "rescores": list(screening.rescores.select_related("created_by")[:1]),
@@ -129,8 +130,8 @@ def rescore(request, pk):
     evaluation = services.rescore_preview(screening)
     return render(request, "review/rescore.html", {
         "screening": screening,
-        "before": [presentation.set_view(e, screening.facts) for e in screening.snapshot],
-        "after": [presentation.set_view(e, evaluation.facts) for e in evaluation.results],
+        "before": [presentation.set_view(e, screening.facts, {}) for e in screening.snapshot],
+        "after": [presentation.set_view(e, evaluation.facts, evaluation.editions) for e in evaluation.results],
     })
 
 
@@ -154,7 +155,7 @@ def export(request):
     detail = ("with contact; " if with_contact else "") + request.GET.urlencode()
     services.audit("exported", request=request, detail=detail[:200])
     writer = csv.writer(Echo())
-    rows = screenings.values_list(*fields).iterator(chunk_size=2000)
+    rows = (map(spreadsheet_safe, row) for row in screenings.values_list(*fields).iterator(chunk_size=2000))
     stream = (writer.writerow(row) for row in _with_header(fields, rows))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="screenings-{timezone.localdate():%Y-%m-%d}.csv"'
@@ -162,12 +163,17 @@ def export(request):
     return response
 
 
+def spreadsheet_safe(value):
+    """Text a patient typed must not run as a formula when the CSV is opened in a spreadsheet (OWASP CSV injection)."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _with_header(fields, rows):
     yield fields
     yield from rows
 
 
-@login_required
+@reviewer_required
 @require_POST
 def keepalive(request):
     """Extends a signed-in session (the idle-timeout warning's "Stay signed in")."""

@@ -7,6 +7,7 @@ interval, false when it holds for none, and unknown otherwise. An unknown fact m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .facts import BOOL, CHOICE, FACTS, NUMBER
@@ -158,7 +159,8 @@ class RuleError(ValueError):
 
 
 def is_number(x):
-    return isinstance(x, int | float) and not isinstance(x, bool)
+    """A real, finite number (JSON's NaN and Infinity, and overflowing literals like 1e999, are not)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def check_value(spec, operator, value):

@@ -4,6 +4,8 @@
 command and previews use it); ``screening_create`` stores the result as an immutable snapshot.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +18,7 @@ from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import (AuditEvent, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review, Screening, hash_code,
+from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review, Screening, hash_code,
                      new_code, reference_from_typed)
 
 
@@ -33,14 +35,23 @@ class Evaluation:
     facts: dict
     results: list  # snapshot entries, one per set, headline first
     notes: list  # Note rows that match the headline verdict and the facts
+    editions: dict  # {edition key: texts} for the results' "edition" keys
 
     @property
     def headline(self):
         return self.results[0]
 
 
-def snapshot_entry(criteria_set: CriteriaSet, result: rules.SetResult) -> dict:
-    """The immutable record of one set's evaluation: the criteria as they were, each outcome, the verdict."""
+def edition_of(result: rules.SetResult) -> tuple[str, dict]:
+    """The teaching text of a set's criteria and its content key."""
+    texts = {rule.code: {"explanation": rule.explanation, "source": rule.source} for rule, _ in result.outcomes}
+    key = hashlib.sha256(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return key, texts
+
+
+def snapshot_entry(criteria_set: CriteriaSet, result: rules.SetResult, edition: str) -> dict:
+    """The immutable record of one set's evaluation: the criteria as they were, each outcome, the verdict, and the
+    key of the criteria's teaching text (stored once in :class:`CriteriaEdition`)."""
     return {
         "set": criteria_set.code,
         "name": criteria_set.name,
@@ -48,10 +59,10 @@ def snapshot_entry(criteria_set: CriteriaSet, result: rules.SetResult) -> dict:
         "primary": criteria_set.is_primary,
         "version": criteria_set.version,
         "verdict": result.verdict,
+        "edition": edition,
         "criteria": [
             {"code": rule.code, "label": rule.label, "fact": rule.fact, "operator": rule.operator,
-             "value": rule.value, "kind": rule.kind, "severity": rule.severity,
-             "explanation": rule.explanation, "source": rule.source, "outcome": outcome}
+             "value": rule.value, "kind": rule.kind, "severity": rule.severity, "outcome": outcome}
             for rule, outcome in result.outcomes
         ],
     }
@@ -77,17 +88,30 @@ def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
         sets = [by_code[code] for code in set_codes]
     elif not sets or not sets[0].is_primary:
         raise NoPrimarySet()
-    results = [snapshot_entry(s, rules.score(s.rules(), facts)) for s in sets]
+    results, editions = [], {}
+    for criteria_set in sets:
+        result = rules.score(criteria_set.rules(), facts)
+        key, editions[key] = edition_of(result)
+        results.append(snapshot_entry(criteria_set, result, key))
     headline_verdict = results[0]["verdict"]
     notes = [note for note in Note.objects.filter(active=True).order_by("kind", "order", "code")
              if note.to_rule().shows(facts, headline_verdict)]
-    return Evaluation(today=today, answers=answers, facts=json_facts(facts), results=results, notes=notes)
+    return Evaluation(today=today, answers=answers, facts=json_facts(facts), results=results, notes=notes,
+                      editions=editions)
+
+
+def editions_for(snapshot: list) -> dict:
+    """{edition key: texts} for a stored snapshot (one query)."""
+    keys = [entry["edition"] for entry in snapshot]
+    return {key: edition.texts for key, edition in CriteriaEdition.objects.in_bulk(keys).items()}
 
 
 @transaction.atomic
 def screening_create(*, answers: dict, today: date) -> Screening:
     """Score validated answers against every active set and store the immutable snapshot."""
     evaluation = evaluate(answers, today)
+    CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts) for key, texts in
+                                         evaluation.editions.items()], ignore_conflicts=True)
     return Screening.objects.create(
         answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
         primary_verdict=evaluation.headline["verdict"],
@@ -257,6 +281,8 @@ def rescore_preview(screening: Screening) -> Evaluation:
 
 def rescore_save(*, screening: Screening, request) -> Rescore:
     evaluation = rescore_preview(screening)
+    CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts) for key, texts in
+                                         evaluation.editions.items()], ignore_conflicts=True)
     rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,
                                      primary_verdict=evaluation.headline["verdict"], created_by=request.user)
     audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)

@@ -179,7 +179,8 @@ def result(request):
         return redirect("home")
     notes = Note.objects.filter(active=True)
     return render(request, "screening/result.html", {
-        "screening": screening, **presentation.result_context(screening, notes),
+        "screening": screening,
+        **presentation.result_context(screening, notes, services.editions_for(screening.snapshot)),
     })
 
 

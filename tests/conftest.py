@@ -1,4 +1,4 @@
-"""Shared test fixtures: the shipped criteria loaded into the test database, plain factory functions."""
+"""Shared test fixtures: the shipped criteria loaded into the test database as `make run` loads them."""
 
 from pathlib import Path
 
@@ -10,5 +10,5 @@ FIXTURES = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "fix
 
 @pytest.fixture
 def shipped_criteria(db):
-    """The database with every shipped criteria set and note, as `make run` loads them."""
-    call_command("loaddata", *FIXTURES, verbosity=0)
+    """The database with every shipped criteria set, note and reference case, as `make run` loads them."""
+    call_command("load_shipped_content", verbosity=0)

@@ -915,6 +915,20 @@ def test_the_admin_shows_the_audit_log_read_only(client, shipped_criteria):
     assert not model_admin.has_delete_permission(request, event)
 
 
+def test_deleting_a_user_in_the_admin_does_not_rewrite_who_did_what(client, shipped_criteria):
+    """The log says who did what: removing an account must not silently blank the actor of its entries."""
+    screening = make_submission().screening
+    leaver = make_user("leaver", neurologist=True)
+    signed_in(leaver).get(detail_url(screening))
+    event = AuditEvent.objects.get(action="detail_viewed")
+    client.force_login(make_user("admin", superuser=True))
+
+    client.post(reverse("admin:screening_user_delete", args=[leaver.pk]), {"post": "yes"})
+
+    event.refresh_from_db()
+    assert event.actor_id == leaver.pk
+
+
 def test_every_audited_event_says_who_what_which_and_from_where(shipped_criteria, neurologist):
     screening = make_submission().screening
     client = signed_in(neurologist)
@@ -1037,27 +1051,31 @@ def measure(client, detail_screening):
 
 def test_queue_detail_and_export_use_a_fixed_number_of_queries(shipped_criteria, neurologist):
     client = signed_in(neurologist)
-    template = make_submission().screening
+    template = make_submission().screening  # the detail measured: a real submission, full snapshot
     other = make_user("other", neurologist=True)
+    one = measure(client, template)  # one row: a per-row query would show against a full page below
 
-    few = list(clone_submissions(template, 60, prefix="R-FEW", small=True))
+    few = list(clone_submissions(template, 59, prefix="R-FEW", small=True))
     Review.objects.bulk_create([Review(screening=s, neurologist=n, decision="refer", message="m")
-                                for s in few[:10] for n in (neurologist, other)])
-    Rescore.objects.create(screening=few[0], snapshot=few[0].snapshot, primary_verdict="likely",
+                                for s in few[:10] + [template] for n in (neurologist, other)])
+    Rescore.objects.create(screening=template, snapshot=template.snapshot, primary_verdict="likely",
                            scored_on=TODAY, created_by=other)
-    small = measure(client, few[0])
+    sixty = measure(client, template)
 
     many = list(clone_submissions(template, 9_940, prefix="R-MANY", small=True,
                                   start=timezone.make_aware(datetime(2026, 3, 1, 9, 0))))
-    assert Screening.objects.exclude(status="scored").count() == 10_001
+    assert Screening.objects.exclude(status="scored").count() == 10_000
     Review.objects.bulk_create([Review(screening=s, neurologist=n, decision="more_info", message="m")
                                 for s in many[:1000] for n in (neurologist, other)], batch_size=1000)
     # the measured detail now has many decisions and re-scores in its history
-    Review.objects.bulk_create([Review(screening=few[0], neurologist=other, decision="not_suitable", message="x")
-                                for _ in range(30)])
-    Rescore.objects.bulk_create([Rescore(screening=few[0], snapshot=few[0].snapshot, primary_verdict="likely",
+    Review.objects.bulk_create([Review(screening=template, neurologist=other, decision="not_suitable",
+                                       message="x") for _ in range(30)])
+    Rescore.objects.bulk_create([Rescore(screening=template, snapshot=template.snapshot, primary_verdict="likely",
                                          scored_on=TODAY, created_by=neurologist) for _ in range(10)])
-    large = measure(client, few[0])
+    ten_thousand = measure(client, template)
 
-    assert large == small
-    assert len(references(client.get(reverse("queue"), {"page": 150}))) == 50
+    assert ten_thousand == sixty, (sixty, ten_thousand)
+    assert sixty == one, (one, sixty)
+    page = client.get(reverse("queue"), {"page": 150})
+    assert len(references(page)) == 50 and "Page 150 of 200" in page.content.decode()
+    assert len(csv_rows(client.get(reverse("review_export")))) == 10_001

@@ -8,7 +8,10 @@ other sets' verdicts and outcomes, and notes equal the command's.
 import pytest
 
 from .answer_sets import ANSWER_SETS
-from .flow import HIGH_EFFICACY, Patient, path_for, result_page, screen
+from .flow import HIGH_EFFICACY, STEP_SLUGS, Patient, path_for, result_page, screen
+
+# The first set that is asked every step: its run photographs each step for test-artifacts/screenshots/.
+PHOTOGRAPHED = next(entry["name"] for entry in ANSWER_SETS if path_for(entry["answers"]) == STEP_SLUGS)
 
 
 @pytest.mark.parametrize("entry", ANSWER_SETS, ids=[entry["name"] for entry in ANSWER_SETS])
@@ -16,7 +19,7 @@ def test_the_result_page_matches_the_screen_command(entry, page, site, check_acc
     answers = entry["answers"]
     patient = Patient(page, site, check_accessible, shoot)
     patient.start()
-    patient.fill_questionnaire(answers)
+    patient.fill_questionnaire(answers, shots=entry["name"] == PHOTOGRAPHED)
     patient.check_review(answers)
     patient.see_result()
 

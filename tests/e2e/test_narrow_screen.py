@@ -4,7 +4,7 @@ any page of the check, including an error state, the review and the result with 
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import Patient, no_horizontal_scroll, open_all_details, press, question
+from .flow import Patient, follow, no_horizontal_scroll, open_all_details, press, question
 
 ANSWERS = ANSWER_SETS[0]["answers"]  # the longest path: a high-efficacy medicine asks both response questions
 
@@ -22,7 +22,7 @@ def test_every_page_fits_320_pixels(page, site, check_accessible, shoot):
     patient.fill_questionnaire(ANSWERS, shots=False)
     patient.check_review(ANSWERS, shot="narrow-review")
     patient.see_result(shot="narrow-result")
-    page.get_by_role("link", name="Send my result to a neurologist").click()
+    follow(page, "Send my result to a neurologist")
     patient.arrive("submit (320 px)")
     press(page, "Send my result")
     patient.arrive("submit (consent not ticked, 320 px)")

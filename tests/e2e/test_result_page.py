@@ -1,8 +1,6 @@
 """The result page itself: not medical advice, outcomes by icon and words (never colour alone), a print layout,
 and never stored by the browser (PRODUCT.md §1, §6 point 4, §9)."""
 
-import re
-
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .flow import Patient, current_slug, preselected, press, question, review_rows, step_count_text
+from .flow import Patient, current_slug, follow, preselected, press, question, review_rows, step_count_text
 
 
 def test_an_invalid_age_is_explained_and_kept_through_back_and_continue(page, site, check_accessible, shoot):
@@ -34,11 +34,11 @@ def test_an_invalid_age_is_explained_and_kept_through_back_and_continue(page, si
     press(page, "Back")
     assert page.url == site + "/"
     patient.arrive("landing (answers in progress)", "landing-in-progress")
-    page.get_by_role("link", name="Continue where you stopped").click()
+    follow(page, "Continue where you stopped")
     assert current_slug(page) == "review"
     patient.arrive("review (age not valid yet)")
     assert review_rows(page)[question("age")] == "abc"
-    page.get_by_role("link", name=re.compile(r"How old are you\?")).click()
+    follow(page, re.compile(r"How old are you\?"))
     assert current_slug(page) == "about-you"
     expect(age).to_have_value("abc")
     patient.arrive("step about-you (from review)")

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import Patient, press
+from .flow import Patient, follow, press
 
 ANSWERS = ANSWER_SETS[0]["answers"]
 CODE = r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}"
@@ -28,7 +28,7 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     patient.check_review(ANSWERS)
     patient.see_result()
 
-    page.get_by_role("link", name="Send my result to a neurologist").click()
+    follow(page, "Send my result to a neurologist")
     assert page.url == site + "/result/submit/"
     consent = page.get_by_role("checkbox", name=re.compile("^I agree to send my answers"))
     expect(consent).not_to_be_checked()

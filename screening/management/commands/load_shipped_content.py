@@ -1,5 +1,8 @@
 """``manage.py load_shipped_content [--force]``: load fixtures/*.json into an empty database.
 
+Loading writes no change history, so a baseline history record is made for every shipped row: the first admin edit
+then shows its diff against the shipped value.
+
 Without ``--force`` it leaves a database that already has criteria sets alone, so that local edits made in the
 admin survive ``make run``. With ``--force`` the shipped rows are loaded again over the local ones.
 """
@@ -26,3 +29,4 @@ class Command(BaseCommand):
             self.stdout.write("Criteria sets already present; left as they are (use --force to reload).")
             return
         call_command("loaddata", *sorted(str(p) for p in FIXTURES_DIR.glob("*.json")), verbosity=options["verbosity"])
+        call_command("populate_history", auto=True, verbosity=0)

@@ -1,0 +1,65 @@
+"""One criteria edit through the real admin in a real browser: sign in, move a threshold, preview its effect on the
+reference cases, save it, and see the set's page flag the case that now disagrees."""
+
+import re
+
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from screening.models import CriteriaSet, Criterion
+
+PASSWORD = "Correct-Horse-Battery-42"
+CASE = "active-rrms-failed-natalizumab"  # EDSS 3.5: likely under the Article set while its limit is EDSS below 6.0
+
+
+def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot):
+    get_user_model().objects.create_superuser("criteria-admin", "criteria-admin@example.org", PASSWORD)
+    article = CriteriaSet.objects.get(code="article")
+    edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
+    assert edss.value == 6.0
+    change_path = f"/admin/screening/criteriaset/{article.pk}/change/"
+    page.set_default_timeout(10_000)
+
+    # Sign in on the real admin login page.
+    page.goto(f"{site}/admin/login/?next={change_path}")
+    page.get_by_label("Username").fill("criteria-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site + change_path)
+    expect(page.locator(f'#reference-cases tr[data-case="{CASE}"]')).to_have_attribute("data-agrees", "yes")
+
+    # Move the EDSS threshold from 6.0 to 3.0 in the criterion's own "Value" box.
+    code_box = page.locator('input[name$="-code"][value="edss_below_6"]')
+    prefix = code_box.get_attribute("name").removesuffix("code")
+    value_box = page.locator(f'textarea[name="{prefix}value"]')
+    expect(value_box).to_have_value("6.0")
+    value_box.fill("3.0")
+
+    # Preview: nothing is saved yet, and the case's flip is shown.
+    page.get_by_role("button", name=re.compile("^Preview the effect on reference cases")).click()
+    page.wait_for_url(re.compile(r"/preview/$"))
+    expect(page.get_by_text("Nothing has been saved.")).to_be_visible()
+    row = page.locator(f'#preview-results tr[data-case="{CASE}"]')
+    expect(row).to_have_attribute("data-before", "likely")
+    expect(row).to_have_attribute("data-after", "unlikely")
+    expect(row).to_have_attribute("data-agrees", "no")
+    expect(row).to_contain_text("unlikely (changes)")
+    expect(row).to_contain_text("DISAGREES")
+    shoot(page, "admin-preview")
+    edss.refresh_from_db()
+    assert edss.value == 6.0 and CriteriaSet.objects.get(pk=article.pk).version == article.version
+
+    # Save what was previewed: the set's page now flags the case.
+    page.get_by_role("button", name="Save these changes").click()
+    page.wait_for_url(site + change_path)
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    flagged = page.locator(f'#reference-cases tr[data-case="{CASE}"]')
+    expect(flagged).to_have_attribute("data-agrees", "no")
+    expect(flagged).to_contain_text("DISAGREES")
+    expect(page.locator(f'textarea[name="{prefix}value"]')).to_have_value("3.0")
+    shoot(page, "admin-after-save")
+
+    edss.refresh_from_db()
+    assert edss.value == 3.0
+    assert CriteriaSet.objects.get(pk=article.pk).version == article.version + 1
+    assert edss.history.latest().history_user.username == "criteria-admin"

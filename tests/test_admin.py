@@ -1,0 +1,982 @@
+"""Criteria administration through the Django admin, driven with the test client the way an admin's browser posts.
+
+Criteria sets with their inline criteria, criteria on their own, notes and reference cases: every edit moves the
+set's version, leaves a history record (who, when, a readable diff) and an audit entry; the set's page shows the
+reference cases' verdicts, and the preview shows the effect of unsaved edits; bad input is a message on the form,
+never a 500; screenings, reviews and the audit log are read-only.
+
+Each test opens a real admin page, turns its form into POST data (``form_data``) and changes just one value, so
+that what is posted is exactly what the admin's browser would send.
+"""
+
+import html
+import json
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from screening import services
+from screening.facts import FACTS
+from screening.forms import validate_answers
+from screening.models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, Review
+from screening.rules import OPERATORS
+
+from .conftest import FIXTURES
+from .factories import answers
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 23)
+PASSWORD = "Correct-Horse-Battery-42"
+SHIPPED_SET_CODES = ["article", "beat-ms", "ebmt-2020", "ectrims-ebmt-2025", "mist", "nmss-2021", "ram-ms", "starms"]
+FLIPPING_CASE = "active-rrms-failed-natalizumab"  # EDSS 3.5: likely under the Article set while its limit is 6.0
+
+
+# --- Users and clients -------------------------------------------------------------------------------------------
+
+
+def make_user(username="admin", *, superuser=True, staff=True, password=PASSWORD):
+    User = get_user_model()
+    if superuser:
+        return User.objects.create_superuser(username, f"{username}@example.org", password)
+    return User.objects.create_user(username, f"{username}@example.org", password, is_staff=staff)
+
+
+@pytest.fixture
+def superuser(db):
+    return make_user("admin")
+
+
+@pytest.fixture
+def admin(superuser):
+    """A browser session signed in as the superuser. A server error comes back as a 500 response (as the admin
+    would see it) rather than as an exception, so that "never a 500" can be asserted."""
+    client = Client(raise_request_exception=False)
+    client.force_login(superuser)
+    return client
+
+
+# --- Reading admin pages -----------------------------------------------------------------------------------------
+
+
+class FormReader(HTMLParser):
+    """The values a browser would submit from one form: inputs, checked boxes, selected options, textareas.
+
+    Submit buttons are left out (the test says which one it presses) and so is the inline's empty template row
+    (``criteria-__prefix__-…``), which the admin's JavaScript only copies and is never posted."""
+
+    def __init__(self, form_id):
+        super().__init__(convert_charrefs=True)
+        self.form_id, self.inside, self.fields = form_id, False, []
+        self.select = self.textarea = None
+        self.options = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id if self.form_id else a.get("id") != "logout-form"
+            return
+        if not self.inside or "disabled" in a:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("submit", "button", "image", "reset", "file"):
+                return
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.add(name, a.get("value", "on"))
+                return
+            self.add(name, a.get("value") or "")
+        elif tag == "select" and name:
+            self.select, self.options = (name, "multiple" in a), []
+        elif tag == "option" and self.select:
+            self.options.append([a.get("value"), "selected" in a, ""])
+        elif tag == "textarea" and name:
+            self.textarea, self.text = name, ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.text += data
+        elif self.select and self.options:
+            self.options[-1][2] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select:
+            name, multiple = self.select
+            values = [(v if v is not None else label.strip()) for v, selected, label in self.options if selected]
+            if not values and not multiple and self.options:  # a browser submits the first option
+                first = self.options[0]
+                values = [first[0] if first[0] is not None else first[2].strip()]
+            for value in values:
+                self.add(name, value)
+            self.select = None
+        elif tag == "textarea" and self.textarea:
+            text = self.text[1:] if self.text.startswith("\n") else self.text  # HTML drops one leading newline
+            self.add(self.textarea, text)
+            self.textarea = None
+
+    def add(self, name, value):
+        if "__prefix__" not in name:
+            self.fields.append((name, value))
+
+
+def form_data(response, form_id=None):
+    """The POST data of the page's form as it stands: ``{name: value}`` (a list for repeated names)."""
+    assert response.status_code == 200, response.status_code
+    reader = FormReader(form_id)
+    reader.feed(response.content.decode())
+    data = {}
+    for name, value in reader.fields:
+        if name in data:
+            data[name] = (data[name] if isinstance(data[name], list) else [data[name]]) + [value]
+        else:
+            data[name] = value
+    assert data, "no form found on the page"
+    return data
+
+
+class RowReader(HTMLParser):
+    """The ``data-*`` attributes of each row of one table."""
+
+    def __init__(self, table_id):
+        super().__init__()
+        self.table_id, self.inside, self.rows = table_id, False, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.inside = a.get("id") == self.table_id
+        elif tag == "tr" and self.inside and "data-case" in a:
+            self.rows.append({k[5:]: v for k, v in a.items() if k.startswith("data-")})
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.inside = False
+
+
+def table_rows(response, table_id):
+    """``{case code: {"agrees": …, "before": …, …}}`` from a table of reference cases."""
+    reader = RowReader(table_id)
+    reader.feed(response.content.decode())
+    return {row["case"]: row for row in reader.rows}
+
+
+def page_text(response):
+    return html.unescape(response.content.decode())
+
+
+def form_errors(response):
+    """Every message on the admin form: ``{field or "criteria-N-field" or "__all__": [messages]}``."""
+    context = response.context
+    found = {}
+    for field, errors in context["adminform"].form.errors.items():
+        found[field] = list(errors)
+    for inline in context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        if formset.non_form_errors():
+            found.setdefault("__all__", []).extend(formset.non_form_errors())
+        for form in formset.forms:
+            for field, errors in form.errors.items():
+                found[form.add_prefix(field)] = list(errors)
+    return found
+
+
+def all_messages(errors):
+    return " ".join(message for messages in errors.values() for message in messages)
+
+
+# --- Admin URLs and POST data ------------------------------------------------------------------------------------
+
+
+def url(name, *args):
+    return reverse(f"admin:screening_{name}", args=args)
+
+
+def article():
+    return CriteriaSet.objects.get(code="article")
+
+
+def criterion(code, set_code="article"):
+    return Criterion.objects.get(criteria_set__code=set_code, code=code)
+
+
+def set_page(client, criteria_set):
+    return client.get(url("criteriaset_change", criteria_set.pk))
+
+
+def row_of(data, code, /):
+    """The inline row ``criteria-N-`` that holds the criterion with ``code``."""
+    total = int(data["criteria-TOTAL_FORMS"])
+    for n in range(total):
+        if data.get(f"criteria-{n}-code") == code:
+            return f"criteria-{n}-"
+    raise AssertionError(f"no inline row for criterion {code!r}")
+
+
+def with_criterion(data, code, /, **fields):
+    """``data`` with the criterion ``code`` changed: ``value=`` is JSON text, ``active=False`` unticks the box."""
+    data, prefix = dict(data), row_of(data, code)
+    for field, value in fields.items():
+        if value is False:
+            data.pop(prefix + field, None)
+        elif value is True:
+            data[prefix + field] = "on"
+        else:
+            data[prefix + field] = value
+    return data
+
+
+NEW_CRITERION = {
+    "order": "90", "code": "age_under_50", "active": "on", "label": "Younger than 50",
+    "fact": "age", "operator": "lt", "value": "50", "kind": "inclusion", "severity": "possible",
+    "explanation": "Younger people recover better from the treatment.", "source": "Muraro 2025",
+}
+
+
+def with_new_row(data, **fields):
+    """``data`` with one more (new) criterion in the set's inline, as the "Add another Criterion" link makes."""
+    data = dict(data)
+    n = int(data["criteria-TOTAL_FORMS"])
+    for field, value in {**NEW_CRITERION, **fields}.items():
+        data[f"criteria-{n}-{field}"] = value
+    data[f"criteria-{n}-id"] = ""
+    data[f"criteria-{n}-criteria_set"] = data["criteria-0-criteria_set"]
+    data["criteria-TOTAL_FORMS"] = str(n + 1)
+    return data
+
+
+def save(client, obj_url, data, button="_continue"):
+    """Post the change form as the "Save and continue editing" button does; follow the redirect."""
+    return client.post(obj_url, {**data, button: "Save"}, follow=True)
+
+
+def assert_saved(response):
+    assert response.status_code == 200
+    assert response.redirect_chain, f"the form did not save: {form_errors(response)}"
+
+
+def assert_not_saved_with_message(response, *words):
+    """The admin form came back (200, not a redirect, not a 500) with a message containing ``words``."""
+    assert response.status_code != 500, "bad input gave a server error (500) instead of a message on the form"
+    assert response.status_code == 200, response.status_code
+    assert not getattr(response, "redirect_chain", None), "the bad input was saved"
+    text = page_text(response)
+    assert "Please correct the error" in text, "no error note at the top of the form"
+    errors = form_errors(response)
+    assert errors, "no message on any field"
+    for word in words:
+        assert word in all_messages(errors), f"{word!r} not in the form's messages: {errors}"
+        assert word in text, f"{word!r} is not shown on the page"
+    return errors
+
+
+def history_page(client, name, pk):
+    response = client.get(url(f"{name}_history", pk))
+    assert response.status_code == 200
+    return page_text(response)
+
+
+def history_rows(client, name, pk):
+    """The history page's table as an admin reads it, newest first: each column by its heading ("Changed by",
+    "Comment", …) and the "Changes" column as ``[(field label, old, new)]``."""
+    text = history_page(client, name, pk)
+    start = text.index('id="change-history"')
+    table = text[start:text.index("</table>", start)]
+    head, body = table.split("<tbody>", 1)
+    headings = [re.sub(r"<[^>]+>", "", th).strip() for th in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        entry = dict(zip(headings, cells))
+        entry["changes"] = [(f.strip(), old.strip(), new.strip()) for f, old, new in re.findall(
+            r"<strong>(.*?):</strong>(.*?)\xa0→\xa0\xa0(.*?)</li>", row, re.S)]
+        rows.append(entry)
+    return rows
+
+
+def entry(row):
+    """The parts of a history row every test checks: the kind of entry, who, and the changes."""
+    return {"type": row["Comment"], "by": row["Changed by"], "changes": row["changes"]}
+
+
+def criteria_audits(user):
+    return AuditEvent.objects.filter(action="criteria_changed", actor=user)
+
+
+# --- The forms: lists to choose from, help with examples ---------------------------------------------------------
+
+
+def test_the_set_page_offers_facts_and_operators_as_lists_with_examples_in_the_help(shipped_criteria, admin):
+    response = set_page(admin, article())
+    body = response.content.decode()
+    prefix = row_of(form_data(response), "edss_below_6")
+    for field, choices in (("fact", FACTS), ("operator", OPERATORS)):
+        assert f'<select name="{prefix}{field}"' in body, f"{field} is not a list"
+        formset = response.context["inline_admin_formsets"][0].formset
+        offered = [value for value, _label in formset.forms[0].fields[field].choices if value]
+        assert offered == list(choices)
+    text = page_text(response)
+    assert "The test" in text and "For patients" in text  # the inline's fieldsets
+    assert "a number (6.0), a range for between ([2, 6])" in text  # the value's help names examples
+    assert "e.g. “edss_below_6”" in text and "e.g. “ebmt-2020”" in text
+
+
+def test_the_set_page_lists_the_criteria_in_order(shipped_criteria, admin):
+    response = set_page(admin, article())
+    data = form_data(response)
+    codes = [data[f"criteria-{n}-code"] for n in range(int(data["criteria-TOTAL_FORMS"]))]
+    stored = list(article().criteria.order_by("order", "code").values_list("code", flat=True))
+    assert codes == stored and len(codes) == 7
+
+
+# --- Criteria: create, edit, deactivate; version, history, audit -------------------------------------------------
+
+
+def test_adding_a_criterion_in_the_sets_inline_moves_the_version_and_is_in_history_and_audit(
+        shipped_criteria, admin, superuser):
+    criteria_set = article()
+    page = set_page(admin, criteria_set)
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), with_new_row(form_data(page))))
+
+    added = criterion("age_under_50")
+    assert (added.fact, added.operator, added.value, added.active) == ("age", "lt", 50, True)
+    assert article().version == criteria_set.version + 1
+    record = added.history.latest()
+    assert record.history_type == "+" and record.history_user == superuser
+    assert entry(history_rows(admin, "criterion", added.pk)[0]) == {"type": "Created", "by": "admin", "changes": []}
+    assert criteria_audits(superuser).exists()
+    assert history_rows(admin, "criteriaset", criteria_set.pk)[0]["Changed by"] == "admin"  # the set's page was saved
+
+
+def test_adding_a_criterion_in_the_criterion_admin_moves_the_version_and_is_in_history_and_audit(
+        shipped_criteria, admin, superuser):
+    criteria_set = article()
+    add = admin.get(url("criterion_add"))
+    data = {**form_data(add), **NEW_CRITERION, "criteria_set": str(criteria_set.pk)}
+    response = admin.post(url("criterion_add"), data, follow=True)
+    assert_saved(response)
+
+    added = criterion("age_under_50")
+    assert article().version == criteria_set.version + 1
+    assert added.history.latest().history_user == superuser
+    audit = criteria_audits(superuser).latest("created_at")
+    assert "added" in audit.detail and "Younger than 50" in audit.detail
+
+
+def test_editing_a_threshold_in_the_inline_moves_the_version_and_is_in_history_and_audit(
+        shipped_criteria, admin, superuser):
+    criteria_set, edss = article(), criterion("edss_below_6")
+    assert edss.value == 6.0
+    audits_before = criteria_audits(superuser).count()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="5.5")
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+
+    assert criterion("edss_below_6").value == 5.5
+    assert article().version == criteria_set.version + 1  # one criterion changed: one step
+    record = edss.history.latest()
+    assert record.history_type == "~" and record.history_user == superuser and record.value == 5.5
+    assert history_rows(admin, "criterion", edss.pk)[0]["Changed by"] == "admin"
+    assert criteria_audits(superuser).count() == audits_before + 1
+
+
+EDITS = [pytest.param({"value": "5.5"}, ("Value", "6.0", "5.5"), id="threshold"),
+         pytest.param({"active": False}, ("Active", "True", "False"), id="deactivation")]
+
+
+@pytest.mark.parametrize("change, diff", EDITS)
+def test_the_first_edit_of_a_shipped_criterion_shows_old_and_new_value_in_its_history(
+        shipped_criteria, admin, change, diff):
+    """The shipped criteria are loaded as `make run` loads them; their first admin edit must read "6.0 → 5.5"."""
+    criteria_set, edss = article(), criterion("edss_below_6")
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **change)
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    rows = history_rows(admin, "criterion", edss.pk)
+    assert rows[0]["Changed by"] == "admin"
+    assert rows[0]["changes"] == [diff], (
+        f"the history page shows {rows} instead of {diff[0]}: {diff[1]} → {diff[2]} "
+        f"(the shipped row had no history record before the edit)")
+
+
+def test_a_second_edit_shows_old_and_new_value_in_the_criterions_history(shipped_criteria, admin, superuser):
+    add = admin.get(url("criterion_add"))
+    data = {**form_data(add), **NEW_CRITERION, "criteria_set": str(article().pk)}
+    assert_saved(admin.post(url("criterion_add"), data, follow=True))
+    added = criterion("age_under_50")
+    change = url("criterion_change", added.pk)
+    assert_saved(save(admin, change, {**form_data(admin.get(change)), "value": "45"}))
+
+    record = added.history.latest()
+    assert [(c.field, c.old, c.new) for c in record.diff_against(record.prev_record).changes] == [("value", 50, 45)]
+    assert [entry(row) for row in history_rows(admin, "criterion", added.pk)] == [
+        {"type": "Changed", "by": "admin", "changes": [("Value", "50", "45")]},
+        {"type": "Created", "by": "admin", "changes": []}]
+
+
+def test_the_sets_history_shows_the_version_an_edit_of_its_criteria_made(shipped_criteria, admin, superuser):
+    """An admin reading the set's history sees, on the entry of the edit, the version the edit produced (2): the
+    version a stored screening quotes can then be matched to the set's history."""
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="5.5")
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+
+    assert article().version == 2
+    assert criteria_set.history.latest().history_user == superuser
+    assert criteria_set.history.latest().version == 2, (
+        f"the set's history entry for this edit stores version {criteria_set.history.latest().version}, "
+        f"the set is at version {article().version}")
+    newest = history_rows(admin, "criteriaset", criteria_set.pk)[0]
+    assert newest.get("Version") == "2" or ("Version", "1", "2") in newest["changes"], (
+        f"the set's history page does not show the version on the entry of this edit: {newest}")
+
+
+def test_editing_the_sets_own_fields_is_in_its_history_and_audit_without_moving_the_version(
+        shipped_criteria, admin, superuser):
+    criteria_set = article()
+    data = {**form_data(set_page(admin, criteria_set)), "name": "Article profile"}
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    newest = history_rows(admin, "criteriaset", criteria_set.pk)[0]
+    assert entry(newest) == {"type": "Changed", "by": "admin",
+                             "changes": [("Name", "Article profile (typical HSCT candidate)", "Article profile")]}
+    assert criteria_audits(superuser).filter(detail__contains="criteria set").exists() or \
+        criteria_audits(superuser).filter(detail__contains="criteriaset").exists()
+    assert article().version == criteria_set.version  # the criteria did not change
+
+
+def test_saving_the_set_without_changes_leaves_the_version(shipped_criteria, admin):
+    """A version that moved without a change would mark every stored screening as scored on old criteria."""
+    criteria_set, records = article(), Criterion.history.count()
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), form_data(set_page(admin, criteria_set))))
+    assert article().version == criteria_set.version
+    assert Criterion.history.count() == records
+
+
+def test_deactivating_a_criterion_moves_the_version_and_it_is_no_longer_scored(shipped_criteria, admin, superuser):
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", active=False)
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+
+    edss = criterion("edss_below_6")
+    assert edss.active is False
+    assert article().version == criteria_set.version + 1
+    assert edss.history.latest().history_user == superuser
+    assert criteria_audits(superuser).exists()
+    headline = services.evaluate(answers(edss=7.0), TODAY).headline
+    assert "edss_below_6" not in [c["code"] for c in headline["criteria"]]
+
+
+def test_editing_a_criterion_in_the_criterion_admin_moves_the_version_history_and_audit(
+        shipped_criteria, admin, superuser):
+    criteria_set, edss = article(), criterion("edss_below_6")
+    page = admin.get(url("criterion_change", edss.pk))
+    data = {**form_data(page), "value": "5.5"}
+    assert_saved(save(admin, url("criterion_change", edss.pk), data))
+
+    assert criterion("edss_below_6").value == 5.5
+    assert article().version == criteria_set.version + 1
+    assert edss.history.latest().history_user == superuser
+    audit = criteria_audits(superuser).latest("created_at")
+    assert "changed" in audit.detail and "EDSS" in audit.detail
+
+
+def test_deleting_a_criterion_in_the_sets_inline_moves_the_version(shipped_criteria, admin, superuser):
+    criteria_set = article()
+    data = form_data(set_page(admin, criteria_set))
+    data[row_of(data, "edss_below_6") + "DELETE"] = "on"
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert not Criterion.objects.filter(criteria_set=criteria_set, code="edss_below_6").exists()
+    assert article().version == criteria_set.version + 1
+    deleted = Criterion.history.filter(code="edss_below_6", criteria_set_id=criteria_set.pk).latest()
+    assert deleted.history_type == "-" and deleted.history_user == superuser
+
+
+def test_deleting_criteria_from_the_criterion_list_moves_the_version(shipped_criteria, admin, superuser):
+    """The list's "Delete selected criteria" action is a change to the set's criteria like any other."""
+    criteria_set, edss = article(), criterion("edss_below_6")
+    response = admin.post(url("criterion_changelist"), {
+        "action": "delete_selected", "_selected_action": [edss.pk], "post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert not Criterion.objects.filter(pk=edss.pk).exists()
+    assert criteria_audits(superuser).filter(detail__startswith="deleted").exists()
+    assert article().version == criteria_set.version + 1, "the set's version did not move when a criterion was deleted"
+
+
+def test_moving_a_criterion_to_another_set_moves_both_sets_versions(shipped_criteria, admin):
+    """The set it left has changed criteria too: screenings scored on it must see that its version moved."""
+    edss, mist = criterion("edss_below_6"), CriteriaSet.objects.get(code="mist")
+    versions = {"article": article().version, "mist": mist.version}
+    change = url("criterion_change", edss.pk)
+    data = {**form_data(admin.get(change)), "criteria_set": str(mist.pk), "code": "edss_moved_here"}
+    assert_saved(save(admin, change, data))
+    assert Criterion.objects.get(pk=edss.pk).criteria_set == mist
+    assert CriteriaSet.objects.get(code="mist").version == versions["mist"] + 1
+    assert article().version == versions["article"] + 1, "the set the criterion left kept its version"
+
+
+# --- Notes: create, edit, deactivate; history, audit -------------------------------------------------------------
+
+
+NEW_NOTE = {"kind": "risk", "order": "5", "active": "on", "code": "infection-risk", "title": "Infections after HSCT",
+            "body": "For some months your immune system is weak.", "source": "Muraro 2025",
+            "condition_fact": "", "condition_operator": "", "condition_value": "", "verdicts": "[]"}
+
+
+def test_a_note_is_created_edited_and_deactivated_with_history_and_audit(shipped_criteria, admin, superuser):
+    add = admin.get(url("note_add"))
+    assert_saved(admin.post(url("note_add"), {**form_data(add), **NEW_NOTE}, follow=True))
+    note = Note.objects.get(code="infection-risk")
+    assert note.history.latest().history_type == "+" and note.history.latest().history_user == superuser
+    assert criteria_audits(superuser).filter(detail__contains="Infections after HSCT").count() == 1
+
+    change = url("note_change", note.pk)
+    assert_saved(save(admin, change, {**form_data(admin.get(change)), "title": "Infections in the first year"}))
+    note.refresh_from_db()
+    assert note.title == "Infections in the first year"
+    assert entry(history_rows(admin, "note", note.pk)[0]) == {"type": "Changed", "by": "admin", "changes": [
+        ("Title", "Infections after HSCT", "Infections in the first year")]}
+
+    data = form_data(admin.get(change))
+    data.pop("active")
+    assert_saved(save(admin, change, data))
+    note.refresh_from_db()
+    assert note.active is False
+    assert note.history.latest().history_user == superuser
+    assert entry(history_rows(admin, "note", note.pk)[0]) == {
+        "type": "Changed", "by": "admin", "changes": [("Active", "True", "False")]}
+    assert criteria_audits(superuser).filter(detail__contains="note").count() == 3
+    assert note not in services.evaluate(answers(), TODAY).notes
+
+
+def test_the_first_edit_of_a_shipped_note_shows_old_and_new_in_its_history(shipped_criteria, admin, superuser):
+    note = Note.objects.get(code="msc-experimental")
+    change = url("note_change", note.pk)
+    data = form_data(admin.get(change))
+    assert_saved(save(admin, change, {**data, "order": "25"}))
+    assert note.history.latest().history_user == superuser
+    assert criteria_audits(superuser).filter(detail__contains=note.title).exists()
+    rows = history_rows(admin, "note", note.pk)
+    assert rows[0]["changes"] == [("Order", "20", "25")], (
+        f"the history page shows {rows} (the shipped note had no history record before the edit)")
+
+
+def test_a_notes_condition_is_checked_against_the_facts_type(shipped_criteria, admin):
+    add = admin.get(url("note_add"))
+    data = {**form_data(add), **NEW_NOTE, "condition_fact": "pregnancy", "condition_operator": "lt",
+            "condition_value": "3"}
+    errors = assert_not_saved_with_message(admin.post(url("note_add"), data), "does not suit")
+    assert "condition_operator" in errors
+    assert not Note.objects.filter(code="infection-risk").exists()
+
+
+def test_a_notes_verdicts_must_be_verdicts(shipped_criteria, admin):
+    data = {**form_data(admin.get(url("note_add"))), **NEW_NOTE, "verdicts": '["maybe"]'}
+    errors = assert_not_saved_with_message(admin.post(url("note_add"), data), "likely, possible, unlikely")
+    assert "verdicts" in errors
+
+
+# --- Reference cases on the set page, the preview, and a screening stored before the edit -------------------------
+
+
+@pytest.mark.parametrize("set_code", SHIPPED_SET_CODES)
+def test_each_sets_page_lists_every_active_case_agreeing_with_the_shipped_criteria(shipped_criteria, admin, set_code):
+    response = set_page(admin, CriteriaSet.objects.get(code=set_code))
+    rows = table_rows(response, "reference-cases")
+    assert set(rows) == set(ReferenceCase.objects.filter(active=True).values_list("code", flat=True))
+    assert len(rows) == 8
+    assert {code: row["agrees"] for code, row in rows.items() if row["agrees"] != "yes"} == {}
+
+
+def test_an_inactive_case_is_not_listed(shipped_criteria, admin):
+    ReferenceCase.objects.filter(code="heart-disease").update(active=False)
+    assert "heart-disease" not in table_rows(set_page(admin, article()), "reference-cases")
+
+
+def test_the_preview_shows_a_case_flip_before_saving_and_saving_flags_it(shipped_criteria, admin, superuser):
+    criteria_set = article()
+    stored = services.screening_create(answers=answers(edss=5.5), today=TODAY)  # scored under "EDSS below 6.0"
+    assert stored.primary_verdict == "likely"
+    history_before = (Criterion.history.count(), CriteriaSet.history.count())
+    audits_before = AuditEvent.objects.count()
+
+    page = set_page(admin, criteria_set)
+    assert table_rows(page, "reference-cases")[FLIPPING_CASE]["agrees"] == "yes"
+    data = with_criterion(form_data(page), "edss_below_6", value="3.0")
+    preview = admin.post(url("criteriaset_preview", criteria_set.pk), {**data, "_preview": "Preview"})
+
+    assert preview.status_code == 200
+    rows = table_rows(preview, "preview-results")
+    assert set(rows) == set(table_rows(page, "reference-cases"))
+    assert rows[FLIPPING_CASE] == {"case": FLIPPING_CASE, "before": "likely", "after": "unlikely", "agrees": "no"}
+    flipped = {code for code, row in rows.items() if row["before"] != row["after"]}
+    assert flipped == {FLIPPING_CASE, "breakthrough-first-line-only", "heart-disease"}  # EDSS 3.0 to 3.5
+    assert "Nothing has been saved" in page_text(preview)
+    # Nothing was written: not the value, not the version, not the history, not the audit log.
+    assert criterion("edss_below_6").value == 6.0
+    assert article().version == criteria_set.version
+    assert (Criterion.history.count(), CriteriaSet.history.count()) == history_before
+    assert AuditEvent.objects.count() == audits_before
+
+    # "Save these changes" re-posts exactly what was previewed.
+    again = form_data(preview, form_id=None)
+    assert again.get(row_of(again, "edss_below_6") + "value") == "3.0" and "_continue" not in again
+    saved = admin.post(url("criteriaset_change", criteria_set.pk), {**again, "_continue": "Save these changes"},
+                       follow=True)
+    assert_saved(saved)
+    assert criterion("edss_below_6").value == 3.0
+    assert article().version == criteria_set.version + 1
+    assert criterion("edss_below_6").history.latest().history_user == superuser
+    after = table_rows(saved, "reference-cases")
+    assert after[FLIPPING_CASE]["agrees"] == "no"
+    assert "DISAGREES" in page_text(saved)
+
+    # The screening stored before the edit keeps the criteria and the verdict it was given.
+    stored.refresh_from_db()
+    assert stored.primary_verdict == "likely"
+    headline = stored.snapshot[0]
+    assert headline["set"] == "article" and headline["version"] == criteria_set.version
+    assert next(c for c in headline["criteria"] if c["code"] == "edss_below_6")["value"] == 6.0
+    assert services.evaluate(stored.answers, TODAY).headline["verdict"] == "unlikely"  # today's criteria differ
+
+
+def test_the_preview_needs_the_change_permission(shipped_criteria, admin):
+    criteria_set = article()
+    data = form_data(set_page(admin, criteria_set))
+    viewer = make_user("viewer", superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_criteriaset"))
+    client = Client()
+    client.force_login(viewer)
+    assert client.post(url("criteriaset_preview", criteria_set.pk), data).status_code == 403
+    anonymous = Client().post(url("criteriaset_preview", criteria_set.pk), data)
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous.url
+
+
+# --- The shipped reference cases agree with the shipped sets ------------------------------------------------------
+
+
+def test_every_shipped_set_has_expectations_in_every_shipped_case():
+    fixtures = {Path(f).name: json.loads(Path(f).read_text(encoding="utf-8")) for f in FIXTURES}
+    objects = fixtures["reference_cases.json"]
+    shipped_sets = sorted({o["fields"]["code"] for rows in fixtures.values() for o in rows
+                           if o["model"] == "screening.criteriaset"})
+    assert shipped_sets == SHIPPED_SET_CODES
+    assert len(objects) == 8
+    for case in objects:
+        assert sorted(case["fields"]["expected"]) == SHIPPED_SET_CODES, case["fields"]["code"]
+
+
+@pytest.mark.parametrize("set_code", SHIPPED_SET_CODES)
+def test_every_shipped_case_gets_its_expected_verdict_from_the_shipped_set(shipped_criteria, set_code):
+    criteria_set = CriteriaSet.objects.get(code=set_code)
+    rules = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
+    results = services.reference_case_results({set_code: rules})
+    table = {row["case"].code: (row["verdicts"][set_code]["verdict"], row["verdicts"][set_code]["expected"])
+             for row in results}
+    assert len(table) == 8
+    assert {code: got for code, got in table.items() if got[0] != got[1]} == {}
+
+
+def test_every_shipped_case_has_valid_answers(shipped_criteria):
+    for case in ReferenceCase.objects.all():
+        _clean, problems = validate_answers(case.answers, case.scored_on)
+        assert problems == [], case.code
+
+
+# --- Reference cases in the admin --------------------------------------------------------------------------------
+
+
+def case_data(admin, **changes):
+    page = admin.get(url("referencecase_add"))
+    case_answers = changes.pop("answers", answers())
+    data = {**form_data(page), "code": "young-active", "name": "Young and active", "description": "A test case.",
+            "answers": case_answers if isinstance(case_answers, str) else json.dumps(case_answers),
+            "scored_on": "2026-11-23", "expected": json.dumps({"article": "likely"}), "active": "on"}
+    data.update(changes)
+    return data
+
+
+def test_a_reference_case_with_valid_answers_is_saved_cleaned_and_listed_on_the_set_page(
+        shipped_criteria, admin, superuser):
+    raw = answers(edss="3.5", age="34")  # typed as text: the admin keeps the cleaned answers
+    assert_saved(admin.post(url("referencecase_add"), {**case_data(admin, answers=raw), "_save": "Save"}, follow=True))
+    case = ReferenceCase.objects.get(code="young-active")
+    assert case.answers["edss"] == 3.5 and case.answers["age"] == 34
+    assert case.expected == {"article": "likely"} and case.scored_on == TODAY
+    assert case.history.latest().history_user == superuser
+    assert criteria_audits(superuser).filter(detail__contains="Young and active").exists()
+    assert table_rows(set_page(admin, article()), "reference-cases")["young-active"]["agrees"] == "yes"
+
+
+def test_a_reference_case_with_an_impossible_age_gets_a_message_naming_age(shipped_criteria, admin):
+    response = admin.post(url("referencecase_add"), case_data(admin, answers=answers(age=12)))
+    errors = assert_not_saved_with_message(response, "age")
+    assert any(message.startswith("age:") for message in errors["answers"]), errors
+    assert not ReferenceCase.objects.filter(code="young-active").exists()
+
+
+def test_a_reference_case_with_malformed_json_gets_a_message(shipped_criteria, admin):
+    response = admin.post(url("referencecase_add"), case_data(admin, answers='{"age": 34,'))
+    errors = assert_not_saved_with_message(response, "valid JSON")
+    assert "answers" in errors
+
+
+def test_a_reference_case_whose_answers_are_not_an_object_gets_a_message(shipped_criteria, admin):
+    response = admin.post(url("referencecase_add"), case_data(admin, answers="[1, 2]"))
+    assert_not_saved_with_message(response, "JSON object")
+
+
+def test_a_reference_case_expecting_an_unknown_set_gets_a_message(shipped_criteria, admin):
+    response = admin.post(url("referencecase_add"), case_data(admin, expected='{"no-such-set": "likely"}'))
+    errors = assert_not_saved_with_message(response, "no-such-set")
+    assert "expected" in errors
+
+
+def test_a_reference_case_expecting_a_non_verdict_gets_a_message(shipped_criteria, admin):
+    response = admin.post(url("referencecase_add"), case_data(admin, expected='{"article": "probably"}'))
+    assert "expected" in assert_not_saved_with_message(response, "likely")
+
+
+def test_a_reference_case_edit_shows_on_the_set_page(shipped_criteria, admin):
+    case = ReferenceCase.objects.get(code=FLIPPING_CASE)
+    change = url("referencecase_change", case.pk)
+    data = form_data(admin.get(change))
+    expected = json.loads(data["expected"])
+    assert expected["article"] == "likely"
+    data["expected"] = json.dumps({**expected, "article": "possible"})
+    assert_saved(save(admin, change, data))
+    assert table_rows(set_page(admin, article()), "reference-cases")[FLIPPING_CASE]["agrees"] == "no"
+
+
+# --- Bad input on a criterion: a message on the form, never a 500 -------------------------------------------------
+
+
+BAD_CRITERIA = [
+    pytest.param("edss_below_6", {"value": "[6,"}, "valid JSON", id="malformed-json"),
+    pytest.param("relapsing_remitting", {"operator": "lt"}, "does not suit", id="lt-on-a-choice-fact"),
+    pytest.param("relapsing_remitting", {"value": '"rrsm"'}, "'rrsm' is not a value", id="choice-not-allowed"),
+    pytest.param("edss_below_6", {"operator": "between", "value": "[6, 2]"}, "The range is reversed: write [2, 6]",
+                 id="reversed-range"),
+    pytest.param("edss_below_6", {"value": '"six"'}, "is a number", id="text-for-a-number"),
+    pytest.param("relapsing_remitting", {"operator": "in", "value": '"rrms"'}, "Use a list", id="in-without-a-list"),
+    pytest.param("edss_below_6", {"fact": "shoe_size"}, "Select a valid choice", id="unknown-fact"),
+    pytest.param("edss_below_6", {"operator": "about"}, "Select a valid choice", id="unknown-operator"),
+    # JSON that Python reads but no database stores: a message like any other malformed value.
+    pytest.param("edss_below_6", {"value": "NaN"}, "", id="nan"),
+    pytest.param("edss_below_6", {"value": "Infinity"}, "", id="infinity"),
+    pytest.param("edss_below_6", {"value": "1e999"}, "", id="overflowing-number"),
+]
+
+
+@pytest.mark.parametrize("code, change, message", BAD_CRITERIA)
+def test_bad_criterion_input_in_the_sets_inline_is_a_message(shipped_criteria, admin, code, change, message):
+    criteria_set, records = article(), criterion(code).history.count()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), code, **change)
+    errors = assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data), message)
+    field = next(iter(change)) if len(change) == 1 else "value"
+    assert row_of(data, code) + field in errors, errors
+    assert article().version == criteria_set.version
+    assert criterion(code).history.count() == records
+
+
+@pytest.mark.parametrize("code, change, message", BAD_CRITERIA)
+def test_bad_criterion_input_in_the_criterion_admin_is_a_message(shipped_criteria, admin, code, change, message):
+    target = criterion(code)
+    records = target.history.count()
+    change_url = url("criterion_change", target.pk)
+    data = {**form_data(admin.get(change_url)), **change}
+    errors = assert_not_saved_with_message(save(admin, change_url, data), message)
+    assert (next(iter(change)) if len(change) == 1 else "value") in errors
+    assert criterion(code).history.count() == records
+
+
+@pytest.mark.parametrize("code, change, message", BAD_CRITERIA)
+def test_a_preview_with_bad_input_lists_the_problems_and_writes_nothing(shipped_criteria, admin, code, change,
+                                                                        message):
+    criteria_set, records = article(), criterion(code).history.count()
+    audits = AuditEvent.objects.count()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), code, **change)
+    preview = admin.post(url("criteriaset_preview", criteria_set.pk), data)
+    assert preview.status_code == 200, preview.status_code
+    text = page_text(preview)
+    field = next(iter(change)) if len(change) == 1 else "value"
+    problems = re.findall(r'<ul class="errorlist">(.*?)</ul>', text, re.S)
+    items = [item.strip() for item in re.findall(r"<li>(.*?)</li>", "".join(problems), re.S)]
+    assert any(item.startswith(f"{code} · {field}: ") and message in item for item in items), (
+        f"the preview does not say what is wrong with {code} · {field}; it lists {items}")
+    assert "Go back and correct these" in text and "Save these changes" not in text
+    assert not table_rows(preview, "preview-results")
+    assert article().version == criteria_set.version and AuditEvent.objects.count() == audits
+    assert criterion(code).history.count() == records
+
+
+def test_a_preview_of_a_duplicate_code_lists_the_problem(shipped_criteria, admin):
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "diagnosed_under_10_years", code="edss_below_6")
+    preview = admin.post(url("criteriaset_preview", criteria_set.pk), data)
+    assert preview.status_code == 200
+    assert "duplicate" in page_text(preview) and not table_rows(preview, "preview-results")
+
+
+def test_the_preview_counts_new_deleted_and_deactivated_rows(shipped_criteria, admin):
+    """A new criterion, a deleted one and a deactivated one change the preview as they would the saved set."""
+    criteria_set = article()
+    data = with_new_row(form_data(set_page(admin, criteria_set)), code="age_under_30", value="30",
+                        severity="unlikely")
+    rows = table_rows(admin.post(url("criteriaset_preview", criteria_set.pk), data), "preview-results")
+    ages = {case.code: case.answers["age"] for case in ReferenceCase.objects.all()}
+    for code, row in rows.items():  # unfavourable from 30 (severity unlikely); younger cases keep their verdict
+        assert row["after"] == ("unlikely" if ages[code] >= 30 else row["before"]), (code, ages[code], row)
+    assert sum(age < 30 for age in ages.values()) >= 1 and sum(age >= 30 for age in ages.values()) >= 1
+    assert rows[FLIPPING_CASE]["before"] == "likely"
+
+    moved = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="3.0")
+    deleted = {**moved, row_of(moved, "edss_below_6") + "DELETE": "on"}
+    deactivated = with_criterion(moved, "edss_below_6", active=False)
+    for data in (deleted, deactivated):
+        rows = table_rows(admin.post(url("criteriaset_preview", criteria_set.pk), data), "preview-results")
+        assert rows[FLIPPING_CASE]["after"] == "likely"  # the 3.0 threshold is not counted once it is gone
+    assert article().criteria.count() == 7 and criterion("edss_below_6").active
+
+
+def test_two_rows_with_the_same_code_in_the_inline_is_a_message(shipped_criteria, admin):
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "diagnosed_under_10_years", code="edss_below_6")
+    response = save(admin, url("criteriaset_change", criteria_set.pk), data)
+    assert_not_saved_with_message(response, "duplicate")
+    assert article().criteria.filter(code="diagnosed_under_10_years").exists()
+    assert article().version == criteria_set.version
+
+
+def test_a_new_row_with_an_existing_code_in_the_inline_is_a_message(shipped_criteria, admin):
+    criteria_set = article()
+    data = with_new_row(form_data(set_page(admin, criteria_set)), code="edss_below_6")
+    assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data), "duplicate")
+    assert article().criteria.count() == 7
+
+
+def test_a_new_criterion_in_the_criterion_admin_with_a_code_taken_in_its_set_is_a_message(shipped_criteria, admin):
+    data = {**form_data(admin.get(url("criterion_add"))), **NEW_CRITERION, "code": "edss_below_6",
+            "criteria_set": str(article().pk)}
+    assert_not_saved_with_message(admin.post(url("criterion_add"), data), "already exists")
+
+
+def test_a_new_set_with_a_code_already_used_is_a_message(shipped_criteria, admin):
+    data = {**form_data(admin.get(url("criteriaset_add"))), "name": "Another", "code": "article",
+            "citation": "Somewhere", "order": "9", "active": "on"}
+    errors = assert_not_saved_with_message(admin.post(url("criteriaset_add"), {**data, "_save": "Save"}),
+                                           "already exists")
+    assert "code" in errors
+    assert CriteriaSet.objects.filter(code="article").count() == 1
+
+
+# --- Exactly one primary set -------------------------------------------------------------------------------------
+
+
+def test_is_primary_cannot_be_set_on_the_form(shipped_criteria, admin):
+    mist = CriteriaSet.objects.get(code="mist")
+    page = set_page(admin, mist)
+    data = form_data(page)
+    assert "is_primary" not in data  # shown, read-only
+    assert_saved(save(admin, url("criteriaset_change", mist.pk), {**data, "is_primary": "on"}))
+    assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["article"]
+
+    add = form_data(admin.get(url("criteriaset_add")))
+    new = {**add, "name": "New set", "code": "new-set", "citation": "Somewhere", "is_primary": "on"}
+    assert_saved(admin.post(url("criteriaset_add"), {**new, "_save": "Save"}, follow=True))
+    assert CriteriaSet.objects.get(code="new-set").is_primary is False
+    assert CriteriaSet.objects.filter(is_primary=True).count() == 1
+
+
+def test_deactivating_the_primary_set_is_a_message_not_a_500(shipped_criteria, admin):
+    """Unticking "Active" on the primary set would leave the patients without a headline result."""
+    criteria_set = article()
+    data = form_data(set_page(admin, criteria_set))
+    data.pop("active")
+    response = save(admin, url("criteriaset_change", criteria_set.pk), data)
+    assert response.status_code != 500, "unticking Active on the primary set is a server error (500)"
+    assert_not_saved_with_message(response, "primary")
+    assert article().active and article().is_primary
+
+
+def delete_with_the_view(client, criteria_set):
+    return client.post(url("criteriaset_delete", criteria_set.pk), {"post": "yes"}, follow=True)
+
+
+def delete_from_the_list(client, criteria_set):
+    return client.post(url("criteriaset_changelist"), {
+        "action": "delete_selected", "_selected_action": [criteria_set.pk], "post": "yes"}, follow=True)
+
+
+@pytest.mark.parametrize("delete", [delete_with_the_view, delete_from_the_list], ids=["delete-page", "list-action"])
+def test_the_primary_set_cannot_be_deleted(shipped_criteria, admin, delete):
+    """Without a primary set the patients get no headline result: make another set primary first."""
+    response = delete(admin, article())
+    assert response.status_code in (200, 403)
+    assert CriteriaSet.objects.filter(code="article").exists(), "the primary set was deleted"
+    assert CriteriaSet.objects.filter(is_primary=True, active=True).count() == 1
+
+
+def make_primary(client, *sets):
+    return client.post(url("criteriaset_changelist"), {
+        "action": "make_primary", "_selected_action": [s.pk for s in sets], "index": "0"}, follow=True)
+
+
+def test_making_two_sets_primary_at_once_is_refused_with_a_message(shipped_criteria, admin):
+    mist, starms = CriteriaSet.objects.get(code="mist"), CriteriaSet.objects.get(code="starms")
+    response = make_primary(admin, mist, starms)
+    assert response.status_code == 200
+    assert "Choose exactly one set to make primary." in [str(m) for m in response.context["messages"]]
+    assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["article"]
+    assert not AuditEvent.objects.filter(action="primary_set_changed").exists()
+
+
+def test_making_one_set_primary_moves_the_headline_and_is_audited(shipped_criteria, admin, superuser):
+    mist = CriteriaSet.objects.get(code="mist")
+    response = make_primary(admin, mist)
+    assert response.status_code == 200
+    assert any("is now the primary set" in str(m) for m in response.context["messages"])
+    assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["mist"]
+    assert article().is_primary is False
+    event = AuditEvent.objects.get(action="primary_set_changed")
+    assert event.actor == superuser and event.detail == "mist"
+    assert CriteriaSet.objects.get(code="mist").history.latest().history_user == superuser
+    evaluation = services.evaluate(answers(), TODAY)
+    assert evaluation.headline["set"] == "mist" and evaluation.headline["primary"] is True
+    assert [r["set"] for r in evaluation.results].count("article") == 1
+
+
+# --- Screenings, reviews and the audit log are read-only --------------------------------------------------------
+
+
+@pytest.fixture
+def one_of_each(shipped_criteria, superuser):
+    screening = services.screening_create(answers=answers(), today=TODAY)
+    services.screening_submit(screening=screening, consent_version="test-1", consent_text="I agree.")
+    review = Review.objects.create(screening=screening, neurologist=superuser, decision="refer",
+                                   message="Please book an appointment.")
+    return {"screening": screening, "review": review, "auditevent": AuditEvent.objects.first()}
+
+
+@pytest.mark.parametrize("model", ["screening", "review", "auditevent"])
+def test_submitted_records_cannot_be_added_changed_or_deleted_in_the_admin(one_of_each, admin, model):
+    obj = one_of_each[model]
+    assert admin.get(url(f"{model}_add")).status_code == 403
+    change = admin.get(url(f"{model}_change", obj.pk))
+    assert change.status_code in (200, 403)
+    if change.status_code == 200:
+        body = change.content.decode()
+        assert 'name="_save"' not in body and 'name="_continue"' not in body
+    assert admin.post(url(f"{model}_change", obj.pk), {}).status_code == 403
+    assert admin.get(url(f"{model}_delete", obj.pk)).status_code == 403
+    assert admin.post(url(f"{model}_delete", obj.pk), {"post": "yes"}).status_code == 403
+    changelist = admin.get(url(f"{model}_changelist"))
+    assert changelist.status_code == 200 and "delete_selected" not in changelist.content.decode()
+    assert type(obj).objects.filter(pk=obj.pk).exists()

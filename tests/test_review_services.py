@@ -1,0 +1,124 @@
+"""The neurologist workspace's services, called directly: opening, deciding (optimistic concurrency),
+re-scoring, noticing changed criteria, and the audit trail they leave."""
+
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from screening import services
+from screening.models import AuditEvent, CriteriaSet, Criterion, Rescore, Review, Screening
+
+from .factories import answers, make_criterion, make_set
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 23)
+
+
+def make_request(user=None, ip="192.0.2.1"):
+    request = RequestFactory().post("/", REMOTE_ADDR=ip)
+    request.user = user or get_user_model().objects.create_user("neuro", password="x-Password-1")
+    return request
+
+
+def make_submission(**changes):
+    screening = services.screening_create(answers=answers(**changes), today=TODAY)
+    services.screening_submit(screening=screening, consent_version="test-1", consent_text="Consent.")
+    screening.refresh_from_db()
+    return screening
+
+
+def current_versions():
+    return dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
+
+
+def test_opening_moves_only_a_new_submission_into_review(shipped_criteria):
+    request = make_request()
+    screening = make_submission()
+    services.screening_open(screening=screening, request=request)
+    assert Screening.objects.get(pk=screening.pk).status == Screening.Status.IN_REVIEW
+
+    Screening.objects.filter(pk=screening.pk).update(status=Screening.Status.REVIEWED)
+    screening.refresh_from_db()
+    services.screening_open(screening=screening, request=request)
+    assert Screening.objects.get(pk=screening.pk).status == Screening.Status.REVIEWED
+    assert AuditEvent.objects.filter(action="detail_viewed", screening=screening).count() == 2
+
+
+def test_a_decision_on_a_stale_revision_raises_and_writes_only_the_audit_entry(shipped_criteria):
+    request = make_request()
+    screening = make_submission()
+    decision = dict(decision="refer", message="m", internal_note="", request=request)
+    services.review_decide(screening=screening, revision=0, **decision)
+    with pytest.raises(services.ReviewConflict):
+        services.review_decide(screening=screening, revision=0, **{**decision, "decision": "not_suitable"})
+    assert list(Review.objects.values_list("decision", flat=True)) == ["refer"]
+    assert Screening.objects.get(pk=screening.pk).revision == 1
+    conflict = AuditEvent.objects.get(action="decision_conflict")
+    assert (conflict.actor, conflict.screening, conflict.ip_address) == (request.user, screening, "192.0.2.1")
+
+
+def test_no_decision_on_a_withdrawn_screening(shipped_criteria):
+    screening = make_submission()
+    services.screening_withdraw(screening=screening)
+    screening.refresh_from_db()
+    with pytest.raises(services.ReviewConflict):
+        services.review_decide(screening=screening, revision=screening.revision, decision="refer", message="m",
+                               internal_note="", request=make_request())
+    assert not Review.objects.exists()
+    assert Screening.objects.get(pk=screening.pk).status == Screening.Status.WITHDRAWN
+
+
+def test_criteria_changed_since_names_edited_added_and_retired_sets(shipped_criteria):
+    screening = make_submission()
+    assert services.criteria_changed_since(screening, current_versions()) == []
+
+    criterion = Criterion.objects.filter(criteria_set__code="mist").first()
+    criterion.label += " (edited)"
+    criterion.save()
+    assert services.criteria_changed_since(screening, current_versions()) == [
+        CriteriaSet.objects.get(code="mist").name]
+
+    make_criterion(make_set("new-trial"), code="edss_cap")
+    assert "new-trial" in services.criteria_changed_since(screening, current_versions())
+
+    CriteriaSet.objects.filter(code="beat-ms").update(active=False)
+    changed = services.criteria_changed_since(screening, current_versions())
+    assert CriteriaSet.objects.get(code="beat-ms").name in changed
+
+
+def test_the_rescore_preview_only_reads(shipped_criteria):
+    screening = make_submission(edss=3.5)
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 3.0
+    criterion.save()
+    with CaptureQueriesContext(connection) as queries:
+        evaluation = services.rescore_preview(screening)
+    assert evaluation.headline["verdict"] == "unlikely"
+    assert evaluation.today == TODAY
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
+    assert not Rescore.objects.exists()
+
+
+def test_saving_a_rescore_never_touches_the_screening(shipped_criteria):
+    request = make_request()
+    screening = make_submission(edss=3.5)
+    before = Screening.objects.filter(pk=screening.pk).values().get()
+    Criterion.objects.filter(criteria_set__code="article", code="edss_below_6").update(value=3.0)
+    CriteriaSet.objects.get(code="article").bump_version()
+
+    rescore = services.rescore_save(screening=screening, request=request)
+
+    assert rescore.primary_verdict == "unlikely" and rescore.created_by == request.user
+    assert Screening.objects.filter(pk=screening.pk).values().get() == before
+    event = AuditEvent.objects.get(action="rescore_saved")
+    assert (event.screening, event.actor, event.detail) == (screening, request.user, "unlikely")
+
+
+def test_an_audit_entry_without_a_request_has_no_actor_or_address(db):
+    event = services.audit("withdrawn")
+    assert event.actor is None and event.ip_address is None and event.created_at
