@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv
+.PHONY: run test venv bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,3 +22,7 @@ run: venv
 ## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 test: venv
 	$(PY) -m pytest
+
+## make bench: gunicorn + PostgreSQL + 100,000 screenings, driven by wrk; writes docs/benchmarks.md
+bench: venv
+	$(PY) bench/run.py

@@ -212,7 +212,8 @@ def lookups_blocked(request) -> bool:
 
 def screening_for_codes(reference: str, access_code: str) -> Screening | None:
     """The submitted screening that both codes open, or ``None`` (the same answer for either code wrong)."""
-    screening = Screening.objects.filter(reference=reference_from_typed(reference)).first()
+    screening = (Screening.objects.exclude(status=Screening.Status.WITHDRAWN)
+                 .filter(reference=reference_from_typed(reference)).first())
     return screening if screening and screening.access_code_matches(access_code) else None
 
 
@@ -221,7 +222,7 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     """Withdraw a submission: erase the answers, facts, results and contact data; keep an anonymised audit entry."""
     screening.answers, screening.facts, screening.snapshot = {}, {}, []
     screening.primary_verdict = ""
-    screening.contact_name = screening.contact_details = ""
+    screening.contact_name = screening.contact_details = screening.access_code_hash = ""
     screening.status, screening.withdrawn_at = Screening.Status.WITHDRAWN, timezone.now()
     screening.save()
     audit("withdrawn", screening=screening, request=request)

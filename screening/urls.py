@@ -7,6 +7,7 @@ from . import review_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("check/start/", views.start, name="start"),
     path("check/review/", views.review, name="review"),
     path("check/result/", views.result_create, name="result_create"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/yours/", views.status_detail, name="status_detail"),
     path("status/withdraw/", views.withdraw, name="withdraw"),
+    path("status/withdrawn/", views.withdrawn, name="withdrawn"),
     # Neurologist workspace
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

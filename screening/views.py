@@ -6,7 +6,7 @@ every page is sent with ``Cache-Control: no-store``.
 """
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +42,11 @@ def go_to(step, *, returning=False):
 def draft_missing(request):
     messages.info(request, _("We could not find answers in progress. Start the check, or use your resume code."))
     return redirect("home")
+
+
+def healthz(request):
+    """For load balancers and the benchmark's baseline: answers without touching the database."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache
@@ -253,4 +258,9 @@ def withdraw(request):
     services.screening_withdraw(screening=screening, request=request)
     for key in (STATUS, RESULT):
         request.session.pop(key, None)
+    return redirect("withdrawn")
+
+
+@never_cache
+def withdrawn(request):
     return render(request, "screening/withdrawn.html")

@@ -1,0 +1,9 @@
+-- GET one path (BENCH_PATH) with an optional session cookie (BENCH_COOKIE); for the queue, detail and baseline.
+dofile("bench/report.lua")
+local path = os.getenv("BENCH_PATH") or "/"
+local cookie = os.getenv("BENCH_COOKIE")
+function request()
+  local headers = {}
+  if cookie and cookie ~= "" then headers["Cookie"] = cookie end
+  return wrk.format("GET", path, headers)
+end

@@ -1,0 +1,49 @@
+-- The whole patient questionnaire, landing page to result, as one person after another (one connection per
+-- thread keeps each thread's cookies and step in order). Every request of the flow counts.
+dofile("bench/report.lua")
+
+local steps = {
+  {"GET", "/"},
+  {"POST", "/check/start/", ""},
+  {"GET", "/check/about-you/"}, {"POST", "/check/about-you/", "age=34&respondent=self&action=next"},
+  {"GET", "/check/diagnosis/"},
+  {"POST", "/check/diagnosis/", "diagnosis_confirmed=yes&ms_type=rrms&diagnosis_year=2021&diagnosis_month=3&action=next"},
+  {"GET", "/check/edss/"}, {"POST", "/check/edss/", "edss=3.5&action=next"},
+  {"GET", "/check/relapses/"},
+  {"POST", "/check/relapses/", "relapses_12m=2&relapses_36m=3&mri_activity_12m=yes&action=next"},
+  {"GET", "/check/treatments/"}, {"POST", "/check/treatments/", "dmts=fumarate&dmts=natalizumab&action=next"},
+  {"GET", "/check/treatment-response/"},
+  {"POST", "/check/treatment-response/", "activity_on_dmt=yes&activity_on_high_efficacy_dmt=yes&action=next"},
+  {"GET", "/check/health/"}, {"POST", "/check/health/", "prior_hsct=false&pregnancy=no&action=next"},
+  {"GET", "/check/region/"}, {"POST", "/check/region/", "region=europe&action=next"},
+  {"GET", "/check/review/"},
+  {"POST", "/check/result/", ""},
+  {"GET", "/result/"},
+}
+local position, csrf_cookie, csrf_token, session = 1, nil, nil, nil
+
+function request()
+  local step = steps[position]
+  local cookies = {}
+  if csrf_cookie then table.insert(cookies, "csrftoken=" .. csrf_cookie) end
+  if session then table.insert(cookies, "sessionid=" .. session) end
+  local headers = {["Cookie"] = table.concat(cookies, "; "), ["Referer"] = "http://127.0.0.1/"}
+  if step[1] == "POST" then
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    local body = "csrfmiddlewaretoken=" .. (csrf_token or "")
+    if step[3] ~= "" then body = body .. "&" .. step[3] end
+    return wrk.format("POST", step[2], headers, body)
+  end
+  return wrk.format("GET", step[2], headers)
+end
+
+function response(status, headers, body)
+  local set_cookie = headers["Set-Cookie"] or ""
+  csrf_cookie = string.match(set_cookie, "csrftoken=([^;]+)") or csrf_cookie
+  session = string.match(set_cookie, "sessionid=([^;]+)") or session
+  csrf_token = string.match(body, 'name="csrfmiddlewaretoken" value="([^"]+)"') or csrf_token
+  position = position + 1
+  if position > #steps then  -- the next person, with no cookies
+    position, csrf_cookie, csrf_token, session = 1, nil, nil, nil
+  end
+end

@@ -1,0 +1,193 @@
+"""`make bench`: the app under gunicorn (production settings, 2 workers) on PostgreSQL with 100,000 submitted
+screenings, driven by wrk on loopback, each scenario time-limited. Throughput is reported as a ratio of a baseline
+view in the same app that touches no database, measured in the same run, because these machines are noisy.
+
+Prints a table, writes it to docs/benchmarks.md with the machine description, and ends with one JSON line.
+"""
+
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+PORT = int(os.environ.get("BENCH_PORT", 8877))
+BASE = f"http://127.0.0.1:{PORT}"
+DB = "hsct_bench"
+ROWS = int(os.environ.get("BENCH_ROWS", 100_000))
+SECONDS = int(os.environ.get("BENCH_SECONDS", 20))
+CONNECTIONS = 4
+ENV = {
+    **os.environ, "DJANGO_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost", "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+    "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0", "LOG_LEVEL": "ERROR", "AXES_FAILURE_LIMIT": "1000",
+}
+
+
+def run(*args, **kwargs):
+    return subprocess.run(args, check=True, cwd=ROOT, env=ENV, **kwargs)
+
+
+def manage(*args):
+    run(PY, "manage.py", *args, stdout=subprocess.DEVNULL)
+
+
+def prepare_database():
+    if not shutil.which("wrk"):
+        run("apt-get", "install", "-y", "-qq", "wrk", stdout=subprocess.DEVNULL)
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
+    run(*psql, f"DROP DATABASE IF EXISTS {DB}")
+    run(*psql, f"CREATE DATABASE {DB}")
+    manage("migrate", "--noinput")
+    manage("load_shipped_content")
+    manage("collectstatic", "--noinput")
+    started = time.monotonic()
+    manage("seed_screenings", str(ROWS), "--allow-production")
+    password = secrets.token_urlsafe(16)
+    run(PY, "manage.py", "shell", "-c",
+        "from django.contrib.auth.models import Group; from screening.models import User; "
+        f"u = User.objects.create_user('bench-neurologist', password='{password}'); "
+        "u.groups.add(Group.objects.get(name='Neurologists'))")
+    return password, time.monotonic() - started
+
+
+def start_server():
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--workers", "2",
+                               "--bind", f"127.0.0.1:{PORT}", "--no-control-socket", "--log-level", "warning"],
+                              cwd=ROOT, env=ENV)
+    for _ in range(100):
+        try:
+            if urllib.request.urlopen(f"{BASE}/healthz", timeout=1).status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("gunicorn did not start")
+
+
+def sign_in(password):
+    """A neurologist's session cookie, signed in through the real login form."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{BASE}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"username": "bench-neurologist", "password": password,
+                                   "csrfmiddlewaretoken": token}).encode()
+    opener.open(urllib.request.Request(f"{BASE}/accounts/login/", data, headers={"Referer": BASE}))
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def wrk(script, path="/", cookie=""):
+    output = subprocess.run(
+        ["wrk", "-t", str(CONNECTIONS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--timeout", "10s",
+         "-s", f"bench/{script}", BASE + path],
+        cwd=ROOT, env={**ENV, "BENCH_PATH": path, "BENCH_COOKIE": cookie}, capture_output=True, text=True,
+        timeout=SECONDS + 60, check=True).stdout
+    return json.loads(output.split("BENCH ", 1)[1].splitlines()[0])
+
+
+def scorer_evals_per_second(seconds=5.0):
+    """Answers → facts → every shipped set, in-process with the pure engine (criteria loaded once)."""
+    code = f"""
+import json, time
+from datetime import date
+from screening import rules
+from screening.facts import derive_facts
+from screening.models import CriteriaSet, ReferenceCase
+sets = [s.rules() for s in CriteriaSet.objects.for_scoring()]
+cases = [c.answers for c in ReferenceCase.objects.all()]
+today, n, start = date.today(), 0, time.perf_counter()
+while time.perf_counter() - start < {seconds}:
+    for answers in cases:
+        facts = derive_facts(answers, today)
+        for set_rules in sets:
+            rules.score(set_rules, facts)
+        n += 1
+print(json.dumps({{"evals_per_s": n / (time.perf_counter() - start), "sets": len(sets)}}))
+"""
+    output = run(PY, "manage.py", "shell", "-c", code, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024 // 1024
+    postgres = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "show server_version"],
+                              capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return (f"{os.cpu_count()} cores ({cpu}), {memory} GiB memory, Linux {platform.release()}, "
+            f"Python {platform.python_version()}, PostgreSQL {postgres}, gunicorn 2 sync workers, "
+            f"wrk {CONNECTIONS} connections × {SECONDS} s per scenario, on loopback")
+
+
+def main():
+    started = time.monotonic()
+    password, seed_seconds = prepare_database()
+    server = start_server()
+    try:
+        cookie = sign_in(password)
+        deep_page = ROWS // 50 * 3 // 4
+        first = run(PY, "manage.py", "shell", "-c", "from screening.models import Screening; "
+                    "print(Screening.objects.filter(reference__startswith='R-SEED-').order_by('pk').first().pk)",
+                    capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        scenarios = [
+            ("baseline (no database)", wrk("get.lua", "/healthz")),
+            ("patient flow, landing to result", wrk("patient_flow.lua")),
+            ("review queue, first page", wrk("get.lua", "/review/", cookie)),
+            (f"review queue, page {deep_page}", wrk("get.lua", f"/review/?page={deep_page}", cookie)),
+            ("screening detail", wrk("get.lua", f"/review/{first}/", cookie)),
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    scorer = scorer_evals_per_second()
+    baseline = scenarios[0][1]["rps"]
+    by_name = dict(scenarios)
+    summary = {
+        "patient_ratio": round(by_name["patient flow, landing to result"]["rps"] / baseline, 3),
+        "queue_p95_ms": max(by_name["review queue, first page"]["p95_ms"], scenarios[3][1]["p95_ms"]),
+        "detail_p95_ms": by_name["screening detail"]["p95_ms"],
+        "scorer_evals_per_s": round(scorer["evals_per_s"]),
+        "baseline_rps": baseline,
+        "screenings": ROWS,
+        "errors": sum(result["errors"] for _, result in scenarios),
+        "seconds": round(time.monotonic() - started),
+    }
+    table = ["| scenario | requests/s | p50 ms | p95 ms | p99 ms | throughput ÷ baseline | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    table += [f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
+              f"{r['rps'] / baseline:.2f} | {r['errors']} |" for name, r in scenarios]
+    table.append(f"| scorer (answers → facts → {scorer['sets']} sets, in-process) | "
+                 f"{scorer['evals_per_s']:.0f} evaluations/s | | | | | |")
+    print("\n".join(table))
+    report = [
+        "# Benchmarks", "",
+        f"Latest `make bench`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {ROWS:,} submitted screenings "
+        f"(seeded in {seed_seconds:.0f} s), whole run {summary['seconds']} s.", "",
+        f"Machine: {machine()}.", "",
+        "Each scenario's throughput is also given as a ratio of the baseline view (`/healthz`, no database) measured "
+        "in the same run. The patient flow counts every request from the landing page to the result "
+        "(21 requests per person: each step's page and its answers, the review, scoring, the result).", "",
+        *table, "", "Budgets (from the issue): patient flow ≥ 0.40 of the baseline's throughput; review queue p95 "
+        "≤ 150 ms.", "", "```json", json.dumps(summary), "```", "",
+    ]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(report))
+    run("psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
