@@ -177,6 +177,5 @@ LOGGING = {
 DRAFT_RETENTION_DAYS = int(os.environ.get("DRAFT_RETENTION_DAYS", 30))
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True
 # Code lookups (status, resume): failed tries per address per hour before lookups from it are refused for a while.
 LOOKUP_FAILURES_PER_HOUR = int(os.environ.get("LOOKUP_FAILURES_PER_HOUR", 10))
