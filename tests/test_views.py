@@ -240,8 +240,8 @@ def test_the_whole_flow_from_start_to_withdrawal(shipped_criteria, patient):
     assert detail.status_code == 200
     assert reference in html(detail) and 'data-status="submitted"' in html(detail)
 
-    response = patient.post(reverse("withdraw"), {"confirm": "on"})
-    assert response.status_code == 200 and "withdrawn" in html(response)
+    response = patient.post(reverse("withdraw"), {"confirm": "on"}, follow=True)
+    assert response.redirect_chain == [(reverse("withdrawn"), 302)] and "withdrawn" in html(response)
     screening.refresh_from_db()
     assert screening.status == Screening.Status.WITHDRAWN and screening.withdrawn_at is not None
 
@@ -605,7 +605,7 @@ def test_a_sent_result_cannot_be_sent_twice(shipped_criteria, patient):
 
 def withdraw(client, reference, access):
     assert look_up(client, reference, access).status_code == 302
-    return client.post(reverse("withdraw"), {"confirm": "on"})
+    return client.post(reverse("withdraw"), {"confirm": "on"}, follow=True)
 
 
 def test_withdrawal_needs_the_box_ticked(shipped_criteria, patient):
