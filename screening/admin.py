@@ -124,10 +124,9 @@ class CriteriaSetAdmin(AuditedAdmin):
             edited = sorted((c for c in edited_criteria(formsets[0]) if c.active), key=lambda c: (c.order, c.code))
             before = services.reference_case_results({criteria_set.code: current})
             after = services.reference_case_results({criteria_set.code: [c.to_rule() for c in edited]})
-            context["rows"] = [
-                {"case": b["case"], "before": b["verdicts"][criteria_set.code], "after": a["verdicts"][criteria_set.code]}
-                for b, a in zip(before, after)
-            ]
+            code = criteria_set.code
+            context["rows"] = [{"case": b["case"], "before": b["verdicts"][code], "after": a["verdicts"][code]}
+                               for b, a in zip(before, after)]
         return TemplateResponse(request, "admin/screening/criteriaset/preview.html", context)
 
 

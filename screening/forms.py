@@ -64,7 +64,10 @@ class RadioSelect(forms.RadioSelect):
 
 def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=False, required_message=None,
           invalid_message=None):
-    field_class, extra = (NullableChoiceField, {"number": coerce is float}) if nullable else (forms.TypedChoiceField, {})
+    if nullable:
+        field_class, extra = NullableChoiceField, {"number": coerce is float}
+    else:
+        field_class, extra = forms.TypedChoiceField, {}
     return field_class(**extra,
         choices=choices, coerce=coerce, label=label, help_text=help_text, required=required,
         widget=RadioSelect, empty_value=None,
@@ -248,7 +251,8 @@ def count_field(*, label, help_text, maximum, example):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"invalid": _("Enter a whole number, for example %(example)s, or leave it empty.")
                         % {"example": example},
-                        "min_value": _("Enter 0 or more."), "max_value": _("Enter %(max)s or fewer.") % {"max": maximum},
+                        "min_value": _("Enter 0 or more."),
+                        "max_value": _("Enter %(max)s or fewer.") % {"max": maximum},
                         "required": _("Enter a number, or leave it empty if you are not sure.")},
     )
 

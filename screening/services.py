@@ -1,15 +1,15 @@
 """Scoring and the few writes that touch several models.
 
 ``evaluate`` scores answers against the criteria in the database without writing anything (the ``screen``
-command and previews use it); ``screening_create`` stores the result as an immutable snapshot.
+command and previews use it); ``screening_create`` stores the result as an immutable snapshot. Then the patient's
+drafts, submission and withdrawal; the reviewer's decisions and re-scores; reference cases and the primary set.
+Views, the admin and commands call these; these call models, rules and facts.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
-
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review, Screening, hash_code,
-                     new_code, reference_from_typed)
+from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review,
+                     Screening, hash_code, new_code, reference_from_typed)
 
 
 class NoPrimarySet(Exception):
@@ -100,6 +100,12 @@ def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
                       editions=editions)
 
 
+def store_editions(evaluation: Evaluation) -> None:
+    """Keep the teaching text the results refer to (one query; editions already stored are left as they are)."""
+    CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts)
+                                         for key, texts in evaluation.editions.items()], ignore_conflicts=True)
+
+
 def editions_for(snapshot: list) -> dict:
     """{edition key: texts} for a stored snapshot (one query)."""
     keys = [entry["edition"] for entry in snapshot]
@@ -110,8 +116,7 @@ def editions_for(snapshot: list) -> dict:
 def screening_create(*, answers: dict, today: date) -> Screening:
     """Score validated answers against every active set and store the immutable snapshot."""
     evaluation = evaluate(answers, today)
-    CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts) for key, texts in
-                                         evaluation.editions.items()], ignore_conflicts=True)
+    store_editions(evaluation)
     return Screening.objects.create(
         answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
         primary_verdict=evaluation.headline["verdict"],
@@ -282,8 +287,7 @@ def rescore_preview(screening: Screening) -> Evaluation:
 
 def rescore_save(*, screening: Screening, request) -> Rescore:
     evaluation = rescore_preview(screening)
-    CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts) for key, texts in
-                                         evaluation.editions.items()], ignore_conflicts=True)
+    store_editions(evaluation)
     rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,
                                      primary_verdict=evaluation.headline["verdict"], created_by=request.user)
     audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)
