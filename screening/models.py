@@ -269,7 +269,7 @@ def hash_code(code: str) -> str:
 
 
 def reference_from_typed(typed: str, size=5) -> str:
-    """A reference as typed → its printed form "R-XXXXX-XXXXX-XXXXX-XXXXX" (an R- prefix may be left out)."""
+    """A reference as typed → its printed form, "R-" and four groups of five (typing the "R-" is optional)."""
     body = normalise_code(typed)
     body = body[1:] if body.startswith("R") and len(body) % size == 1 else body
     return "-".join(["R"] + [body[i:i + size] for i in range(0, len(body), size)])

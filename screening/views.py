@@ -5,6 +5,8 @@ result they just saw, and the submission they opened with their codes. Nothing a
 every page is sent with ``Cache-Control: no-store``.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,6 +46,19 @@ def draft_missing(request):
     return redirect("home")
 
 
+def needs_draft(view):
+    """The view gets the person's draft (from the token in their session), or they go to the start page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        draft = draft_from_session(request)
+        if draft is None:
+            return draft_missing(request)
+        return view(request, draft, *args, **kwargs)
+
+    return wrapped
+
+
 def healthz(request):
     """For load balancers and the benchmark's baseline: answers without touching the database."""
     return HttpResponse("ok", content_type="text/plain")
@@ -73,9 +88,12 @@ def step(request, slug):
     step = STEPS_BY_SLUG.get(slug)
     if step is None:
         raise Http404
-    draft = draft_from_session(request)
-    if draft is None:
-        return draft_missing(request)
+    return step_view(request, step)
+
+
+@needs_draft
+def step_view(request, draft, step):
+    slug = step.slug
     returning = request.GET.get("return") == "review" or request.POST.get("return") == "review"
     if request.method == "POST":
         services.draft_save_step(draft, step_data(step, request.POST))
@@ -144,10 +162,8 @@ def resume(request):
 
 
 @never_cache
-def review(request):
-    draft = draft_from_session(request)
-    if draft is None:
-        return draft_missing(request)
+@needs_draft
+def review(request, draft):
     questionnaire = questionnaire_for(draft)
     return render(request, "screening/review.html", {
         "sections": presentation.answer_rows(questionnaire),
@@ -158,11 +174,9 @@ def review(request):
 
 @never_cache
 @require_POST
-def result_create(request):
+@needs_draft
+def result_create(request, draft):
     """Score the finished questionnaire and store the result as an immutable snapshot."""
-    draft = draft_from_session(request)
-    if draft is None:
-        return draft_missing(request)
     questionnaire = questionnaire_for(draft)
     if questionnaire.first_incomplete():
         messages.error(request, _("Some questions still need an answer."))
