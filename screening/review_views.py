@@ -101,9 +101,11 @@ def render_detail(request, screening, form, status=200, **extra):
 
 
 @reviewer_required
-@require_POST
 def decide(request, pk):
+    """Saves a decision. A GET (e.g. back from signing in again after a timeout) goes to the screening instead."""
     screening = get_object_or_404(Screening.objects.exclude(status=Screening.Status.SCORED), pk=pk)
+    if request.method != "POST":
+        return redirect("review_detail", pk=screening.pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return render_detail(request, screening, form)
@@ -112,8 +114,8 @@ def decide(request, pk):
     except services.ReviewConflict:
         screening.refresh_from_db()
         form.add_error(None, _("Another neurologist saved a decision on this screening while you were working on "
-                               "it. Nothing of yours was saved: read their decision below; your text is still "
-                               "here to save again if you still want to."))
+                               "it. Nothing of yours was saved: read their decision in the history above; your text "
+                               "is still here to save again if you still want to."))
         form.data = {**form.data.dict(), "revision": screening.revision}
         return render_detail(request, screening, form, status=409)
     return redirect("review_detail", pk=screening.pk)

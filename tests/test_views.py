@@ -1037,3 +1037,15 @@ def test_page_queries_do_not_grow_with_criteria_sets_or_notes(shipped_criteria, 
     added_sets = CriteriaSet.objects.filter(active=True).count()
     assert after.count("data-criterion=") == before.count("data-criterion=") + 30 * added_sets
     assert after.count('class="note"') >= before.count('class="note"') + 20
+
+
+def test_no_template_syntax_leaks_into_any_page(shipped_criteria, patient):
+    """A template comment written across lines ({# … #}) is not a comment in Django: it would show to patients."""
+    screening = see_result(patient, answers())
+    pages = [patient.get(step_url(slug)) for slug in ("about-you", "edss", "treatments", "health")]
+    pages += [patient.get(REVIEW), patient.get(RESULT), patient.get(reverse("submit")), Client().get("/"),
+              Client().get(reverse("status")), Client().get(reverse("resume"))]
+    for page in pages:
+        text = html(page)
+        assert not any(token in text for token in ("{#", "#}", "{%", "%}", "{{", "}}")), page.request["PATH_INFO"]
+    assert screening.pk

@@ -6,23 +6,34 @@
   var seconds = parseInt(dialog.dataset.idleSeconds, 10);
   var warnBefore = Math.min(120, Math.floor(seconds / 2));
   var token = dialog.querySelector("input[name=csrfmiddlewaretoken]").value;
-  var warnTimer, expireTimer;
+  var stay = dialog.querySelector("[data-stay]");
+  var warnTimer, expireTimer, expired = false;
+
+  // Signed out: say so, and keep a button that closes the (modal) dialog so the typed text can be copied.
+  function signedOut() {
+    expired = true;
+    clearTimeout(warnTimer);
+    clearTimeout(expireTimer);
+    dialog.querySelector("#idle-title").textContent = "You have been signed out";
+    dialog.querySelector("[data-idle-message]").textContent =
+      "Nothing you typed has been saved. Close this message, copy anything you typed, then sign in again.";
+    stay.textContent = "Close";
+    if (dialog.open) { dialog.close(); }
+    dialog.showModal();  // (re)opened, so that screen readers announce the new title
+  }
 
   function schedule() {
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
     warnTimer = setTimeout(function () { if (!dialog.open) { dialog.showModal(); } }, (seconds - warnBefore) * 1000);
-    expireTimer = setTimeout(function () {
-      dialog.querySelector("[data-idle-message]").textContent =
-        "You have been signed out. Copy anything you typed, then sign in again.";
-      dialog.querySelector("[data-stay]").hidden = true;
-      if (!dialog.open) { dialog.showModal(); }
-    }, seconds * 1000);
+    expireTimer = setTimeout(signedOut, seconds * 1000);
   }
 
   dialog.querySelector("form").addEventListener("submit", function () {
+    if (expired) { return; }
+    // Only 204 means the session was extended: a session ended elsewhere is redirected to the login page (200).
     fetch(dialog.dataset.keepaliveUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
-      .then(function (response) { if (response.ok) { schedule(); } });
+      .then(function (response) { if (response.status === 204) { schedule(); } else { signedOut(); } });
   });
   schedule();
 })();

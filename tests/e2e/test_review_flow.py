@@ -1,0 +1,427 @@
+"""The neurologist workspace in a real browser (PRODUCT.md §1, §8, §9): a patient's submission found, read and
+decided on by a neurologist who signs in through the form, and the released message read back by the patient;
+every workspace state checked with axe; the idle-timeout warning, the signed-out state and sign-out; a decision
+made with the keyboard alone."""
+
+import re
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.test import RequestFactory
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from screening import services
+from screening.models import Criterion, Review, Screening
+
+from ..factories import answers as valid_answers
+from .answer_sets import ANSWER_SETS
+from .flow import Patient, follow, press
+
+PASSWORD = "Correct-Horse-Battery-42"
+WRONG_PASSWORD = "Wrong-Secret-Password-99"
+SAVE = "Save decision and release the message"
+MESSAGE = "Message to the patient"
+NOTE = "Internal note (not shown to the patient)"
+SIGNED_OUT = "You have been signed out"
+# A carer's answers: a walking estimate instead of a recorded EDSS and a planned pregnancy (two red flags); likely.
+JOURNEY = next(s for s in ANSWER_SETS if s["name"] == "likely-carer-walks-500m-unaided-non-high-efficacy")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def make_user(username, *, neurologist=True):
+    """A user with a password; a member of the Neurologists group unless ``neurologist=False``.
+
+    The live server's database is flushed after each test, which drops the group the data migration created too,
+    so the group is made again here, with its one permission, as the migration makes it.
+    """
+    user = get_user_model().objects.create_user(username, f"{username}@example.org", PASSWORD)
+    if neurologist:
+        group, _ = Group.objects.get_or_create(name="Neurologists")
+        group.permissions.add(Permission.objects.get(content_type__app_label="screening",
+                                                     codename="review_screening"))
+        user.groups.add(group)
+    return user
+
+
+def submit(**changes):
+    """A screening scored today and submitted for review, as the patient's "Send my result" stores it."""
+    screening = services.screening_create(answers=valid_answers(**changes), today=timezone.localdate())
+    services.screening_submit(screening=screening, consent_version="test-1", consent_text="I agree to share.",
+                              contact_name="Pat Example", contact_details="pat@example.org")
+    screening.refresh_from_db()
+    return screening
+
+
+def sign_in(page, site, username, password=PASSWORD):
+    """Sign in through the login form (no session is injected) and wait for the page it leads to."""
+    page.goto(site + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    press(page, "Sign in")
+
+
+def detail_url(site, screening):
+    return f"{site}/review/{screening.pk}/"
+
+
+def history(page):
+    """The decisions listed in the history, newest first."""
+    return page.locator("li[data-decision]").evaluate_all("els => els.map(e => e.dataset.decision)")
+
+
+def decision(page, label):
+    return page.get_by_role("radio", name=label, exact=True)
+
+
+def message_box(page):
+    return page.get_by_label(MESSAGE)
+
+
+def focused(page):
+    return page.evaluate("""() => { const e = document.activeElement;
+        return {tag: e.tagName, name: e.name || '', value: e.value || '', id: e.id, text: e.innerText || '',
+                outline: getComputedStyle(e).outlineStyle, shadow: getComputedStyle(e).boxShadow}; }""")
+
+
+# --- 1. the whole journey --------------------------------------------------------------------------------------
+
+
+def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_message(
+        page, site, browser, check_accessible, shoot):
+    page.set_default_timeout(10_000)
+    make_user("dr-lee")
+    submit(age=50)  # someone else's submission, also waiting: the search has to find the right one
+
+    # The patient: the questionnaire (its own pages are axe-checked by the patient tests), the result, sending it.
+    patient = Patient(page, site, lambda page, label: None)
+    patient.start()
+    patient.fill_questionnaire(JOURNEY["answers"])
+    patient.see_result()
+    follow(page, "Send my result to a neurologist")
+    page.get_by_label("Your name (optional)").fill("Sam Example")
+    page.locator("label", has_text="I agree to send my answers").click()
+    press(page, "Send my result")
+    assert page.url == site + "/result/submitted/"
+    reference = page.locator("[data-code=reference]").inner_text().strip()
+    access_code = page.locator("[data-code=access]").inner_text().strip()
+    assert reference.startswith("R-") and access_code
+
+    # The neurologist, on another computer: signs in through the form and lands on the queue.
+    staff = browser.new_context()
+    try:
+        doc = staff.new_page()
+        doc.set_default_timeout(10_000)
+        sign_in(doc, site, "dr-lee")
+        assert doc.url == site + "/review/"
+        expect(doc.locator(".staff-nav")).to_contain_text("Signed in as dr-lee")
+        expect(doc.locator("tr[data-reference]")).to_have_count(2)
+
+        doc.get_by_label("Reference", exact=True).fill(reference)
+        press(doc, "Filter")
+        row = doc.locator("tr[data-reference]")
+        expect(row).to_have_count(1)
+        expect(row).to_have_attribute("data-reference", reference)
+        expect(row).to_contain_text("Submitted")
+        expect(row).to_contain_text("likely")
+        follow(doc, reference)
+        assert re.fullmatch(re.escape(site) + r"/review/\d+/", doc.url), doc.url
+
+        expect(doc.get_by_role("heading", level=1)).to_have_text(f"Screening {reference}")
+        expect(doc.locator("[data-status]")).to_have_attribute("data-status", "in_review")
+        expect(doc.locator("main")).to_contain_text("Sam Example")
+        flags = doc.locator(".red-flags li")
+        expect(flags).to_have_text(["Pregnant, breastfeeding or planning a pregnancy",
+                                    "EDSS estimated from walking, not recorded"])
+        expect(doc.locator("tr[data-set='article']")).to_have_attribute("data-verdict", JOURNEY["verdict"])
+        expect(doc.locator("tr[data-fact='edss']")).to_contain_text("estimated from walking")
+        assert doc.locator("tr[data-fact]").count() >= 8
+        assert history(doc) == []
+        shoot(doc, "review-detail")
+
+        decision(doc, "More information needed").check()
+        message_box(doc).fill("Thank you. Please ask your MS nurse to send us your latest EDSS score.")
+        doc.get_by_label(NOTE, exact=True).fill("Walking estimate only; planning a pregnancy: discuss timing.")
+        press(doc, SAVE)
+        assert re.fullmatch(re.escape(site) + r"/review/\d+/", doc.url), doc.url
+        assert history(doc) == ["more_info"]
+        entry = doc.locator("li[data-decision]")
+        expect(entry).to_contain_text("More information needed")
+        expect(entry).to_contain_text("dr-lee")
+        expect(entry).to_contain_text("send us your latest EDSS score")
+        expect(entry).to_contain_text("discuss timing")
+        expect(doc.locator("[data-status]")).to_have_attribute("data-status", "reviewed")
+        shoot(doc, "review-detail-decided")
+    finally:
+        staff.close()
+
+    # The patient, later, on another device: the two codes open the status with the released message only.
+    later = browser.new_context()
+    try:
+        own = later.new_page()
+        own.set_default_timeout(10_000)
+        own.goto(site + "/status/")
+        own.get_by_label("Reference code").fill(reference)
+        own.get_by_label("Private access code").fill(access_code)
+        press(own, "Show the status")
+        assert own.url == site + "/status/yours/"
+        expect(own.locator("[data-status]")).to_have_attribute("data-status", "reviewed")
+        released = own.locator(".released-message")
+        expect(released).to_have_attribute("data-decision", "more_info")
+        expect(released).to_contain_text("More information needed")
+        expect(released).to_contain_text("Please ask your MS nurse to send us your latest EDSS score.")
+        expect(own.locator("body")).not_to_contain_text("discuss timing")
+        expect(own.locator("body")).not_to_contain_text("Walking estimate only")
+        expect(own.locator("body")).not_to_contain_text("dr-lee")
+        check_accessible(own, "status with a released message")
+        shoot(own, "status-released-message")
+    finally:
+        later.close()
+
+
+# --- 2. every state, with axe ----------------------------------------------------------------------------------
+
+
+def test_the_sign_in_pages_are_accessible_including_the_error_and_the_lockout(
+        page, site, settings, check_accessible, shoot):
+    settings.AXES_FAILURE_LIMIT = 3
+    make_user("dr-ng")
+
+    page.goto(site + "/accounts/login/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the review workspace")
+    check_accessible(page, "login")
+    shoot(page, "review-login")
+
+    page.get_by_label("Username").fill("dr-ng")
+    page.get_by_label("Password").fill(WRONG_PASSWORD)
+    press(page, "Sign in")
+    assert page.url == site + "/accounts/login/"
+    expect(page).to_have_title(re.compile(r"^Error: Sign in"))
+    expect(page.locator(".error-summary")).to_contain_text("correct username and password")
+    expect(page.get_by_label("Username")).to_have_value("dr-ng")
+    check_accessible(page, "login (wrong password)")
+    shoot(page, "review-login-error")
+
+    for _ in range(2):
+        page.get_by_label("Password").fill(WRONG_PASSWORD)
+        press(page, "Sign in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed sign-in attempts")
+    check_accessible(page, "locked out")
+    shoot(page, "review-locked-out")
+
+    sign_in(page, site, "dr-ng")  # the right password no longer gets in
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed sign-in attempts")
+    assert "/review/" not in page.url
+
+
+def test_every_workspace_state_is_accessible(page, site, browser, check_accessible, shoot):
+    page.set_default_timeout(10_000)
+    make_user("dr-okafor")
+    colleague = make_user("dr-silva")
+    screening = submit(edss=3.5)
+    submit(age=47, pregnancy="planning")
+    # The EDSS threshold is lowered after the submission: the detail page must say the criteria changed.
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 3.0
+    criterion.save()
+
+    sign_in(page, site, "dr-okafor")
+    assert page.url == site + "/review/"
+    expect(page.locator("tr[data-reference]")).to_have_count(2)
+    check_accessible(page, "queue")
+    shoot(page, "review-queue")
+
+    page.get_by_label("Reference", exact=True).fill("R-NOTHING-LIKE-THIS")
+    press(page, "Filter")
+    expect(page.locator("tr[data-reference]")).to_have_count(0)
+    expect(page.locator(".queue-table")).to_contain_text("Nothing matches these filters.")
+    check_accessible(page, "queue (filtered to nothing)")
+    shoot(page, "review-queue-empty")
+
+    page.goto(detail_url(site, screening))
+    notice = page.locator("main .alert-warning")
+    expect(notice).to_contain_text("The criteria have changed since this screening was scored")
+    expect(page.locator("tr[data-set='article']")).to_have_attribute("data-verdict", "likely")  # as scored
+    check_accessible(page, "detail (criteria changed)")
+    shoot(page, "review-detail-criteria-changed")
+
+    follow(page, "Preview against the current criteria")
+    assert page.url == f"{site}/review/{screening.pk}/rescore/"
+    expect(page.locator("tr[data-set='article']")).to_have_attribute("data-verdict", "unlikely")
+    check_accessible(page, "re-score preview")
+    shoot(page, "review-rescore-preview")
+    follow(page, "Back to the screening")
+
+    # Saving without choosing a decision: an error, and nothing typed is lost.
+    message_box(page).fill("We will be in touch.")
+    press(page, SAVE)
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator(".error-summary")).to_contain_text("Decision")
+    expect(page.locator(".error-summary a")).to_have_attribute("href", "#id_decision_0")
+    expect(message_box(page)).to_have_value("We will be in touch.")
+    assert history(page) == [] and not Review.objects.exists()
+    check_accessible(page, "decision form (no decision chosen)")
+    shoot(page, "review-decision-error")
+
+    # A colleague saves a decision while this page is open: a conflict, nothing overwritten, the text kept.
+    page.goto(detail_url(site, screening))
+    decision(page, "Refer for transplant assessment").check()
+    message_box(page).fill("Good news: we will refer you for a transplant assessment.")
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.7")
+    request.user = colleague
+    services.review_decide(screening=Screening.objects.get(pk=screening.pk), revision=screening.revision,
+                           decision="not_suitable", message="Not now.", internal_note="", request=request)
+    press(page, SAVE)
+    expect(page.locator(".error-summary")).to_contain_text("Another neurologist saved a decision")
+    assert history(page) == ["not_suitable"]
+    expect(message_box(page)).to_have_value("Good news: we will refer you for a transplant assessment.")
+    expect(decision(page, "Refer for transplant assessment")).to_be_checked()
+    assert list(Review.objects.values_list("decision", flat=True)) == ["not_suitable"]
+    check_accessible(page, "decision form (conflict)")
+    shoot(page, "review-decision-conflict")
+
+    press(page, SAVE)  # having read the colleague's decision, saving again records this one too
+    assert history(page) == ["refer", "not_suitable"]
+
+    # Signed in, but not a neurologist: the 403 page.
+    make_user("receptionist", neurologist=False)
+    other = browser.new_context()
+    try:
+        stranger = other.new_page()
+        sign_in(stranger, site, "receptionist")
+        response = stranger.goto(site + "/review/")
+        assert response.status == 403
+        expect(stranger.get_by_role("heading", level=1)).to_have_text("You do not have access to this page")
+        expect(stranger.locator("main")).not_to_contain_text(screening.reference)
+        check_accessible(stranger, "403")
+        shoot(stranger, "review-403")
+        # Not a dead end: the login page sends a signed-in user back here, so this page offers to sign out.
+        assert stranger.goto(site + "/accounts/login/").status == 403
+        expect(stranger.locator("main")).to_contain_text("You are signed in as receptionist")
+        press(stranger, "Sign out")
+        assert stranger.url == site + "/accounts/login/"
+    finally:
+        other.close()
+
+
+# --- 3. idle timeout and signing out ---------------------------------------------------------------------------
+
+
+def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_ends_it(
+        page, site, settings, check_accessible, shoot):
+    settings.STAFF_IDLE_SECONDS = 8  # the warning opens 4 seconds before the end (half of it)
+    make_user("dr-idle")
+    screening = submit()
+    sign_in(page, site, "dr-idle")
+    page.goto(detail_url(site, screening))
+    loaded = time.monotonic()
+    dialog = page.locator("#idle-dialog")
+    expect(dialog).to_have_attribute("data-idle-seconds", "8")
+    expect(dialog).to_be_hidden()
+    typed = "Please send us your last two MRI reports."
+    message_box(page).press_sequentially(typed)
+
+    page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
+    assert 3 < time.monotonic() - loaded < 8
+    expect(dialog).to_contain_text("You will be signed out soon")
+    check_accessible(page, "idle warning")
+    shoot(page, "review-idle-warning")
+    with page.expect_response(lambda r: r.url.endswith("/accounts/keepalive/")) as kept:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert kept.value.status == 204
+    expect(page.locator("#idle-dialog[open]")).to_have_count(0)
+    expect(message_box(page)).to_have_value(typed)
+
+    # Past the session's original end: it was extended, so the decision is saved (not a login page).
+    page.wait_for_timeout(max(0, 8.7 - (time.monotonic() - loaded)) * 1000)
+    # Half-way through the extended session the warning has opened again; close it without extending anything.
+    page.wait_for_selector("#idle-dialog[open]", timeout=2_000)
+    page.keyboard.press("Escape")
+    expect(page.locator("#idle-dialog[open]")).to_have_count(0)
+    decision(page, "More information needed").check()
+    press(page, SAVE)
+    assert page.url == detail_url(site, screening), page.url
+    assert history(page) == ["more_info"]
+    assert Review.objects.get().message == typed
+
+    # Left alone: when the session ends the dialog says so; it can be closed to copy the text, which is still there.
+    loaded = time.monotonic()
+    message_box(page).fill("Text typed too late.")
+    expect(dialog.get_by_role("heading")).to_have_text(SIGNED_OUT, timeout=10_000)
+    assert time.monotonic() - loaded > 7
+    expect(dialog).not_to_contain_text("signed out soon")
+    expect(dialog).to_have_attribute("open", "")
+    expect(dialog.get_by_role("button", name="Stay signed in")).to_have_count(0)
+    check_accessible(page, "idle dialog (signed out)")
+    shoot(page, "review-idle-signed-out")
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.locator("#idle-dialog[open]")).to_have_count(0)
+    expect(message_box(page)).to_have_value("Text typed too late.")
+    press(page, SAVE)
+    assert page.url.startswith(site + "/accounts/login/"), page.url
+    assert Review.objects.count() == 1
+
+    # Signing out in another tab: "Stay signed in" in this one must not pretend the session goes on.
+    sign_in(page, site, "dr-idle")
+    page.goto(detail_url(site, screening))
+    other_tab = page.context.new_page()
+    other_tab.goto(site + "/review/")
+    press(other_tab, "Sign out")
+    assert other_tab.url == site + "/accounts/login/"
+    other_tab.goto(site + "/review/")
+    assert other_tab.url == site + "/accounts/login/?next=/review/"
+    page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
+    dialog.get_by_role("button", name="Stay signed in").click()
+    expect(dialog.get_by_role("heading")).to_have_text(SIGNED_OUT, timeout=3_000)
+    expect(page.locator("#idle-dialog[open]")).to_have_count(1)
+
+
+# --- 4. the keyboard alone -------------------------------------------------------------------------------------
+
+
+def test_a_decision_can_be_made_with_the_keyboard_alone(page, site):
+    make_user("dr-keys")
+    screening = submit()
+    sign_in(page, site, "dr-keys")
+    page.goto(detail_url(site, screening))
+
+    for _ in range(120):  # Tab from the top of the page to the first decision radio
+        page.keyboard.press("Tab")
+        if focused(page)["name"] == "decision":
+            break
+    else:
+        pytest.fail("Tab never reaches the decision")
+    now = focused(page)
+    assert now["value"] == "refer" and now["outline"] != "none", now  # the first choice, with a visible focus
+    page.keyboard.press("Space")
+    expect(decision(page, "Refer for transplant assessment")).to_be_checked()
+    page.keyboard.press("ArrowDown")
+    expect(decision(page, "More information needed")).to_be_checked()
+    expect(decision(page, "More information needed")).to_be_focused()
+
+    page.keyboard.press("Tab")
+    expect(message_box(page)).to_be_focused()
+    page.keyboard.type("Please send us your latest MRI report.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label(NOTE)).to_be_focused()
+    page.keyboard.type("Keyboard only.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name=SAVE)).to_be_focused()
+    assert focused(page)["outline"] != "none"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    assert page.url == detail_url(site, screening)
+    assert history(page) == ["more_info"]
+    review = Review.objects.get()
+    assert (review.decision, review.message, review.internal_note) == (
+        "more_info", "Please send us your latest MRI report.", "Keyboard only.")
