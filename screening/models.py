@@ -341,6 +341,9 @@ class Screening(models.Model):
             models.Index(fields=["status", "created_at"], name="screening_status_created"),
             models.Index(fields=["primary_verdict", "status"], name="screening_verdict_status"),
             models.Index(fields=["status", "submitted_at"], name="screening_status_submitted"),
+            # The review queue's default view, in its order: pages are read from this index alone.
+            models.Index(fields=["submitted_at", "id"], condition=Q(status__in=["submitted", "in_review"]),
+                         name="screening_queue_waiting"),
         ]
 
     def __str__(self):
