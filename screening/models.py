@@ -15,7 +15,7 @@ from .facts import FACTS
 
 FACT_CHOICES = [(name, name) for name in FACTS]
 OPERATOR_CHOICES = [(code, f"{code} ({words})") for code, words in rules.OPERATORS.items()]
-VERDICT_CHOICES = [(rules.LIKELY, _("likely")), (rules.POSSIBLE, _("possible")), (rules.UNLIKELY, _("unlikely"))]
+VERDICT_CHOICES = [(rules.LIKELY, _("Likely")), (rules.POSSIBLE, _("Possible")), (rules.UNLIKELY, _("Unlikely"))]
 
 
 class User(AbstractUser):
