@@ -14,10 +14,10 @@
     expired = true;
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
-    dialog.querySelector("#idle-title").textContent = "You have been signed out";
-    dialog.querySelector("[data-idle-message]").textContent =
-      "Nothing you typed has been saved. Close this message, copy anything you typed, then sign in again.";
-    stay.textContent = "Close";
+    // The words come from the template, translated there.
+    dialog.querySelector("#idle-title").textContent = dialog.dataset.signedOutTitle;
+    dialog.querySelector("[data-idle-message]").textContent = dialog.dataset.signedOutMessage;
+    stay.textContent = dialog.dataset.closeLabel;
     if (dialog.open) { dialog.close(); }
     dialog.showModal();  // (re)opened, so that screen readers announce the new title
   }
