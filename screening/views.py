@@ -121,6 +121,7 @@ def step_view(request, draft, step):
         "step": step, "form": form, "returning": returning,
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
         "is_first": step == STEPS[0],
+        "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],
     })
 
 

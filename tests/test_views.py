@@ -1049,3 +1049,12 @@ def test_no_template_syntax_leaks_into_any_page(shipped_criteria, patient):
         text = html(page)
         assert not any(token in text for token in ("{#", "#}", "{%", "%}", "{{", "}}")), page.request["PATH_INFO"]
     assert screening.pk
+
+
+def test_a_carer_is_reminded_on_every_later_step_to_answer_for_the_person_they_help(shipped_criteria, patient):
+    answer_steps(patient, answers(respondent="carer"))
+    reminder = "answer each question for them"
+    assert reminder in html(patient.get(step_url("diagnosis")))
+    assert reminder not in html(patient.get(step_url("about-you")))
+    answer_steps(patient, answers(respondent="self"))
+    assert reminder not in html(patient.get(step_url("diagnosis")))
