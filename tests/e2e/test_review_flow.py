@@ -132,7 +132,7 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         expect(row).to_have_count(1)
         expect(row).to_have_attribute("data-reference", reference)
         expect(row).to_contain_text("Submitted")
-        expect(row).to_contain_text("likely")
+        expect(row).to_contain_text("Likely")  # the verdict as staff read it
         follow(doc, reference)
         assert re.fullmatch(re.escape(site) + r"/review/\d+/", doc.url), doc.url
 
