@@ -11,6 +11,15 @@ LIKELY_ANSWERS = {
 }
 
 
+def browser_value(value):
+    """One answer as a browser posts it: "don't know" options post an empty string, booleans "true"/"false"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def answers(**changes):
     """A complete, valid answers object (a 'likely' profile under the Article set), with ``changes`` applied."""
     return {**LIKELY_ANSWERS, **changes}

@@ -11,22 +11,13 @@ from screening.forms import (STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, 
                              RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
                              WalkingDistanceForm, as_form_data, step_data, validate_answers)
 
-from .factories import answers
+from .factories import answers, browser_value
 
 TODAY = date(2026, 11, 23)
 ALL_SLUGS = [step.slug for step in STEPS]
 
 
 # ---------------------------------------------------------------- helpers shared with test_views
-
-
-def browser_value(value):
-    """One answer as a browser posts it: "don't know" options post an empty string, booleans "true"/"false"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def browser_post(step, raw):

@@ -17,6 +17,8 @@ from playwright.sync_api import expect
 
 from screening.forms import STEPS
 
+from ..factories import browser_value
+
 STEP_SLUGS = [step.slug for step in STEPS]
 STEP_FIELDS = {step.slug: list(step.form_class.base_fields) for step in STEPS}
 FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
@@ -58,21 +60,13 @@ def step_position(answers, slug):
 # --- Labels ------------------------------------------------------------------------------------------------------
 
 
-def form_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def question(key):
     return str(FIELDS[key].label)
 
 
 def choice_label(key, value):
     choices = {str(k): str(label) for k, label in FIELDS[key].choices}
-    return choices[form_value(value)]
+    return choices[browser_value(value)]
 
 
 def answer_text(key, value):
@@ -109,7 +103,7 @@ def answer(page, key, value):
     elif isinstance(widget, Select):
         page.get_by_label(question(key)).select_option(label=choice_label(key, value))
     else:
-        page.get_by_label(question(key)).fill(form_value(value))
+        page.get_by_label(question(key)).fill(browser_value(value))
 
 
 def answer_step(page, slug, answers):

@@ -7,7 +7,8 @@ person acts on must show where the focus is.
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import STEP_FIELDS, FIELDS, Patient, current_slug, form_value, path_for, step_count_text, step_position
+from ..factories import browser_value
+from .flow import STEP_FIELDS, FIELDS, Patient, current_slug, path_for, step_count_text, step_position
 
 # Every kind of control: radios (first, middle and last options), checkboxes, text, the month list, and both
 # treatment-response questions.
@@ -90,11 +91,11 @@ def answer_with_keys(page, slug):
         if widget == "CheckboxSelectMultiple":
             tick_boxes(page, key, value)
         elif "Radio" in widget:
-            choose_radio(page, key, form_value(value))
+            choose_radio(page, key, browser_value(value))
         elif widget == "Select":
-            choose_month(page, key, form_value(value))
+            choose_month(page, key, browser_value(value))
         else:
-            type_into(page, key, form_value(value))
+            type_into(page, key, browser_value(value))
 
 
 def test_the_whole_check_with_the_keyboard_only(page, site, check_accessible, shoot):
