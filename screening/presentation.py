@@ -43,6 +43,8 @@ CHOICE_LABELS = {
     "diagnosis_confirmed": {"yes": gettext_lazy("confirmed"), "no": gettext_lazy("not confirmed")},
 }
 UNITS = {"age": gettext_lazy("years"), "years_since_diagnosis": gettext_lazy("years")}
+NUMBER_CONDITIONS = {"lt": gettext_lazy("below %s"), "lte": gettext_lazy("%s or below"), "gt": gettext_lazy("above %s"),
+                     "gte": gettext_lazy("%s or above"), "eq": gettext_lazy("exactly %s"), "ne": gettext_lazy("not %s")}
 NEGATED = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "ne", "ne": "eq", "in": "not_in",
            "not_in": "in", "between": "outside"}
 
@@ -82,9 +84,7 @@ def condition_text(fact, operator, value):
         words = _("%(a)s to %(b)s") if operator == "between" else _("below %(a)s or above %(b)s")
         return words % {"a": number_text(value[0]), "b": number_text(value[1])} + unit
     if FACTS[fact].type == NUMBER:
-        words = {"lt": _("below %s"), "lte": _("%s or below"), "gt": _("above %s"), "gte": _("%s or above"),
-                 "eq": _("exactly %s"), "ne": _("not %s")}[operator]
-        return words % number_text(value) + unit
+        return str(NUMBER_CONDITIONS[operator]) % number_text(value) + unit
     values = value if isinstance(value, list) else [value]
     if FACTS[fact].type != CHOICE and len(values) == 1:  # a yes/no fact: "ne true" reads "no"
         positive = values[0] if operator in ("eq", "in") else not values[0]
@@ -137,9 +137,10 @@ def set_view(entry, facts, editions):
     """One set's stored evaluation with each criterion's row as the result table shows it, with the teaching text
     it was scored with (``editions``: {edition key: texts})."""
     texts = editions.get(entry["edition"], {})
+    outcome_texts = {outcome: (icon, str(text)) for outcome, (icon, text) in OUTCOME_TEXT.items()}  # translated once
     rows = []
     for criterion in entry["criteria"]:
-        icon, outcome_text = OUTCOME_TEXT[criterion["outcome"]]
+        icon, outcome_text = outcome_texts[criterion["outcome"]]
         rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
                      "answer": fact_text(criterion["fact"], facts.get(criterion["fact"]), facts),
                      "looks_for": favourable_text(criterion)})

@@ -72,14 +72,34 @@ def json_facts(facts: dict) -> dict:
     return {name: list(value) if isinstance(value, tuple) else value for name, value in facts.items()}
 
 
+_RULES = {}  # {(set id, version, updated at): [rules.Rule]} for this process
+
+
+def scoring_sets() -> list[CriteriaSet]:
+    """Active sets, primary first, each with ``scoring_rules``. Every change to a set's criteria bumps the set's
+    version, so criteria are read only for a set version this process has not scored with yet: one query for the
+    sets, and one more for the criteria of those that changed."""
+    sets = list(CriteriaSet.objects.filter(active=True))
+    keys = {s.pk: (s.pk, s.version, s.updated_at) for s in sets}
+    changed = [pk for pk, key in keys.items() if key not in _RULES]
+    if changed:
+        if len(_RULES) > 1000:  # old versions are never asked for again
+            _RULES.clear()
+        for criteria_set in CriteriaSet.objects.for_scoring().filter(pk__in=changed):
+            _RULES[keys[criteria_set.pk]] = criteria_set.rules()
+    for criteria_set in sets:
+        criteria_set.scoring_rules = _RULES[keys[criteria_set.pk]]
+    return sets
+
+
 def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
     """Score validated answers against active sets (all of them, or those in ``set_codes``, in that order).
 
-    Three queries whatever the number of sets, criteria and notes. Raises ``CriteriaSet.DoesNotExist`` for an
+    Two queries (three when a set's criteria changed) whatever the number of sets, criteria and notes. Raises ``CriteriaSet.DoesNotExist`` for an
     unknown code and :class:`NoPrimarySet` when no set is requested and none is primary.
     """
     facts = derive_facts(answers, today)
-    sets = list(CriteriaSet.objects.for_scoring())
+    sets = scoring_sets()
     if set_codes:
         by_code = {s.code: s for s in sets}
         missing = [code for code in set_codes if code not in by_code]
@@ -90,7 +110,7 @@ def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
         raise NoPrimarySet()
     results, editions = [], {}
     for criteria_set in sets:
-        result = rules.score(criteria_set.rules(), facts)
+        result = rules.score(criteria_set.scoring_rules, facts)
         key, editions[key] = edition_of(result)
         results.append(snapshot_entry(criteria_set, result, key))
     headline_verdict = results[0]["verdict"]
@@ -124,7 +144,7 @@ def screening_create(*, answers: dict, today: date) -> Screening:
 
 
 def draft_create() -> tuple[Draft, str]:
-    """A new empty draft and the token (kept only in the person's session) that reaches it."""
+    """A new empty draft and the token (kept only in the person's draft cookie) that reaches it."""
     token = new_code(groups=6)
     return Draft.objects.create(token_hash=hash_code(token)), token
 
@@ -153,7 +173,7 @@ def draft_issue_resume_code(draft: Draft) -> str:
 
 
 def draft_resume(code: str) -> tuple[Draft, str] | None:
-    """The draft a resume code opens, with a fresh session token for it; ``None`` for an unknown code."""
+    """The draft a resume code opens, with a fresh token for it; ``None`` for an unknown code."""
     draft = Draft.objects.filter(resume_code_hash=hash_code(code)).first()
     if draft is None:
         return None

@@ -1,12 +1,14 @@
 """The patient self-check: landing page, questionnaire steps, review, result, submission, status.
 
-Views are thin and read top to bottom. Patients have no account: the session holds a draft token, the id of the
-result they just saw, and the submission they opened with their codes. Nothing about health goes into a URL, and
-every page is sent with ``Cache-Control: no-store``.
+Views are thin and read top to bottom. Patients have no account: a cookie of its own holds the token of their draft
+(so a step reads one row, not the session and then the draft), and the session holds the id of the result they just
+saw and the submission they opened with their codes. Nothing about health goes into a URL, and every page is sent
+with ``Cache-Control: no-store``.
 """
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,12 +23,21 @@ from .forms import (CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, Questio
                     StatusLookupForm, SubmitForm, WithdrawForm, step_data)
 from .models import CriteriaSet, Note, Screening
 
-DRAFT, RESULT, STATUS = "draft_token", "screening_id", "status_screening_id"
+DRAFT = "draft"  # the cookie with the draft's token
+RESULT, STATUS = "screening_id", "status_screening_id"
 SHOW_ONCE = "show_once"  # codes shown on the next page only
 
 
-def draft_from_session(request):
-    return services.draft_for_token(request.session.get(DRAFT))
+def draft_from_cookie(request):
+    return services.draft_for_token(request.COOKIES.get(DRAFT))
+
+
+def with_draft_cookie(response, token):
+    """The draft's token in a cookie as private as the session's: HTTPS only in production, out of reach of scripts,
+    gone when the browser closes."""
+    response.set_cookie(DRAFT, token, secure=settings.SESSION_COOKIE_SECURE, httponly=True,
+                        samesite=settings.SESSION_COOKIE_SAMESITE)
+    return response
 
 
 def questionnaire_for(draft):
@@ -47,11 +58,11 @@ def draft_missing(request):
 
 
 def needs_draft(view):
-    """The view gets the person's draft (from the token in their session), or they go to the start page."""
+    """The view gets the person's draft (from the token in their draft cookie), or they go to the start page."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        draft = draft_from_session(request)
+        draft = draft_from_cookie(request)
         if draft is None:
             return draft_missing(request)
         return view(request, draft, *args, **kwargs)
@@ -69,7 +80,7 @@ def home(request):
     """What the check is, who it is for, how long it takes, what happens to the data."""
     return render(request, "screening/home.html", {
         "criteria_sets": CriteriaSet.objects.filter(active=True),
-        "has_draft": bool(request.session.get(DRAFT)),
+        "has_draft": DRAFT in request.COOKIES,
         "step_count": len(STEPS),
     })
 
@@ -78,8 +89,7 @@ def home(request):
 @require_POST
 def start(request):
     draft, token = services.draft_create()
-    request.session[DRAFT] = token
-    return go_to(STEPS[0])
+    return with_draft_cookie(go_to(STEPS[0]), token)
 
 
 @never_cache
@@ -119,6 +129,8 @@ def step_view(request, draft, step):
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     return render(request, "screening/step.html", {
         "step": step, "form": form, "returning": returning,
+        # A step not answered yet looks the same for everyone: its form's HTML is rendered once per process.
+        "blank": not form.is_bound and not any(name in draft.data for name in form.fields), "fields": list(form.fields),
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
         "is_first": step == STEPS[0],
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],
@@ -154,8 +166,8 @@ def resume(request):
     def find(data):
         found = services.draft_resume(data["resume_code"])
         if found:
-            draft, request.session[DRAFT] = found
-            return go_to(questionnaire_for(draft).first_incomplete())
+            draft, token = found
+            return with_draft_cookie(go_to(questionnaire_for(draft).first_incomplete()), token)
 
     return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",
                        failure_field="resume_code",
@@ -220,8 +232,10 @@ def submit(request):
             request=request,
         )
         request.session[SHOW_ONCE] = {"reference": reference, "access_code": access_code}
-        services.draft_discard(request.session.pop(DRAFT, None))  # the answers now live only in the submission
-        return redirect("submitted")
+        services.draft_discard(request.COOKIES.get(DRAFT))  # the answers now live only in the submission
+        response = redirect("submitted")
+        response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
+        return response
     return render(request, "screening/submit.html", {"form": form, "screening": screening})
 
 

@@ -12,3 +12,14 @@ FIXTURES = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "fix
 def shipped_criteria(db):
     """The database with every shipped criteria set, note and reference case, as `make run` loads them."""
     call_command("load_shipped_content", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_caches():
+    """Each test starts as a freshly started server would: no criteria read yet, no page fragment rendered yet."""
+    from django.core.cache import cache
+
+    from screening import services
+
+    services._RULES.clear()
+    cache.clear()

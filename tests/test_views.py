@@ -186,13 +186,11 @@ def urls_in(response):
 
 
 def set_draft(client, data):
-    """A draft holding ``data`` (form data as the steps keep it), opened in ``client``'s session."""
+    """A draft holding ``data`` (form data as the steps keep it), opened in ``client`` (its cookie)."""
     draft, token = services.draft_create()
     draft.data = data
     draft.save()
-    session = client.session
-    session[DRAFT] = token
-    session.save()
+    client.cookies[DRAFT] = token
     return draft
 
 
