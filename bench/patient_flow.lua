@@ -20,13 +20,14 @@ local steps = {
   {"POST", "/check/result/", ""},
   {"GET", "/result/"},
 }
-local position, csrf_cookie, csrf_token, session = 1, nil, nil, nil
+local position, csrf_cookie, csrf_token, session, draft = 1, nil, nil, nil, nil
 
 function request()
   local step = steps[position]
   local cookies = {}
   if csrf_cookie then table.insert(cookies, "csrftoken=" .. csrf_cookie) end
   if session then table.insert(cookies, "sessionid=" .. session) end
+  if draft then table.insert(cookies, "draft=" .. draft) end
   local headers = {["Cookie"] = table.concat(cookies, "; "), ["Referer"] = "http://127.0.0.1/"}
   if step[1] == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -37,13 +38,23 @@ function request()
   return wrk.format("GET", step[2], headers)
 end
 
+-- A response the flow did not expect (a page that is not 200, a post that does not lead to the next page, a result
+-- page without a verdict) counts as an error: a broken flow must not pass for a fast one.
+wrong, completed = 0, 0
+
 function response(status, headers, body)
+  local step, following = steps[position], steps[position + 1]
+  local location = headers["Location"] or ""
+  if step[1] == "GET" and status ~= 200 then wrong = wrong + 1 end
+  if step[1] == "POST" and (status ~= 302 or location:sub(-#following[2]) ~= following[2]) then wrong = wrong + 1 end
   local set_cookie = headers["Set-Cookie"] or ""
   csrf_cookie = string.match(set_cookie, "csrftoken=([^;]+)") or csrf_cookie
   session = string.match(set_cookie, "sessionid=([^;]+)") or session
+  draft = string.match(set_cookie, "draft=([^;]+)") or draft
   csrf_token = string.match(body, 'name="csrfmiddlewaretoken" value="([^"]+)"') or csrf_token
   position = position + 1
   if position > #steps then  -- the next person, with no cookies
-    position, csrf_cookie, csrf_token, session = 1, nil, nil, nil
+    if string.find(body, 'data-verdict="', 1, true) then completed = completed + 1 else wrong = wrong + 1 end
+    position, csrf_cookie, csrf_token, session, draft = 1, nil, nil, nil, nil
   end
 end
