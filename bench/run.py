@@ -107,8 +107,9 @@ import json, time
 from datetime import date
 from screening import rules
 from screening.facts import derive_facts
-from screening.models import CriteriaSet, ReferenceCase
-sets = [s.rules() for s in CriteriaSet.objects.for_scoring()]
+from screening.models import ReferenceCase
+from screening.services import scoring_sets
+sets = [s.scoring_rules for s in scoring_sets()]
 cases = [c.answers for c in ReferenceCase.objects.all()]
 today, n, start = date.today(), 0, time.perf_counter()
 while time.perf_counter() - start < {seconds}:

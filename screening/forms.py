@@ -6,6 +6,7 @@ an earlier step reads the ``answers`` already cleaned.
 """
 
 from dataclasses import dataclass
+import functools
 from typing import Callable
 
 from django import forms
@@ -402,6 +403,18 @@ ANSWER_KEYS = tuple(name for step in STEPS for name in step.form_class.base_fiel
 KEYS_ALWAYS_REQUIRED = ("edss", "relapses_12m", "relapses_36m", "dmts", "comorbidities")
 
 
+class StepForms(dict):
+    """Each step's bound form by slug, built the first time it is asked for."""
+
+    def __init__(self, build):
+        super().__init__()
+        self.build = build
+
+    def __missing__(self, slug):
+        form = self[slug] = self.build(slug)
+        return form
+
+
 class Questionnaire:
     """Every step bound to one set of form data, in order, each seeing the answers cleaned by the steps before it.
 
@@ -412,18 +425,23 @@ class Questionnaire:
 
     def __init__(self, data: dict, today):
         self.answers = {}
-        self.forms = {}
         self.applicable = []  # asked, given the answers so far
         self.expected = []  # asked or not decidable yet: what "Step n of N" counts
         self.incomplete = []  # asked but not (validly) answered
+        unanswered = {}
+        self.forms = StepForms(lambda slug: unanswered[slug]())
         for step in STEPS:
             applies = step.applies(self.answers)
-            form = step.form_class(data=data, answers=dict(self.answers), today=today, partial=applies is not True)
+            build = functools.partial(step.form_class, data=data, answers=dict(self.answers), today=today,
+                            partial=applies is not True)
             answered = any(name in data for name in step.form_class.base_fields)
-            valid = form.is_valid()
-            if valid and answered:
-                self.answers.update(form.cleaned_data)
-            self.forms[step.slug] = form
+            if answered:
+                form = self.forms[step.slug] = build()
+                valid = form.is_valid()
+                if valid:
+                    self.answers.update(form.cleaned_data)
+            else:  # nothing to check yet: its form (and its "required" errors) only when asked for
+                valid, unanswered[step.slug] = False, build
             if applies:
                 self.applicable.append(step)
                 if not (valid and answered):
@@ -434,7 +452,7 @@ class Questionnaire:
 
     def problems(self):
         """``(key, message)`` for every invalid answer, in question order."""
-        return [(key, str(message)) for form in self.forms.values() for key, messages in form.errors.items()
+        return [(key, str(message)) for step in STEPS for key, messages in self.forms[step.slug].errors.items()
                 for message in messages]
 
     def first_incomplete(self):

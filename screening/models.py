@@ -22,17 +22,7 @@ class User(AbstractUser):
     """A person who signs in: a neurologist or an admin. Patients have no account."""
 
 
-class CriteriaSetQuerySet(models.QuerySet):
-    def for_scoring(self):
-        """Active sets, primary first, each with its active criteria in order: two queries whatever the counts."""
-        return (
-            self.filter(active=True)
-            .order_by("-is_primary", "order", "code")
-            .prefetch_related(
-                models.Prefetch("criteria", queryset=Criterion.objects.filter(active=True).order_by("order", "code"))
-            )
-        )
-
+class CriteriaSetManager(models.Manager):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
@@ -55,7 +45,7 @@ class CriteriaSet(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
-    objects = CriteriaSetQuerySet.as_manager()
+    objects = CriteriaSetManager()
 
     class Meta:
         ordering = ["-is_primary", "order", "code"]
@@ -69,10 +59,6 @@ class CriteriaSet(models.Model):
 
     def natural_key(self):
         return (self.code,)
-
-    def rules(self):
-        """The engine's view of this set's active criteria (uses the prefetch of ``for_scoring``)."""
-        return [criterion.to_rule() for criterion in self.criteria.all()]
 
     def clean(self):
         if self.is_primary and not self.active:
@@ -90,6 +76,10 @@ class CriteriaSet(models.Model):
 class CriterionManager(models.Manager):
     def get_by_natural_key(self, set_code, code):
         return self.get(criteria_set__code=set_code, code=code)
+
+    def for_scoring(self):
+        """Active criteria in the order they are scored and shown."""
+        return self.filter(active=True).order_by("order", "code")
 
 
 class ConditionFields:

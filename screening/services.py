@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Draft, Note, ReferenceCase, Rescore, Review,
-                     Screening, hash_code, new_code, reference_from_typed)
+from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Note, ReferenceCase, Rescore,
+                     Review, Screening, hash_code, new_code, reference_from_typed)
 
 
 class NoPrimarySet(Exception):
@@ -81,12 +81,13 @@ def scoring_sets() -> list[CriteriaSet]:
     sets, and one more for the criteria of those that changed."""
     sets = list(CriteriaSet.objects.filter(active=True))
     keys = {s.pk: (s.pk, s.version, s.updated_at) for s in sets}
-    changed = [pk for pk, key in keys.items() if key not in _RULES]
+    changed = {pk: [] for pk, key in keys.items() if key not in _RULES}
     if changed:
         if len(_RULES) > 1000:  # old versions are never asked for again
             _RULES.clear()
-        for criteria_set in CriteriaSet.objects.for_scoring().filter(pk__in=changed):
-            _RULES[keys[criteria_set.pk]] = criteria_set.rules()
+        for criterion in Criterion.objects.for_scoring().filter(criteria_set__in=changed):
+            changed[criterion.criteria_set_id].append(criterion.to_rule())
+        _RULES.update((keys[pk], set_rules) for pk, set_rules in changed.items())
     for criteria_set in sets:
         criteria_set.scoring_rules = _RULES[keys[criteria_set.pk]]
     return sets
