@@ -1081,3 +1081,15 @@ def test_queue_detail_and_export_use_a_fixed_number_of_queries(shipped_criteria,
     page = client.get(reverse("queue"), {"page": 150})
     assert len(references(page)) == 50 and "Page 150 of 200" in page.content.decode()
     assert len(csv_rows(client.get(reverse("review_export")))) == 10_001
+
+
+@pytest.mark.parametrize("filters, expected", [
+    ({}, "2 screenings"),  # waiting: submitted and in review
+    ({"status": "reviewed"}, "1 screening,"),
+    ({"status": "in_review", "verdict": "likely"}, "0 screenings"),  # a filter beside the status: counted apart
+    ({"verdict": "unlikely"}, "1 screening,"),
+])
+def test_the_queue_says_how_many_screenings_match(neuro_client, queue_mix, filters, expected):
+    caption = re.search(r"<caption>(.*?)</caption>", neuro_client.get(reverse("queue"), filters).content.decode(),
+                        re.S).group(1)
+    assert expected in " ".join(caption.split())

@@ -61,3 +61,19 @@ def test_scoring_uses_the_same_number_of_queries_whatever_the_number_of_criteria
     with django_assert_num_queries(3):
         result = evaluate(answers(), TODAY)
     assert len(result.results[0]["criteria"]) == 25
+
+
+def test_criteria_are_read_once_per_set_version_and_again_after_any_change(shipped_criteria,
+                                                                          django_assert_num_queries):
+    assert evaluate(answers(edss=5.5), TODAY).headline["verdict"] == "likely"
+    with django_assert_num_queries(2):  # the sets and the notes: this version's criteria are known
+        assert evaluate(answers(edss=5.5), TODAY).headline["verdict"] == "likely"
+    edss = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    edss.value = 5.0
+    edss.save()
+    with django_assert_num_queries(3):  # the article's new version: its criteria are read again
+        assert evaluate(answers(edss=5.5), TODAY).headline["verdict"] == "unlikely"
+    edss.delete()
+    evaluation = evaluate(answers(edss=5.5), TODAY)
+    assert "edss_below_6" not in [c["code"] for c in evaluation.results[0]["criteria"]]
+    assert evaluation.headline["verdict"] == "likely"

@@ -1056,3 +1056,45 @@ def test_a_carer_is_reminded_on_every_later_step_to_answer_for_the_person_they_h
     assert reminder not in html(patient.get(step_url("about-you")))
     answer_steps(patient, answers(respondent="self"))
     assert reminder not in html(patient.get(step_url("diagnosis")))
+
+
+# ---------------------------------------------------------------- what makes the steps fast must not leak or lose
+
+
+def test_one_persons_answers_never_show_on_another_persons_blank_step(shipped_criteria):
+    """A step nobody has answered yet is rendered once and reused; it must come out blank for the next person."""
+    first, second = Client(), Client()
+    answer_steps(first, answers(edss=6.5, relapses_12m=1, relapses_36m=5), until="treatments")
+    assert checked_values(html(first.get(step_url("edss"))), "edss") == ["6.5"]
+    assert text_value(html(first.get(step_url("relapses"))), "relapses_12m") == "1"
+    answer_steps(second, answers(), until="edss")
+    assert checked_values(html(second.get(step_url("edss"))), "edss") == []
+    answer_steps(second, answers(edss=3.0), until="relapses")
+    assert text_value(html(second.get(step_url("relapses"))), "relapses_12m") in (None, "")
+
+
+def test_the_draft_token_lives_in_a_private_cookie_that_goes_once_the_result_is_sent(shipped_criteria, patient,
+                                                                                      settings):
+    answer_steps(patient, answers())
+    cookie = patient.responses[0].cookies[DRAFT]  # set by "Start"
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["max-age"]  # gone with the browser
+    assert Draft.objects.filter(token_hash=hash_code(cookie.value)).exists()
+    assert "sessionid" not in patient.cookies  # the steps need no session: one row read per step
+    patient.post(reverse("result_create"))
+    response = patient.post(reverse("submit"), {"consent": "on"})
+    assert response.status_code == 302
+    assert response.cookies[DRAFT].value == ""
+    assert not Draft.objects.filter(token_hash=hash_code(cookie.value)).exists()
+
+
+def test_the_draft_cookie_is_https_only_when_the_session_cookie_is(shipped_criteria, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    assert Client().post(reverse("start")).cookies[DRAFT]["secure"]
+
+
+def test_a_step_page_reads_the_draft_and_nothing_else(shipped_criteria, patient, django_assert_num_queries):
+    answer_steps(patient, answers(), until="relapses")
+    with django_assert_num_queries(1):
+        assert patient.get(step_url("relapses")).status_code == 200
+    with django_assert_num_queries(2):  # the draft, then what was typed
+        assert post_step(patient, "relapses", answers()).status_code == 302
