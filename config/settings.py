@@ -135,6 +135,10 @@ STORAGES = {
     },
 }
 
+# Each process's own memory: it keeps only page fragments that are the same for everyone (a step's form before
+# anything is typed in it, the help, the footer), never anything a person typed.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -5,8 +5,8 @@ never disagree. Validation that depends on the date takes ``today`` from the cal
 an earlier step reads the ``answers`` already cleaned.
 """
 
-from dataclasses import dataclass
 import functools
+from dataclasses import dataclass
 from typing import Callable
 
 from django import forms
@@ -101,7 +101,8 @@ def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=F
 
 def checkboxes(choices, *, label, help_text):
     return forms.MultipleChoiceField(
-        choices=Choices(choices), label=label, help_text=help_text, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=Choices(choices), label=label, help_text=help_text, required=False,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("“%(value)s” is not one of the answers shown."),
                         "invalid_list": _("Give a list of answers.")},
     )
@@ -433,7 +434,7 @@ class Questionnaire:
         for step in STEPS:
             applies = step.applies(self.answers)
             build = functools.partial(step.form_class, data=data, answers=dict(self.answers), today=today,
-                            partial=applies is not True)
+                                      partial=applies is not True)
             answered = any(name in data for name in step.form_class.base_fields)
             if answered:
                 form = self.forms[step.slug] = build()

@@ -43,8 +43,9 @@ CHOICE_LABELS = {
     "diagnosis_confirmed": {"yes": gettext_lazy("confirmed"), "no": gettext_lazy("not confirmed")},
 }
 UNITS = {"age": gettext_lazy("years"), "years_since_diagnosis": gettext_lazy("years")}
-NUMBER_CONDITIONS = {"lt": gettext_lazy("below %s"), "lte": gettext_lazy("%s or below"), "gt": gettext_lazy("above %s"),
-                     "gte": gettext_lazy("%s or above"), "eq": gettext_lazy("exactly %s"), "ne": gettext_lazy("not %s")}
+NUMBER_CONDITIONS = {"lt": gettext_lazy("below %s"), "lte": gettext_lazy("%s or below"),
+                     "gt": gettext_lazy("above %s"), "gte": gettext_lazy("%s or above"),
+                     "eq": gettext_lazy("exactly %s"), "ne": gettext_lazy("not %s")}
 NEGATED = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "ne", "ne": "eq", "in": "not_in",
            "not_in": "in", "between": "outside"}
 

@@ -31,7 +31,8 @@ class QueueFilterForm(forms.Form):
         return [status] if status else [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
 
     def count_from(self, counts):
-        """How many screenings match, from the per-status counts, when the status is the only filter; else ``None``."""
+        """How many screenings match, read from the per-status counts when the status is the only filter, else
+        ``None`` (they must be counted)."""
         data = self.cleaned_data if self.is_valid() else {}
         if any(data.get(name) for name in self.fields if name != "status"):
             return None

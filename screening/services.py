@@ -96,8 +96,9 @@ def scoring_sets() -> list[CriteriaSet]:
 def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
     """Score validated answers against active sets (all of them, or those in ``set_codes``, in that order).
 
-    Two queries (three when a set's criteria changed) whatever the number of sets, criteria and notes. Raises ``CriteriaSet.DoesNotExist`` for an
-    unknown code and :class:`NoPrimarySet` when no set is requested and none is primary.
+    Two queries (three when a set's criteria changed) whatever the number of sets, criteria and notes. Raises
+    ``CriteriaSet.DoesNotExist`` for an unknown code and :class:`NoPrimarySet` when no set is requested and none is
+    primary.
     """
     facts = derive_facts(answers, today)
     sets = scoring_sets()
