@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.db import transaction
@@ -34,17 +35,22 @@ class Evaluation:
     answers: dict
     facts: dict
     results: list  # snapshot entries, one per set, headline first
-    notes: list  # Note rows that match the headline verdict and the facts
     editions: dict  # {edition key: texts} for the results' "edition" keys
 
     @property
     def headline(self):
         return self.results[0]
 
+    @cached_property
+    def notes(self) -> list[Note]:
+        """The notes that match the headline verdict and the facts (one query, the first time they are asked for)."""
+        return [note for note in Note.objects.filter(active=True).order_by("kind", "order", "code")
+                if note.to_rule().shows(self.facts, self.headline["verdict"])]
 
-def edition_of(result: rules.SetResult) -> tuple[str, dict]:
+
+def edition_of(set_rules: list[rules.Rule]) -> tuple[str, dict]:
     """The teaching text of a set's criteria and its content key."""
-    texts = {rule.code: {"explanation": rule.explanation, "source": rule.source} for rule, _ in result.outcomes}
+    texts = {rule.code: {"explanation": rule.explanation, "source": rule.source} for rule in set_rules}
     key = hashlib.sha256(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return key, texts
 
@@ -72,13 +78,13 @@ def json_facts(facts: dict) -> dict:
     return {name: list(value) if isinstance(value, tuple) else value for name, value in facts.items()}
 
 
-_RULES = {}  # {(set id, version, updated at): [rules.Rule]} for this process
+_RULES = {}  # {(set id, version, updated at): ([rules.Rule], (edition key, texts))} for this process
 
 
 def scoring_sets() -> list[CriteriaSet]:
-    """Active sets, primary first, each with ``scoring_rules``. Every change to a set's criteria bumps the set's
-    version, so criteria are read only for a set version this process has not scored with yet: one query for the
-    sets, and one more for the criteria of those that changed."""
+    """Active sets, primary first, each with ``scoring_rules`` and the ``edition`` (key, texts) of their teaching
+    text. Every change to a set's criteria bumps the set's version, so criteria are read only for a set version this
+    process has not scored with yet: one query for the sets, and one more for the criteria of those that changed."""
     sets = list(CriteriaSet.objects.filter(active=True))
     keys = {s.pk: (s.pk, s.version, s.updated_at) for s in sets}
     changed = {pk: [] for pk, key in keys.items() if key not in _RULES}
@@ -87,16 +93,17 @@ def scoring_sets() -> list[CriteriaSet]:
             _RULES.clear()
         for criterion in Criterion.objects.for_scoring().filter(criteria_set__in=changed):
             changed[criterion.criteria_set_id].append(criterion.to_rule())
-        _RULES.update((keys[pk], set_rules) for pk, set_rules in changed.items())
+        _RULES.update((keys[pk], (set_rules, edition_of(set_rules))) for pk, set_rules in changed.items())
     for criteria_set in sets:
-        criteria_set.scoring_rules = _RULES[keys[criteria_set.pk]]
+        criteria_set.scoring_rules, criteria_set.edition = _RULES[keys[criteria_set.pk]]
     return sets
 
 
 def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
     """Score validated answers against active sets (all of them, or those in ``set_codes``, in that order).
 
-    Two queries (three when a set's criteria changed) whatever the number of sets, criteria and notes. Raises
+    One query (two when a set's criteria changed) whatever the number of sets and criteria, and one more for the
+    notes if they are asked for. Raises
     ``CriteriaSet.DoesNotExist`` for an unknown code and :class:`NoPrimarySet` when no set is requested and none is
     primary.
     """
@@ -110,28 +117,38 @@ def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
         sets = [by_code[code] for code in set_codes]
     elif not sets or not sets[0].is_primary:
         raise NoPrimarySet()
-    results, editions = [], {}
-    for criteria_set in sets:
-        result = rules.score(criteria_set.scoring_rules, facts)
-        key, editions[key] = edition_of(result)
-        results.append(snapshot_entry(criteria_set, result, key))
-    headline_verdict = results[0]["verdict"]
-    notes = [note for note in Note.objects.filter(active=True).order_by("kind", "order", "code")
-             if note.to_rule().shows(facts, headline_verdict)]
-    return Evaluation(today=today, answers=answers, facts=json_facts(facts), results=results, notes=notes,
-                      editions=editions)
+    results = [snapshot_entry(s, rules.score(s.scoring_rules, facts), s.edition[0]) for s in sets]
+    return Evaluation(today=today, answers=answers, facts=json_facts(facts), results=results,
+                      editions=dict(s.edition for s in sets))
+
+
+# {edition key: texts} known to be stored. Editions are content-addressed and never change or go away, so this
+# process can keep every one it has read or seen committed.
+_EDITIONS = {}
+
+
+def remember_editions(editions: dict) -> None:
+    if len(_EDITIONS) > 10_000:  # old editions are seldom asked for again
+        _EDITIONS.clear()
+    _EDITIONS.update(editions)
 
 
 def store_editions(evaluation: Evaluation) -> None:
-    """Keep the teaching text the results refer to (one query; editions already stored are left as they are)."""
-    CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts)
-                                         for key, texts in evaluation.editions.items()], ignore_conflicts=True)
+    """Keep the teaching text the results refer to: one query, none when this process knows they are stored."""
+    new = {key: texts for key, texts in evaluation.editions.items() if key not in _EDITIONS}
+    if new:
+        CriteriaEdition.objects.bulk_create([CriteriaEdition(key=key, texts=texts) for key, texts in new.items()],
+                                            ignore_conflicts=True)
+        transaction.on_commit(lambda: remember_editions(new))
 
 
 def editions_for(snapshot: list) -> dict:
-    """{edition key: texts} for a stored snapshot (one query)."""
-    keys = [entry["edition"] for entry in snapshot]
-    return {key: edition.texts for key, edition in CriteriaEdition.objects.in_bulk(keys).items()}
+    """{edition key: texts} for a stored snapshot: one query, none when this process has read them before."""
+    keys = {entry["edition"] for entry in snapshot}
+    missing = [key for key in keys if key not in _EDITIONS]
+    if missing:
+        remember_editions({key: edition.texts for key, edition in CriteriaEdition.objects.in_bulk(missing).items()})
+    return {key: _EDITIONS[key] for key in keys if key in _EDITIONS}
 
 
 @transaction.atomic

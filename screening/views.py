@@ -1,9 +1,9 @@
 """The patient self-check: landing page, questionnaire steps, review, result, submission, status.
 
-Views are thin and read top to bottom. Patients have no account: a cookie of its own holds the token of their draft
-(so a step reads one row, not the session and then the draft), and the session holds the id of the result they just
-saw and the submission they opened with their codes. Nothing about health goes into a URL, and every page is sent
-with ``Cache-Control: no-store``.
+Views are thin and read top to bottom. Patients have no account: cookies of their own hold the token of their draft
+(so a step reads one row, not the session and then the draft) and the signed id of the result they just saw (so
+scoring writes no session), and the session holds the submission they opened with their codes. Nothing about health
+goes into a URL or a cookie, and every page is sent with ``Cache-Control: no-store``.
 """
 
 from functools import wraps
@@ -23,8 +23,8 @@ from .forms import (CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, Questio
                     StatusLookupForm, SubmitForm, WithdrawForm, step_data)
 from .models import CriteriaSet, Note, Screening
 
-DRAFT = "draft"  # the cookie with the draft's token
-RESULT, STATUS = "screening_id", "status_screening_id"
+DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
+STATUS = "status_screening_id"  # in the session: the submission opened with its codes
 SHOW_ONCE = "show_once"  # codes shown on the next page only
 
 
@@ -32,11 +32,15 @@ def draft_from_cookie(request):
     return services.draft_for_token(request.COOKIES.get(DRAFT))
 
 
-def with_draft_cookie(response, token):
-    """The draft's token in a cookie as private as the session's: HTTPS only in production, out of reach of scripts,
-    gone when the browser closes."""
-    response.set_cookie(DRAFT, token, secure=settings.SESSION_COOKIE_SECURE, httponly=True,
-                        samesite=settings.SESSION_COOKIE_SAMESITE)
+def with_private_cookie(response, name, value, *, signed=False):
+    """A cookie as private as the session's: HTTPS only in production, out of reach of scripts, gone when the
+    browser closes. A signed one cannot be made up or changed by whoever holds it."""
+    options = {"secure": settings.SESSION_COOKIE_SECURE, "httponly": True,
+               "samesite": settings.SESSION_COOKIE_SAMESITE}
+    if signed:
+        response.set_signed_cookie(name, value, salt=name, **options)
+    else:
+        response.set_cookie(name, value, **options)
     return response
 
 
@@ -89,7 +93,7 @@ def home(request):
 @require_POST
 def start(request):
     draft, token = services.draft_create()
-    return with_draft_cookie(go_to(STEPS[0]), token)
+    return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
 
 
 @never_cache
@@ -167,7 +171,7 @@ def resume(request):
         found = services.draft_resume(data["resume_code"])
         if found:
             draft, token = found
-            return with_draft_cookie(go_to(questionnaire_for(draft).first_incomplete()), token)
+            return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)
 
     return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",
                        failure_field="resume_code",
@@ -195,18 +199,28 @@ def result_create(request, draft):
         messages.error(request, _("Some questions still need an answer."))
         return redirect("review")
     screening = services.screening_create(answers=questionnaire.answers, today=timezone.localdate())
-    request.session[RESULT] = screening.pk
-    return redirect("result")
+    return with_private_cookie(redirect("result"), RESULT, screening.pk, signed=True)
 
 
-def session_screening(request, key):
-    screening = Screening.objects.filter(pk=request.session.get(key)).first()
+def visible_screening(pk):
+    screening = Screening.objects.filter(pk=pk).first() if pk else None
     return screening if screening and screening.status != Screening.Status.WITHDRAWN else None
+
+
+def result_screening(request):
+    """The result the person just saw, from their signed result cookie."""
+    return visible_screening(request.get_signed_cookie(RESULT, None, salt=RESULT,
+                                                       max_age=settings.SESSION_COOKIE_AGE))
+
+
+def status_screening(request):
+    """The submission the person opened with its reference and access code."""
+    return visible_screening(request.session.get(STATUS))
 
 
 @never_cache
 def result(request):
-    screening = session_screening(request, RESULT)
+    screening = result_screening(request)
     if screening is None:
         return redirect("home")
     notes = Note.objects.filter(active=True)
@@ -219,7 +233,7 @@ def result(request):
 @never_cache
 def submit(request):
     """Send the result to a neurologist: explicit consent, optional contact, codes shown once."""
-    screening = session_screening(request, RESULT)
+    screening = result_screening(request)
     if screening is None:
         return redirect("home")
     if screening.reference:
@@ -268,7 +282,7 @@ def status_page(request, screening, form):
 
 @never_cache
 def status_detail(request):
-    screening = session_screening(request, STATUS)
+    screening = status_screening(request)
     if screening is None:
         return redirect("status")
     services.audit("status_viewed", screening=screening, request=request)
@@ -278,16 +292,17 @@ def status_detail(request):
 @never_cache
 @require_POST
 def withdraw(request):
-    screening = session_screening(request, STATUS)
+    screening = status_screening(request)
     if screening is None:
         return redirect("status")
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return status_page(request, screening, form)
     services.screening_withdraw(screening=screening, request=request)
-    for key in (STATUS, RESULT):
-        request.session.pop(key, None)
-    return redirect("withdrawn")
+    request.session.pop(STATUS, None)
+    response = redirect("withdrawn")
+    response.delete_cookie(RESULT, samesite=settings.SESSION_COOKIE_SAMESITE)
+    return response
 
 
 @never_cache

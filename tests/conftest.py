@@ -22,4 +22,5 @@ def fresh_process_caches():
     from screening import services
 
     services._RULES.clear()
+    services._EDITIONS.clear()
     cache.clear()

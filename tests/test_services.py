@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from screening.models import CriteriaSet, Criterion, Screening
-from screening.services import NoPrimarySet, evaluate, screening_create
+from screening.models import CriteriaEdition, CriteriaSet, Criterion, Screening
+from screening.services import NoPrimarySet, editions_for, evaluate, screening_create
 
 from .factories import answers, make_criterion, make_set
 
@@ -53,27 +53,54 @@ def test_without_a_primary_set_there_is_no_headline(db):
 def test_scoring_uses_the_same_number_of_queries_whatever_the_number_of_criteria(db, django_assert_num_queries):
     for n in range(2):
         make_set(f"set-{n}", is_primary=(n == 0))
-    with django_assert_num_queries(3):
-        evaluate(answers(), TODAY)
+    with django_assert_num_queries(3):  # the sets, their criteria, the notes
+        assert evaluate(answers(), TODAY).notes == []
     for s in CriteriaSet.objects.all():
         for i in range(25):
             make_criterion(s, code=f"c{i}", value=float(i % 10))
     with django_assert_num_queries(3):
         result = evaluate(answers(), TODAY)
+        assert result.notes == []
     assert len(result.results[0]["criteria"]) == 25
 
 
 def test_criteria_are_read_once_per_set_version_and_again_after_any_change(shipped_criteria,
                                                                           django_assert_num_queries):
     assert evaluate(answers(edss=5.5), TODAY).headline["verdict"] == "likely"
-    with django_assert_num_queries(2):  # the sets and the notes: this version's criteria are known
+    with django_assert_num_queries(1):  # the sets: this version's criteria are known (notes only when asked)
         assert evaluate(answers(edss=5.5), TODAY).headline["verdict"] == "likely"
     edss = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
     edss.value = 5.0
+    edss.explanation = "A newer explanation."
     edss.save()
-    with django_assert_num_queries(3):  # the article's new version: its criteria are read again
-        assert evaluate(answers(edss=5.5), TODAY).headline["verdict"] == "unlikely"
+    with django_assert_num_queries(2):  # the article's new version: its criteria are read again
+        evaluation = evaluate(answers(edss=5.5), TODAY)
+    assert evaluation.headline["verdict"] == "unlikely"
+    assert evaluation.editions[evaluation.headline["edition"]]["edss_below_6"]["explanation"] == "A newer explanation."
     edss.delete()
     evaluation = evaluate(answers(edss=5.5), TODAY)
     assert "edss_below_6" not in [c["code"] for c in evaluation.results[0]["criteria"]]
     assert evaluation.headline["verdict"] == "likely"
+
+
+def test_teaching_text_is_stored_once_and_each_version_keeps_its_own(shipped_criteria, django_assert_num_queries):
+    """A result shows the explanations its criteria had when it was scored, however often they are edited later."""
+    first = screening_create(answers=answers(), today=TODAY)
+    edss = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    edss.explanation = "A newer explanation."
+    edss.save()
+    second = screening_create(answers=answers(), today=TODAY)
+    assert first.snapshot[0]["edition"] != second.snapshot[0]["edition"]
+    assert CriteriaEdition.objects.count() == len(first.snapshot) + 1  # the article's new edition, the rest shared
+    explanations = [editions_for(s.snapshot)[s.snapshot[0]["edition"]]["edss_below_6"]["explanation"]
+                    for s in (first, second)]
+    assert explanations[0] != "A newer explanation." and explanations[1] == "A newer explanation."
+
+
+def test_teaching_text_is_read_from_the_database_once_per_process(shipped_criteria, django_assert_num_queries):
+    screening = screening_create(answers=answers(), today=TODAY)
+    with django_assert_num_queries(1):
+        editions = editions_for(screening.snapshot)
+    with django_assert_num_queries(0):
+        assert editions_for(screening.snapshot) == editions
+    assert set(editions) == {entry["edition"] for entry in screening.snapshot}

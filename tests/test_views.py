@@ -23,6 +23,7 @@ from screening import services
 from screening.forms import CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data
 from screening.models import CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
 from screening.views import DRAFT
+from screening.views import RESULT as VIEWS_RESULT
 
 from .factories import answers, make_criterion
 from .test_forms import browser_post
@@ -1081,15 +1082,40 @@ def test_the_draft_token_lives_in_a_private_cookie_that_goes_once_the_result_is_
     assert Draft.objects.filter(token_hash=hash_code(cookie.value)).exists()
     assert "sessionid" not in patient.cookies  # the steps need no session: one row read per step
     patient.post(reverse("result_create"))
+    assert "sessionid" not in patient.cookies  # nor does scoring: the result's id is in a signed cookie
     response = patient.post(reverse("submit"), {"consent": "on"})
     assert response.status_code == 302
     assert response.cookies[DRAFT].value == ""
     assert not Draft.objects.filter(token_hash=hash_code(cookie.value)).exists()
 
 
-def test_the_draft_cookie_is_https_only_when_the_session_cookie_is(shipped_criteria, settings):
+def test_the_draft_and_result_cookies_are_https_only_when_the_session_cookie_is(shipped_criteria, settings):
     settings.SESSION_COOKIE_SECURE = True
-    assert Client().post(reverse("start")).cookies[DRAFT]["secure"]
+    patient = RecordingClient()
+    assert patient.post(reverse("start")).cookies[DRAFT]["secure"]
+    answer_steps(patient, answers())
+    assert patient.post(reverse("result_create")).cookies[VIEWS_RESULT]["secure"]
+
+
+def test_the_result_cookie_is_private_holds_no_health_data_and_cannot_be_altered(shipped_criteria, patient):
+    mine = see_result(patient, answers())
+    cookie = patient.cookies[VIEWS_RESULT]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["max-age"]  # gone with the browser
+    assert cookie.value.split(":")[0] == str(mine.pk)  # an id and its signature: nothing about health
+    other = see_result(Client(), answers(ms_type="ppms"))
+    for forged in (str(other.pk), cookie.value.replace(str(mine.pk), str(other.pk), 1), "", "not-a-cookie"):
+        stranger = Client()
+        stranger.cookies[VIEWS_RESULT] = forged
+        assert stranger.get(RESULT)["Location"] == HOME, forged
+        assert stranger.get(reverse("submit"))["Location"] == HOME, forged
+    assert 'data-verdict="likely"' in html(patient.get(RESULT))
+
+
+def test_the_result_page_reads_the_result_and_its_notes_only(shipped_criteria, patient, django_assert_num_queries):
+    see_result(patient, answers())
+    patient.get(RESULT)  # the criteria's teaching text is read once per process: it never changes
+    with django_assert_num_queries(2):
+        assert 'data-verdict="likely"' in html(patient.get(RESULT))
 
 
 def test_a_step_page_reads_the_draft_and_nothing_else(shipped_criteria, patient, django_assert_num_queries):
