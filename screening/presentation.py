@@ -1,5 +1,8 @@
 """How answers, facts and thresholds read to a person: words only, no decisions (those live in rules.py)."""
 
+from functools import lru_cache
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -96,8 +99,14 @@ def condition_text(fact, operator, value):
 
 def favourable_text(rule):
     """What a criterion looks for, phrased as the favourable answer (an exclusion reads as its negation)."""
-    operator = rule["operator"] if rule["kind"] == rules.INCLUSION else NEGATED[rule["operator"]]
-    return condition_text(rule["fact"], operator, rule["value"])
+    value = tuple(rule["value"]) if isinstance(rule["value"], list) else rule["value"]
+    return _favourable_text(get_language(), rule["fact"], rule["operator"], rule["kind"], value)
+
+
+@lru_cache(maxsize=4096, typed=True)  # a criterion reads the same in a language every time: put into words once
+def _favourable_text(language, fact, operator, kind, value):
+    operator = operator if kind == rules.INCLUSION else NEGATED[operator]
+    return condition_text(fact, operator, list(value) if isinstance(value, tuple) else value)
 
 
 def answer_rows(questionnaire):
@@ -134,18 +143,25 @@ NOTE_KINDS = (
 )
 
 
-def set_view(entry, facts, editions):
-    """One set's stored evaluation with each criterion's row as the result table shows it, with the teaching text
-    it was scored with (``editions``: {edition key: texts})."""
-    texts = editions.get(entry["edition"], {})
-    outcome_texts = {outcome: (icon, str(text)) for outcome, (icon, text) in OUTCOME_TEXT.items()}  # translated once
-    rows = []
-    for criterion in entry["criteria"]:
-        icon, outcome_text = outcome_texts[criterion["outcome"]]
-        rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
-                     "answer": fact_text(criterion["fact"], facts.get(criterion["fact"]), facts),
-                     "looks_for": favourable_text(criterion)})
-    return {**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]], "deciding": deciding_rows(entry, rows)}
+def set_views(snapshot, facts, editions):
+    """Each set's stored evaluation with each criterion's row as the result tables show it, with the teaching text
+    it was scored with (``editions``: {edition key: texts}). Words are looked up once per page, not once per row."""
+    outcome_texts = {outcome: (icon, str(text)) for outcome, (icon, text) in OUTCOME_TEXT.items()}
+    answers = {}
+    views = []
+    for entry in snapshot:
+        texts = editions.get(entry["edition"], {})
+        rows = []
+        for criterion in entry["criteria"]:
+            fact = criterion["fact"]
+            if fact not in answers:
+                answers[fact] = fact_text(fact, facts.get(fact), facts)
+            icon, outcome_text = outcome_texts[criterion["outcome"]]
+            rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
+                         "answer": answers[fact], "looks_for": favourable_text(criterion)})
+        views.append({**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]],
+                      "deciding": deciding_rows(entry, rows)})
+    return views
 
 
 def deciding_rows(entry, rows):
@@ -157,7 +173,7 @@ def deciding_rows(entry, rows):
 
 def result_context(screening, notes, editions):
     """The result page from a stored screening: its snapshot (never the current criteria) and matching notes."""
-    sets = [set_view(entry, screening.facts, editions) for entry in screening.snapshot]
+    sets = set_views(screening.snapshot, screening.facts, editions)
     shown = [note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])]
     groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
               for kind, label in NOTE_KINDS]

@@ -92,7 +92,7 @@ def detail_context(screening):
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
         "red_flags": presentation.red_flags(screening.facts),
-        "results": [presentation.set_view(entry, screening.facts, editions) for entry in screening.snapshot],
+        "results": presentation.set_views(screening.snapshot, screening.facts, editions),
         "changed_sets": services.criteria_changed_since(screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
         "rescores": list(screening.rescores.select_related("created_by")[:1]),
@@ -144,8 +144,8 @@ def rescore(request, pk):
     evaluation = services.rescore_preview(screening)
     return render(request, "review/rescore.html", {
         "screening": screening,
-        "before": [presentation.set_view(e, screening.facts, {}) for e in screening.snapshot],
-        "after": [presentation.set_view(e, evaluation.facts, evaluation.editions) for e in evaluation.results],
+        "before": presentation.set_views(screening.snapshot, screening.facts, {}),
+        "after": presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions),
     })
 
 

@@ -102,16 +102,16 @@ def step(request, slug):
     step = STEPS_BY_SLUG.get(slug)
     if step is None:
         raise Http404
-    return step_view(request, step)
-
-
-@needs_draft
-def step_view(request, draft, step):
-    slug = step.slug
+    token = request.COOKIES.get(DRAFT)
+    if request.method == "POST":  # saved, and the draft read back, in one statement
+        draft = services.draft_save_step(token, step_data(step, request.POST))
+    else:
+        draft = services.draft_for_token(token)
+    if draft is None:
+        return draft_missing(request)
+    questionnaire = questionnaire_for(draft)
     returning = request.GET.get("return") == "review" or request.POST.get("return") == "review"
     if request.method == "POST":
-        services.draft_save_step(draft, step_data(step, request.POST))
-        questionnaire = questionnaire_for(draft)
         action = request.POST.get("action")
         if action == "save":
             request.session[SHOW_ONCE] = services.draft_issue_resume_code(draft)
@@ -127,7 +127,6 @@ def step_view(request, draft, step):
             return go_to(questionnaire.neighbour(step, +1))
         form = questionnaire.forms[slug]
     else:
-        questionnaire = questionnaire_for(draft)
         if step not in questionnaire.applicable:
             return go_to(questionnaire.first_incomplete())
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())

@@ -901,6 +901,19 @@ def test_without_answers_in_progress_you_are_sent_home_with_a_message(db, patien
     assert not Draft.objects.exists()
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_draft_cookie_whose_draft_is_gone_sends_you_home_and_changes_no_other_draft(db, patient, method):
+    """E.g. the draft was purged after the retention period, or the cookie was made up."""
+    other = Client()
+    other.post(reverse("start"))
+    post_step(other, "about-you", answers())
+    kept = Draft.objects.get().data
+    patient.cookies[DRAFT] = "made-up-token"
+    response = getattr(patient, method)(step_url("about-you"), {"age": "50", "action": "next"})
+    assert response.status_code == 302 and response["Location"] == HOME
+    assert Draft.objects.get().data == kept
+
+
 @pytest.mark.parametrize("url, home", [(RESULT, HOME), ("/result/submit/", HOME),
                                        ("/status/yours/", "/status/")])
 def test_pages_that_need_a_result_send_you_back_without_one(db, patient, url, home):
@@ -1122,5 +1135,5 @@ def test_a_step_page_reads_the_draft_and_nothing_else(shipped_criteria, patient,
     answer_steps(patient, answers(), until="relapses")
     with django_assert_num_queries(1):
         assert patient.get(step_url("relapses")).status_code == 200
-    with django_assert_num_queries(2):  # the draft, then what was typed
+    with django_assert_num_queries(1):  # what was typed, merged into the draft, which comes back
         assert post_step(patient, "relapses", answers()).status_code == 302
