@@ -20,14 +20,15 @@ local steps = {
   {"POST", "/check/result/", ""},
   {"GET", "/result/"},
 }
-local position, csrf_cookie, csrf_token, session, draft = 1, nil, nil, nil, nil
+local position, csrf_token, jar = 1, nil, {}
+local kept = {"csrftoken", "sessionid", "draft", "result"}  -- the cookies the app sets on this way
 
 function request()
   local step = steps[position]
   local cookies = {}
-  if csrf_cookie then table.insert(cookies, "csrftoken=" .. csrf_cookie) end
-  if session then table.insert(cookies, "sessionid=" .. session) end
-  if draft then table.insert(cookies, "draft=" .. draft) end
+  for _, name in ipairs(kept) do
+    if jar[name] then table.insert(cookies, name .. "=" .. jar[name]) end
+  end
   local headers = {["Cookie"] = table.concat(cookies, "; "), ["Referer"] = "http://127.0.0.1/"}
   if step[1] == "POST" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -48,13 +49,13 @@ function response(status, headers, body)
   if step[1] == "GET" and status ~= 200 then wrong = wrong + 1 end
   if step[1] == "POST" and (status ~= 302 or location:sub(-#following[2]) ~= following[2]) then wrong = wrong + 1 end
   local set_cookie = headers["Set-Cookie"] or ""
-  csrf_cookie = string.match(set_cookie, "csrftoken=([^;]+)") or csrf_cookie
-  session = string.match(set_cookie, "sessionid=([^;]+)") or session
-  draft = string.match(set_cookie, "draft=([^;]+)") or draft
+  for _, name in ipairs(kept) do
+    jar[name] = string.match(set_cookie, name .. "=([^;]+)") or jar[name]
+  end
   csrf_token = string.match(body, 'name="csrfmiddlewaretoken" value="([^"]+)"') or csrf_token
   position = position + 1
   if position > #steps then  -- the next person, with no cookies
     if string.find(body, 'data-verdict="', 1, true) then completed = completed + 1 else wrong = wrong + 1 end
-    position, csrf_cookie, csrf_token, session, draft = 1, nil, nil, nil, nil
+    position, csrf_token, jar = 1, nil, {}
   end
 end
