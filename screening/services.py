@@ -103,9 +103,8 @@ def evaluate(answers: dict, today: date, set_codes=None) -> Evaluation:
     """Score validated answers against active sets (all of them, or those in ``set_codes``, in that order).
 
     One query (two when a set's criteria changed) whatever the number of sets and criteria, and one more for the
-    notes if they are asked for. Raises
-    ``CriteriaSet.DoesNotExist`` for an unknown code and :class:`NoPrimarySet` when no set is requested and none is
-    primary.
+    notes if they are asked for. Raises ``CriteriaSet.DoesNotExist`` for an unknown code and :class:`NoPrimarySet`
+    when no set is requested and none is primary.
     """
     facts = derive_facts(answers, today)
     sets = scoring_sets()
@@ -168,14 +167,14 @@ def draft_create() -> tuple[Draft, str]:
     return Draft.objects.create(token_hash=hash_code(token)), token
 
 
-# The draft behind a token is read (and a step's answers merged into it by the database: top-level keys, the step's
-# replacing what was there) with hand-written SQL: these run on every step page, and building the query through
-# the ORM costs twice what PostgreSQL takes to answer it. Each returns the draft's id and form data.
-_DRAFT_SQL = {
-    "read": f"SELECT id, data FROM {Draft._meta.db_table} WHERE token_hash = %s",
-    **{vendor: f"UPDATE {Draft._meta.db_table} SET data = {merged}, updated_at = %s WHERE token_hash = %s "
-               "RETURNING id, data"
-       for vendor, merged in (("postgresql", "data || %s::jsonb"), ("sqlite", "json_patch(data, %s)"))},
+# The draft behind a token is read, and a step's answers merged into it by the database (top-level keys: the step's
+# replace what was there), with hand-written SQL: these run on every step page, and building the query through
+# the ORM costs twice what PostgreSQL takes to answer it. Both return the draft's id and form data.
+_READ_DRAFT = f"SELECT id, data FROM {Draft._meta.db_table} WHERE token_hash = %s"
+_MERGE_STEP = {
+    vendor: f"UPDATE {Draft._meta.db_table} SET data = {merged}, updated_at = %s WHERE token_hash = %s "
+            "RETURNING id, data"
+    for vendor, merged in (("postgresql", "data || %s::jsonb"), ("sqlite", "json_patch(data, %s)"))
 }
 
 
@@ -191,7 +190,7 @@ def _draft_row(sql: str, params: list) -> Draft | None:
 
 def draft_for_token(token) -> Draft | None:
     """The draft (its id and form data; other fields read if asked for) a token opens, or ``None``."""
-    return _draft_row(_DRAFT_SQL["read"], [hash_code(token)]) if token else None
+    return _draft_row(_READ_DRAFT, [hash_code(token)]) if token else None
 
 
 def draft_discard(token) -> None:
@@ -205,7 +204,7 @@ def draft_save_step(token, step_data: dict) -> Draft | None:
     tabs) are both kept."""
     if not token:
         return None
-    return _draft_row(_DRAFT_SQL[connection.vendor], [json.dumps(step_data), timezone.now(), hash_code(token)])
+    return _draft_row(_MERGE_STEP[connection.vendor], [json.dumps(step_data), timezone.now(), hash_code(token)])
 
 
 def draft_issue_resume_code(draft: Draft) -> str:

@@ -102,11 +102,10 @@ def step(request, slug):
     step = STEPS_BY_SLUG.get(slug)
     if step is None:
         raise Http404
-    token = request.COOKIES.get(DRAFT)
     if request.method == "POST":  # saved, and the draft read back, in one statement
-        draft = services.draft_save_step(token, step_data(step, request.POST))
+        draft = services.draft_save_step(request.COOKIES.get(DRAFT), step_data(step, request.POST))
     else:
-        draft = services.draft_for_token(token)
+        draft = draft_from_cookie(request)
     if draft is None:
         return draft_missing(request)
     questionnaire = questionnaire_for(draft)
