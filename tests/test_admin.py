@@ -723,26 +723,16 @@ def test_a_reference_case_with_an_impossible_age_gets_a_message_naming_age(shipp
     assert not ReferenceCase.objects.filter(code="young-active").exists()
 
 
-def test_a_reference_case_with_malformed_json_gets_a_message(shipped_criteria, admin):
-    response = admin.post(url("referencecase_add"), case_data(admin, answers='{"age": 34,'))
-    errors = assert_not_saved_with_message(response, "valid JSON")
-    assert "answers" in errors
-
-
-def test_a_reference_case_whose_answers_are_not_an_object_gets_a_message(shipped_criteria, admin):
-    response = admin.post(url("referencecase_add"), case_data(admin, answers="[1, 2]"))
-    assert_not_saved_with_message(response, "JSON object")
-
-
-def test_a_reference_case_expecting_an_unknown_set_gets_a_message(shipped_criteria, admin):
-    response = admin.post(url("referencecase_add"), case_data(admin, expected='{"no-such-set": "likely"}'))
-    errors = assert_not_saved_with_message(response, "no-such-set")
-    assert "expected" in errors
-
-
-def test_a_reference_case_expecting_a_non_verdict_gets_a_message(shipped_criteria, admin):
-    response = admin.post(url("referencecase_add"), case_data(admin, expected='{"article": "probably"}'))
-    assert "expected" in assert_not_saved_with_message(response, "likely")
+@pytest.mark.parametrize("field, typed, message", [
+    ("answers", '{"age": 34,', "valid JSON"),
+    ("answers", "[1, 2]", "JSON object"),
+    ("expected", '{"no-such-set": "likely"}', "no-such-set"),
+    ("expected", '{"article": "probably"}', "likely"),
+], ids=["malformed JSON", "answers not an object", "unknown set", "not a verdict"])
+def test_a_reference_case_with_unusable_json_gets_a_message_next_to_the_field(shipped_criteria, admin, field, typed,
+                                                                               message):
+    response = admin.post(url("referencecase_add"), case_data(admin, **{field: typed}))
+    assert field in assert_not_saved_with_message(response, message)
 
 
 def test_a_reference_case_edit_shows_on_the_set_page(shipped_criteria, admin):
