@@ -953,6 +953,13 @@ def test_the_result_page_shows_the_criteria_as_they_were_when_scored(shipped_cri
     assert after.count("data-criterion=") == before.count("data-criterion=")
 
 
+def test_pages_say_they_are_in_british_english(shipped_criteria, patient):
+    """One language, with translation off: screen readers are still told which."""
+    see_result(patient, answers())
+    for url in (HOME, RESULT):
+        assert '<html lang="en-gb">' in html(patient.get(url))
+
+
 # ---------------------------------------------------------------- purge_drafts
 
 
