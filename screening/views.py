@@ -124,7 +124,7 @@ def step(request, slug):
             if returning:
                 return go_to(questionnaire.first_incomplete(), returning=True)
             return go_to(questionnaire.neighbour(step, +1))
-        form = questionnaire.forms[slug]
+        form = questionnaire.form_to_show(slug)
     else:
         if step not in questionnaire.applicable:
             return go_to(questionnaire.first_incomplete())

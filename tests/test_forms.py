@@ -469,3 +469,26 @@ def test_validate_answers_refuses_what_the_web_steps_refuse(changes, key):
     assert key in [k for k, _m in problems]
     assert key in [k for k, _m in web.problems()]
     assert dict(problems)[key] == dict(web.problems())[key]
+
+
+# ---------------------------------------------------------------- checking answers leaves the questions as they are
+
+
+def test_showing_a_step_again_leaves_its_questions_as_they_were_for_everyone():
+    """The forms that check answers share their fields with the step's class; the one shown is a copy of its own,
+    since rendering adds classes to the widgets."""
+    from crispy_forms.utils import render_crispy_form
+
+    data = {**as_form_data(answers()), "age": "abc"}
+    shown = [render_crispy_form(Questionnaire(data, TODAY).form_to_show("about-you")) for _ in range(2)]
+    assert "Enter your age as a whole number" in shown[0]
+    assert shown[1] == shown[0]  # no class added twice
+    assert "class" not in AboutYouForm.base_fields["age"].widget.attrs
+
+
+def test_a_step_kept_but_not_asked_is_checked_leniently_without_making_its_question_optional():
+    data = {**as_form_data(answers()), "walking_aid": "none"}  # the EDSS is known: walking is not asked
+    questionnaire = Questionnaire(data, TODAY)
+    assert not questionnaire.forms["walking-aid"].fields["walking_aid"].required
+    assert WalkingAidForm.base_fields["walking_aid"].required
+    assert Questionnaire(as_form_data(answers(edss=None)), TODAY).first_incomplete() == STEPS_BY_SLUG["walking-aid"]
