@@ -59,16 +59,17 @@ def prepare_database():
     run(*psql, "VACUUM ANALYZE")  # what autovacuum does to a running database after a bulk load
     password = secrets.token_urlsafe(16)
     run(PY, "manage.py", "shell", "-c",
-        "from django.contrib.auth.models import Group; from screening.models import User; "
+        "from django.contrib.auth.models import Group; from screening.models import Draft, User, hash_code; "
+        "from bench.floor import TOKEN; "
         f"u = User.objects.create_user('bench-neurologist', password='{password}'); "
-        "u.groups.add(Group.objects.get(name='Neurologists'))")
+        "u.groups.add(Group.objects.get(name='Neurologists')); Draft.objects.create(token_hash=hash_code(TOKEN))")
     return password, time.monotonic() - started
 
 
-def start_server():
+def start_server(settings="config.settings"):
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--workers", "2",
                                "--bind", f"127.0.0.1:{PORT}", "--no-control-socket", "--log-level", "warning"],
-                              cwd=ROOT, env=ENV)
+                              cwd=ROOT, env={**ENV, "DJANGO_SETTINGS_MODULE": settings})
     for _ in range(100):
         try:
             if urllib.request.urlopen(f"{BASE}/healthz", timeout=1).status == 200:
@@ -155,11 +156,20 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # What a step costs with nothing but its database statement and the site's page, on a server of its own so
+    # that the scenarios above run the app exactly as configured.
+    server = start_server("bench.floor_settings")
+    try:
+        scenarios.append(("floor: a step's SQL and the site's page, nothing else", wrk("floor.lua")))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     scorer = scorer_evals_per_second()
     baseline = scenarios[0][1]["rps"]
     by_name = dict(scenarios)
     summary = {
         "patient_ratio": round(by_name["patient flow, landing to result"]["rps"] / baseline, 3),
+        "floor_ratio": round(scenarios[-1][1]["rps"] / baseline, 3),
         "queue_p95_ms": max(by_name["review queue, first page"]["p95_ms"], scenarios[3][1]["p95_ms"]),
         "detail_p95_ms": by_name["screening detail"]["p95_ms"],
         "scorer_evals_per_s": round(scorer["evals_per_s"]),
@@ -185,7 +195,10 @@ def main():
         "in the same run. The patient flow counts every request from the landing page to the result "
         "(21 requests per person: each step's page and its answers, the review, scoring, the result); every "
         "response is checked (pages 200, each post leading to the next page, the result showing a verdict), and "
-        "anything unexpected counts as an error.", "",
+        "anything unexpected counts as an error. The floor (`bench/floor.py`, on a server of its own) is a step "
+        "stripped to its database statement (the step's own read, or its own merge on a post) and the site's page "
+        "around a one-button form: no questionnaire, no forms, no scoring. It shows what one request of the flow "
+        "cannot go below on this machine.", "",
         *table, "", "Budgets (from the issue): patient flow ≥ 0.40 of the baseline's throughput; review queue p95 "
         "≤ 150 ms.", "", "```json", json.dumps(summary), "```", "",
     ]

@@ -1,0 +1,23 @@
+-- The floor scenario (bench/floor.py): a step's page, then its post, over and over, each post with the page's CSRF
+-- token; pages must be 200 and posts must lead back to the page.
+dofile("bench/report.lua")
+local post, csrf_token, csrf_cookie = false, nil, nil
+wrong = 0
+
+function request()
+  local headers = {["Referer"] = "http://127.0.0.1/"}
+  if csrf_cookie then headers["Cookie"] = "csrftoken=" .. csrf_cookie end
+  if post then
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", "/bench/floor/", headers, "csrfmiddlewaretoken=" .. csrf_token .. "&action=next")
+  end
+  return wrk.format("GET", "/bench/floor/", headers)
+end
+
+function response(status, headers, body)
+  if post and (status ~= 302 or (headers["Location"] or ""):sub(-13) ~= "/bench/floor/") then wrong = wrong + 1 end
+  if not post and status ~= 200 then wrong = wrong + 1 end
+  csrf_cookie = string.match(headers["Set-Cookie"] or "", "csrftoken=([^;]+)") or csrf_cookie
+  csrf_token = string.match(body, 'name="csrfmiddlewaretoken" value="([^"]+)"') or csrf_token
+  post = not post and csrf_token ~= nil
+end
