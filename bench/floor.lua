@@ -1,5 +1,6 @@
 -- The floor scenario (bench/floor.py): a step's page, then its post, over and over, each post with the page's CSRF
--- token; pages must be 200 and posts must lead back to the page.
+-- token; pages must be 200 and posts must lead back to the page. The state is per thread: run.py gives each thread
+-- one connection (-t = -c), so responses come back in the order of their requests.
 dofile("bench/report.lua")
 local post, csrf_token, csrf_cookie = false, nil, nil
 wrong = 0

@@ -157,6 +157,7 @@ class StepForm(forms.Form):
     def __init__(self, *args, answers=None, today, partial=False, shared_fields=False, **kwargs):
         if shared_fields:  # see SharedFields
             self.base_fields = SharedFields(self.base_fields)
+        self.shared_fields = shared_fields
         super().__init__(*args, **kwargs)
         self.answers = answers or {}
         self.today = today
@@ -167,6 +168,19 @@ class StepForm(forms.Form):
                 else:
                     self.fields[name] = copy.copy(self.fields[name])
                     self.fields[name].required = False
+
+    # Rendering goes through these (crispy's filter iterates the form); checking does not.
+    def __iter__(self):
+        self.refuse_if_shared()
+        return super().__iter__()
+
+    def render(self, *args, **kwargs):
+        self.refuse_if_shared()
+        return super().render(*args, **kwargs)
+
+    def refuse_if_shared(self):
+        if self.shared_fields:  # rendering would change the step's widgets for everyone after
+            raise TypeError("This form shares its fields and only checks answers: render form_to_show()'s form.")
 
 
 class SharedFields(dict):

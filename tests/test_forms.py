@@ -484,6 +484,9 @@ def test_showing_a_step_again_leaves_its_questions_as_they_were_for_everyone():
     assert "Enter your age as a whole number" in shown[0]
     assert shown[1] == shown[0]  # no class added twice
     assert "class" not in AboutYouForm.base_fields["age"].widget.attrs
+    with pytest.raises(TypeError):  # a form that shares its fields refuses to be rendered
+        render_crispy_form(Questionnaire(data, TODAY).forms["about-you"])
+    assert "class" not in AboutYouForm.base_fields["age"].widget.attrs
 
 
 def test_a_step_kept_but_not_asked_is_checked_leniently_without_making_its_question_optional():
