@@ -157,7 +157,6 @@ class StepForm(forms.Form):
     def __init__(self, *args, answers=None, today, partial=False, shared_fields=False, **kwargs):
         if shared_fields:  # see SharedFields
             self.base_fields = SharedFields(self.base_fields)
-        self.shared_fields = shared_fields
         super().__init__(*args, **kwargs)
         self.answers = answers or {}
         self.today = today
@@ -179,7 +178,7 @@ class StepForm(forms.Form):
         return super().render(*args, **kwargs)
 
     def refuse_if_shared(self):
-        if self.shared_fields:  # rendering would change the step's widgets for everyone after
+        if isinstance(self.base_fields, SharedFields):  # rendering would change the step's widgets for everyone
             raise TypeError("This form shares its fields and only checks answers: render form_to_show()'s form.")
 
 

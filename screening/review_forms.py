@@ -25,22 +25,25 @@ class QueueFilterForm(forms.Form):
             self.add_error("submitted_to", _("The end date is before the start date."))
         return cleaned
 
+    def filters(self):
+        """The valid filters (invalid ones are ignored and shown as errors)."""
+        return self.cleaned_data if self.is_valid() else {}
+
     def statuses(self):
         """The statuses shown: the one chosen, or those still waiting."""
-        status = self.cleaned_data.get("status") if self.is_valid() else None
+        status = self.filters().get("status")
         return [status] if status else [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
 
     def count_from(self, counts):
         """How many screenings match, read from the per-status counts when the status is the only filter, else
         ``None`` (they must be counted)."""
-        data = self.cleaned_data if self.is_valid() else {}
-        if any(data.get(name) for name in self.fields if name != "status"):
+        if any(value for name, value in self.filters().items() if name != "status"):
             return None
         return sum(counts.get(status, 0) for status in self.statuses())
 
     def filter(self, queryset):
-        """The queryset narrowed by the valid filters (invalid ones are ignored and shown as errors)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The queryset narrowed by the valid filters."""
+        data = self.filters()
         queryset = queryset.filter(status__in=self.statuses())
         if data.get("verdict"):
             queryset = queryset.filter(primary_verdict=data["verdict"])
