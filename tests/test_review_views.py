@@ -607,6 +607,12 @@ def test_the_detail_shows_every_set_from_the_snapshot(neuro_client, shipped_crit
     assert "criteria have changed" not in content
 
 
+
+def criteria_captions(content):
+    return [" ".join(caption.split()) for caption in re.findall(r'<caption id="criteria-[^"]+">(.*?)</caption>',
+                                                                  content, re.S)]
+
+
 @pytest.fixture
 def criteria_changed_after_submission(shipped_criteria):
     """A 'likely' screening (EDSS 3.5); then the article set's EDSS threshold is lowered to 3.0."""
@@ -626,6 +632,17 @@ def test_after_a_criteria_change_the_detail_keeps_the_snapshot_and_says_so(neuro
     assert "The criteria have changed since this screening was scored" in content
     assert reverse("review_rescore", args=[screening.pk]) in content
     assert not Rescore.objects.exists()
+
+
+
+def test_the_criteria_tables_speak_of_the_patient_to_the_neurologist(neuro_client,
+                                                                     criteria_changed_after_submission):
+    screening = criteria_changed_after_submission
+    for url in (detail_url(screening), reverse("review_rescore", args=[screening.pk])):
+        content = neuro_client.get(url).content.decode()
+        captions = criteria_captions(content)
+        assert captions and all(caption.startswith("How the patient's answers compare with") for caption in captions)
+        assert "Patient's answer" in content and "Your answer" not in content
 
 
 def test_the_rescore_preview_shows_the_new_verdict_and_saves_nothing(neuro_client,

@@ -953,6 +953,16 @@ def test_the_result_page_shows_the_criteria_as_they_were_when_scored(shipped_cri
     assert after.count("data-criterion=") == before.count("data-criterion=")
 
 
+
+def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
+    screening = see_result(patient, answers())
+    content = html(patient.get(RESULT))
+    captions = [" ".join(c.split()) for c in re.findall(r'<caption id="criteria-[^"]+">(.*?)</caption>', content, re.S)]
+    assert len(captions) == len(screening.snapshot)
+    assert all(caption.startswith("How your answers compare with") for caption in captions)
+    assert "Your answer" in content and "patient" not in " ".join(captions)
+
+
 def test_pages_say_they_are_in_british_english(shipped_criteria, patient):
     """One language, with translation off: screen readers are still told which."""
     see_result(patient, answers())
