@@ -170,6 +170,8 @@ def main():
     summary = {
         "patient_ratio": round(by_name["patient flow, landing to result"]["rps"] / baseline, 3),
         "floor_ratio": round(scenarios[-1][1]["rps"] / baseline, 3),
+        # the flow as a share of the floor (what no request of the flow can beat on this machine), same run
+        "patient_to_floor": round(by_name["patient flow, landing to result"]["rps"] / scenarios[-1][1]["rps"], 3),
         "queue_p95_ms": max(by_name["review queue, first page"]["p95_ms"], scenarios[3][1]["p95_ms"]),
         "detail_p95_ms": by_name["screening detail"]["p95_ms"],
         "scorer_evals_per_s": round(scorer["evals_per_s"]),
