@@ -45,6 +45,22 @@ CHOICE_LABELS = {
                   "planning": gettext_lazy("planning a pregnancy")},
     "diagnosis_confirmed": {"yes": gettext_lazy("confirmed"), "no": gettext_lazy("not confirmed")},
 }
+# A yes/no fact in words of its own (true, false): "yes" beside "Not had HSCT before" would read as the opposite.
+BOOL_TEXT = {
+    "prior_hsct": (gettext_lazy("had HSCT before"), gettext_lazy("no HSCT before")),
+    "mri_activity_12m": (gettext_lazy("MRI activity in the last 12 months"),
+                         gettext_lazy("no MRI activity in the last 12 months")),
+    "highly_active": (gettext_lazy("highly active (from the relapses and MRI activity)"),
+                      gettext_lazy("not highly active (from the relapses and MRI activity)")),
+    "inflammatory_activity": (gettext_lazy("relapses or MRI activity in the last 12 months"),
+                              gettext_lazy("no relapses and no MRI activity in the last 12 months")),
+    "high_efficacy_dmt_tried": (gettext_lazy("a high-efficacy MS medicine tried"),
+                                gettext_lazy("no high-efficacy MS medicine tried")),
+    "serious_comorbidity": (
+        gettext_lazy("a heart, lung, kidney or liver condition, cancer or a long-term infection"),
+        gettext_lazy("no heart, lung, kidney or liver condition, cancer or long-term infection")),
+    "mental_health_concern": (gettext_lazy("a mental health condition"), gettext_lazy("no mental health condition")),
+}
 UNITS = {"age": gettext_lazy("years"), "years_since_diagnosis": gettext_lazy("years")}
 NUMBER_CONDITIONS = {"lt": gettext_lazy("below %s"), "lte": gettext_lazy("%s or below"),
                      "gt": gettext_lazy("above %s"), "gte": gettext_lazy("%s or above"),
@@ -53,17 +69,23 @@ NEGATED = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "ne", "ne":
            "not_in": "in", "between": "outside"}
 
 
-def number_text(x):
-    return f"{x:g}" if float(x).is_integer() and x >= 10 else f"{x:.1f}"
+ONE_DECIMAL = {"edss", "years_since_diagnosis"}  # the rest (ages, relapse counts) are whole numbers
+
+
+def number_text(fact, x):
+    """An EDSS reads as neurologists write it ("6.0"), a duration to a tenth of a year ("5.7", "12"), a count or an
+    age as a whole number ("2", "45")."""
+    return f"{x:.1f}" if fact in ONE_DECIMAL and (x < 10 or not float(x).is_integer()) else f"{x:g}"
 
 
 def value_text(fact, value):
     spec = FACTS[fact]
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        true, false = BOOL_TEXT.get(fact, (_("yes"), _("no")))
+        return str(true if value else false)
     if spec.type == CHOICE:
         return str(CHOICE_LABELS.get(fact, {}).get(value, value.replace("_", " ")))
-    return number_text(value)
+    return number_text(fact, value)
 
 
 def fact_text(fact, value, facts=None):
@@ -72,8 +94,8 @@ def fact_text(fact, value, facts=None):
         return _("not known")
     if FACTS[fact].type != NUMBER:
         return value_text(fact, value)
-    lo, hi = value
-    text = number_text(lo) if lo == hi else _("%(lo)s to %(hi)s") % {"lo": number_text(lo), "hi": number_text(hi)}
+    lo, hi = (number_text(fact, end) for end in value)
+    text = lo if lo == hi else _("%(lo)s to %(hi)s") % {"lo": lo, "hi": hi}  # never "5.7 to 5.7"
     if fact in UNITS:
         text = f"{text} {UNITS[fact]}"
     if fact == "edss" and facts and facts.get("edss_source"):
@@ -86,9 +108,9 @@ def condition_text(fact, operator, value):
     unit = f" {UNITS[fact]}" if fact in UNITS else ""
     if operator == "between" or operator == "outside":
         words = _("%(a)s to %(b)s") if operator == "between" else _("below %(a)s or above %(b)s")
-        return words % {"a": number_text(value[0]), "b": number_text(value[1])} + unit
+        return words % {"a": number_text(fact, value[0]), "b": number_text(fact, value[1])} + unit
     if FACTS[fact].type == NUMBER:
-        return str(NUMBER_CONDITIONS[operator]) % number_text(value) + unit
+        return str(NUMBER_CONDITIONS[operator]) % number_text(fact, value) + unit
     values = value if isinstance(value, list) else [value]
     if FACTS[fact].type != CHOICE and len(values) == 1:  # a yes/no fact: "ne true" reads "no"
         positive = values[0] if operator in ("eq", "in") else not values[0]

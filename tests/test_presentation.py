@@ -1,0 +1,45 @@
+"""Table-driven tests for how facts and thresholds read in the result tables (``screening.presentation``).
+
+No database. The expected words are what a person reads in the "Your answer" and "The criteria look for" columns.
+"""
+
+import pytest
+
+from screening.presentation import condition_text, fact_text
+
+
+@pytest.mark.parametrize("fact, value, facts, expected", [
+    ("relapses_12m", [2, 2], None, "2"),  # a count is a whole number, never "2.0"
+    ("relapses_36m", [0, 0], None, "0"),
+    ("age", [34, 34], None, "34 years"),
+    ("edss", [3.5, 3.5], {"edss_source": "reported"}, "3.5 (recorded by a neurologist)"),
+    ("edss", [6.0, 6.5], {"edss_source": "walking_estimate"}, "6.0 to 6.5 (estimated from walking)"),
+    ("edss", [10.0, 10.0], None, "10"),
+    ("years_since_diagnosis", [5.66, 5.74], None, "5.7 years"),  # both ends read the same: not "5.7 to 5.7"
+    ("years_since_diagnosis", [5.6, 5.7], None, "5.6 to 5.7 years"),
+    ("years_since_diagnosis", [12.0, 12.0], None, "12 years"),
+    ("prior_hsct", True, None, "had HSCT before"),  # beside "Not had HSCT before", never a bare "yes"
+    ("prior_hsct", False, None, "no HSCT before"),
+    ("serious_comorbidity", True, None, "a heart, lung, kidney or liver condition, cancer or a long-term infection"),
+    ("highly_active", False, None, "not highly active (from the relapses and MRI activity)"),
+    ("ms_type", "spms", None, "secondary progressive MS"),
+    ("relapses_12m", None, None, "not known"),
+])
+def test_an_answer_reads_as_what_the_person_said(fact, value, facts, expected):
+    assert fact_text(fact, value, facts) == expected
+
+
+@pytest.mark.parametrize("fact, operator, value, expected", [
+    ("relapses_12m", "gte", 2, "2 or above"),
+    ("relapses_12m", "gte", 1, "1 or above"),
+    ("edss", "lt", 6.0, "below 6.0"),
+    ("edss", "between", [3.0, 6.5], "3.0 to 6.5"),
+    ("age", "between", [18, 55], "18 to 55 years"),
+    ("years_since_diagnosis", "lt", 10, "below 10 years"),
+    ("prior_hsct", "ne", True, "no HSCT before"),
+    ("serious_comorbidity", "eq", False, "no heart, lung, kidney or liver condition, cancer or long-term infection"),
+    ("ms_type", "in", ["rrms", "spms"], "relapsing-remitting MS or secondary progressive MS"),
+    ("dmt_response", "ne", "stable", "not stable on an MS medicine"),
+])
+def test_a_threshold_reads_in_the_same_words_as_the_answers(fact, operator, value, expected):
+    assert condition_text(fact, operator, value) == expected
