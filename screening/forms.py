@@ -458,6 +458,7 @@ class Questionnaire:
         self.applicable = []  # asked, given the answers so far
         self.expected = []  # asked or not decidable yet: what "Step n of N" counts
         self.incomplete = []  # asked but not (validly) answered
+        self.to_correct = []  # of those, the ones with a typed answer that is not valid (say, after an earlier change)
         self.builds = {}  # each step's form, bound as the questionnaire binds it
         # The forms that check the answers (a step with nothing to check yet only when asked for its "required"
         # errors); they are never rendered, so they share their fields: form_to_show gives one to render.
@@ -474,6 +475,8 @@ class Questionnaire:
                 self.applicable.append(step)
                 if not valid:
                     self.incomplete.append(step)
+                    if answered and any(data.get(name) not in (None, "", []) for name in self.forms[step.slug].errors):
+                        self.to_correct.append(step)
             if applies is not False:
                 self.expected.append(step)
         self.answers["respondent"] = self.answers.get("respondent") or "self"

@@ -132,15 +132,15 @@ def _favourable_text(language, fact, operator, kind, value):
 
 
 def answer_rows(questionnaire):
-    """Per step that applies: ``(step, [(question, answer as read), ...])`` for the review page."""
+    """Per step that applies: ``(step, [(question, answer as read), ...], problems)`` for the review page, where
+    ``problems`` are the messages of an answer that needs correcting (say, after an earlier answer changed)."""
     sections = []
     for step in questionnaire.applicable:
         form = questionnaire.forms[step.slug]
-        rows = []
-        for name, field in form.fields.items():
-            raw = form.data.get(name)
-            rows.append((field.label, display_answer(field, raw)))
-        sections.append((step, rows))
+        rows = [(field.label, display_answer(field, form.data.get(name))) for name, field in form.fields.items()]
+        problems = [str(message) for messages in form.errors.values() for message in messages] \
+            if step in questionnaire.to_correct else []
+        sections.append((step, rows, problems))
     return sections
 
 

@@ -117,7 +117,7 @@ def step(request, slug):
             return redirect("saved")
         if action == "back":
             previous = questionnaire.neighbour(step, -1)
-            return redirect("step", slug=previous.slug) if previous else redirect("home")
+            return go_to(previous, returning=returning) if previous else redirect("home")
         if step not in questionnaire.applicable:  # kept, but not asked: the earlier answers say skip it
             return go_to(questionnaire.first_incomplete())
         if not questionnaire.forms[slug].errors:
@@ -125,9 +125,11 @@ def step(request, slug):
                 return go_to(questionnaire.first_incomplete(), returning=True)
             return go_to(questionnaire.neighbour(step, +1))
         form = questionnaire.form_to_show(slug)
+    elif step not in questionnaire.applicable:
+        return go_to(questionnaire.first_incomplete())
+    elif step in questionnaire.to_correct:  # what was typed, with the reason it no longer holds next to it
+        form = questionnaire.form_to_show(slug)
     else:
-        if step not in questionnaire.applicable:
-            return go_to(questionnaire.first_incomplete())
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     return render(request, "screening/step.html", {
         "step": step, "form": form, "returning": returning,
@@ -184,6 +186,7 @@ def review(request, draft):
         "sections": presentation.answer_rows(questionnaire),
         "incomplete": questionnaire.first_incomplete(),
         "incomplete_steps": {step.slug for step in questionnaire.incomplete},
+        "to_correct": bool(questionnaire.to_correct),
     })
 
 

@@ -290,6 +290,36 @@ def test_changing_an_answer_from_the_review_page_returns_to_it_via_any_new_quest
     assert Draft.objects.get().data["relapses_36m"] == "1"
 
 
+
+def test_an_answer_made_wrong_by_a_later_change_is_shown_with_its_message(shipped_criteria, patient):
+    answer_steps(patient, answers(age=60, diagnosis_year=1980))
+    response = post_step(patient, "about-you", answers(age=20), **{"return": "review"})
+    assert urlsplit(response["Location"]).path == step_url("diagnosis")
+
+    text = html(patient.get(response["Location"]))  # before pressing anything: why, next to the field
+    assert "before you were born" in field_block(text, "diagnosis_year")
+    assert "before you were born" in error_summary(text)
+    assert text_value(text, "diagnosis_year") == "1980"
+
+    review = html(patient.get(REVIEW))
+    section = review[review.index("Your diagnosis"):review.index("Your disability score")]
+    assert "before you were born" in section and ">Correct<" in section
+    assert "Some answers need correcting" in review
+
+
+def test_a_new_step_shows_no_message_before_it_is_answered(shipped_criteria, patient):
+    answer_until(patient, "diagnosis")
+    post_raw_step(patient, "diagnosis", {}, action="save")  # saved before choosing anything
+    text = html(patient.get(step_url("diagnosis")))
+    assert error_summary(text) is None and "Error:" not in re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+
+
+def test_back_from_a_step_opened_from_the_review_keeps_the_way_back_to_it(shipped_criteria, patient):
+    answer_steps(patient, answers())
+    response = post_step(patient, "edss", answers(), action="back", **{"return": "review"})
+    assert response["Location"] == step_url("diagnosis") + "?return=review"
+
+
 def test_a_step_that_does_not_apply_sends_you_on(shipped_criteria, patient):
     answer_steps(patient, answers())
     response = patient.get(step_url("walking-aid"))  # the EDSS was given
