@@ -1,16 +1,21 @@
 """Forms of the neurologist workspace: queue filters, the decision, the export options."""
 
 from django import forms
+from django.db.models import Value
+from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from .models import VERDICT_CHOICES, Review, Screening
+from .models import VERDICT_CHOICES, Review, Screening, normalise_code
 
 REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
+WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
+ANY = "any"
 
 
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("Waiting (submitted or in review)"))] + REVIEWABLE_STATUSES)
+                               choices=[("", _("Waiting (submitted or in review)")), (ANY, _("Any status"))]
+                               + REVIEWABLE_STATUSES)
     verdict = forms.ChoiceField(label=_("Primary verdict"), required=False, choices=[("", _("Any"))] + VERDICT_CHOICES)
     submitted_from = forms.DateField(label=_("Submitted from"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}))
@@ -26,13 +31,23 @@ class QueueFilterForm(forms.Form):
         return cleaned
 
     def filters(self):
-        """The valid filters (invalid ones are ignored and shown as errors)."""
-        return self.cleaned_data if self.is_valid() else {}
+        """The valid filters: one that is not is shown with its message and left out, never all the others with it."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # what fails to clean is kept out of cleaned_data
+        return self.cleaned_data
 
     def statuses(self):
-        """The statuses shown: the one chosen, or those still waiting."""
-        status = self.filters().get("status")
-        return [status] if status else [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
+        """The statuses shown: the one chosen; any, when asked for or when looking for a reference; else those
+        still waiting."""
+        data = self.filters()
+        if data.get("status") == ANY or (not data.get("status") and data.get("reference")):
+            return [value for value, _label in REVIEWABLE_STATUSES]
+        return [data["status"]] if data.get("status") else WAITING
+
+    def applied(self):
+        """The filters as applied, for the audit log: what was exported, not what was typed."""
+        return {name: str(value) for name, value in self.filters().items() if value}
 
     def count_from(self, counts):
         """How many screenings match, read from the per-status counts when the status is the only filter, else
@@ -51,8 +66,9 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):
             queryset = queryset.filter(submitted_at__date__lte=data["submitted_to"])
-        if data.get("reference"):
-            queryset = queryset.filter(reference__icontains=data["reference"].strip())
+        if data.get("reference"):  # typed as people type codes: any case, with spaces or dashes anywhere
+            queryset = queryset.alias(typed_reference=Replace("reference", Value("-"), Value(""))).filter(
+                typed_reference__contains=normalise_code(data["reference"]))
         return queryset
 
 

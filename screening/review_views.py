@@ -6,7 +6,10 @@ details, every decision and every export is audited.
 """
 
 import csv
+from datetime import datetime
 from functools import wraps
+from itertools import chain
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -164,21 +167,25 @@ def export(request):
     """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for."""
     form = ExportForm(request.GET)
     screenings = form.filter(with_last_decision(submissions()))
-    with_contact = form.is_valid() and form.cleaned_data["include_contact"]
+    with_contact = form.filters().get("include_contact")
     fields = EXPORT_FIELDS + (["contact_name", "contact_details"] if with_contact else [])
-    detail = ("with contact; " if with_contact else "") + request.GET.urlencode()
-    services.audit("exported", request=request, detail=detail[:200])
+    applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})
+    services.audit("exported", request=request, detail=(("with contact; " if with_contact else "") + applied)[:200])
     writer = csv.writer(Echo())
-    rows = (map(spreadsheet_safe, row) for row in screenings.values_list(*fields).iterator(chunk_size=2000))
-    stream = (writer.writerow(row) for row in _with_header(fields, rows))
+    rows = (map(spreadsheet_cell, row) for row in screenings.values_list(*fields).iterator(chunk_size=2000))
+    # The byte order mark makes spreadsheets read the file as UTF-8: "Zoë", not "ZoÃ«".
+    stream = chain(["\ufeff"], (writer.writerow(row) for row in _with_header(fields, rows)))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="screenings-{timezone.localdate():%Y-%m-%d}.csv"'
     response["Cache-Control"] = "no-store"
     return response
 
 
-def spreadsheet_safe(value):
-    """Text a patient typed must not run as a formula when the CSV is opened in a spreadsheet (OWASP CSV injection)."""
+def spreadsheet_cell(value):
+    """A time as the pages show it (local, to the minute); text a patient typed never runs as a formula when the CSV
+    is opened in a spreadsheet (OWASP CSV injection)."""
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

@@ -9,7 +9,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -130,7 +130,7 @@ def references(response):
 
 
 def csv_rows(response):
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def login_redirect_target(response):
@@ -497,6 +497,35 @@ def test_the_queue_searches_by_reference(neuro_client, queue_mix):
     assert references(neuro_client.get(reverse("queue"), {"reference": part})) == [reference]
     assert references(neuro_client.get(reverse("queue"), {"reference": f"  {reference}  "})) == [reference]
     assert references(neuro_client.get(reverse("queue"), {"reference": "R-NOPE"})) == []
+
+
+
+def test_a_reference_is_found_whatever_became_of_it_and_however_it_is_typed(neuro_client, queue_mix):
+    reference = queue_mix["reviewed"].reference  # no longer waiting: a patient phoning about a decision
+    assert references(neuro_client.get(reverse("queue"), {"reference": reference})) == [reference]
+    typed = " ".join(reference.split("-")[1:]).lower()  # "k7m2q ..." as read out over the phone
+    assert references(neuro_client.get(reverse("queue"), {"reference": typed})) == [reference]
+    assert references(neuro_client.get(reverse("queue"), {"reference": reference, "status": "submitted"})) == []
+
+
+def test_any_status_lists_every_submission(neuro_client, queue_mix):
+    response = neuro_client.get(reverse("queue"), {"status": "any"})
+    assert sorted(references(response)) == sorted(queue_mix[s].reference for s in
+                                                  ("submitted", "in_review", "reviewed", "withdrawn"))
+    assert response.context["page"].paginator.count == 4
+
+
+@pytest.mark.parametrize("bad", [{"submitted_from": "garbage"}, {"submitted_from": "2026-11-01",
+                                                                 "submitted_to": "2026-10-01"}])
+def test_an_invalid_filter_is_left_out_and_the_others_still_apply(neuro_client, queue_mix, bad):
+    response = neuro_client.get(reverse("queue"), {"verdict": "unlikely", **bad})
+    assert response.context["form"].errors
+    assert references(response) == [queue_mix["in_review"].reference]  # the verdict still filters
+
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"verdict": "unlikely", **bad}))
+    assert [row[0] for row in rows[1:]] == [queue_mix["in_review"].reference]
+    detail = AuditEvent.objects.filter(action="exported").latest("pk").detail
+    assert "verdict=unlikely" in detail and "garbage" not in detail and "2026-10-01" not in detail
 
 
 def test_the_queue_is_oldest_first(neuro_client, shipped_criteria):
@@ -1029,6 +1058,20 @@ def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mi
     Review.objects.create(screening=screening, neurologist=neurologist, decision="refer", message="b")
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
     assert rows[1][0] == screening.reference and rows[1][4] == "refer"
+
+
+
+def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipped_criteria):
+    """UTF-8 that spreadsheets recognise (names with accents), and times in UK time to the minute, as on screen."""
+    submission = make_submission(contact_name="Zoë Ørsted-Łukasz")
+    Screening.objects.filter(pk=submission.screening.pk).update(
+        submitted_at=datetime(2026, 7, 1, 11, 30, 15, 123456, tzinfo=UTC))
+    response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())
+    (row,) = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
+    assert row[1] == "2026-07-01 12:30"  # British Summer Time
+    assert row[5] == "Zoë Ørsted-Łukasz"
 
 
 @pytest.mark.parametrize("query", [{"include_contact": "maybe"}, {"submitted_from": "garbage"},
