@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER
-from .forms import DONT_KNOW
+from .forms import DONT_KNOW, STEPS
 
 VERDICT_TEXT = {
     rules.LIKELY: {
@@ -30,7 +30,7 @@ VERDICT_TEXT = {
 OUTCOME_TEXT = {
     rules.FAVOURABLE: ("✓", gettext_lazy("Matches")),
     rules.UNFAVOURABLE: ("✗", gettext_lazy("Does not match")),
-    rules.UNKNOWN: ("?", gettext_lazy("Not known from your answers")),
+    rules.UNKNOWN: ("?", gettext_lazy("Not known from the answers given")),
 }
 CHOICE_LABELS = {
     "ms_type": {"rrms": gettext_lazy("relapsing-remitting MS"), "spms": gettext_lazy("secondary progressive MS"),
@@ -39,8 +39,9 @@ CHOICE_LABELS = {
                      "breakthrough": gettext_lazy("still active on an MS medicine"),
                      "breakthrough_high_efficacy": gettext_lazy("still active on a high-efficacy MS medicine"),
                      "stable": gettext_lazy("stable on an MS medicine")},
-    "edss_source": {"reported": gettext_lazy("recorded by a neurologist"),
+    "edss_source": {"reported": gettext_lazy("score given in the check"),
                     "walking_estimate": gettext_lazy("estimated from walking")},
+    "respondent": {"self": gettext_lazy("the person with MS"), "carer": gettext_lazy("someone helping them")},
     "pregnancy": {"no": gettext_lazy("no"), "pregnant_or_breastfeeding": gettext_lazy("pregnant or breastfeeding"),
                   "planning": gettext_lazy("planning a pregnancy")},
     "diagnosis_confirmed": {"yes": gettext_lazy("confirmed"), "no": gettext_lazy("not confirmed")},
@@ -61,6 +62,9 @@ BOOL_TEXT = {
         gettext_lazy("no heart, lung, kidney or liver condition, cancer or long-term infection")),
     "mental_health_concern": (gettext_lazy("a mental health condition"), gettext_lazy("no mental health condition")),
 }
+# A fact that is an answer as given (the region, say) reads as the question's own choice did.
+ANSWER_CHOICES = {name: dict(field.choices) for step in STEPS for name, field in step.form_class.base_fields.items()
+                  if hasattr(field, "choices")}
 UNITS = {"age": gettext_lazy("years"), "years_since_diagnosis": gettext_lazy("years")}
 NUMBER_CONDITIONS = {"lt": gettext_lazy("below %s"), "lte": gettext_lazy("%s or below"),
                      "gt": gettext_lazy("above %s"), "gte": gettext_lazy("%s or above"),
@@ -84,7 +88,8 @@ def value_text(fact, value):
         true, false = BOOL_TEXT.get(fact, (_("yes"), _("no")))
         return str(true if value else false)
     if spec.type == CHOICE:
-        return str(CHOICE_LABELS.get(fact, {}).get(value, value.replace("_", " ")))
+        label = CHOICE_LABELS.get(fact, {}).get(value) or ANSWER_CHOICES.get(fact, {}).get(value)
+        return str(label or value.replace("_", " "))
     return number_text(fact, value)
 
 
@@ -222,8 +227,25 @@ def choice_label(form_class, name, value):
     return str(dict(form_class.base_fields[name].choices).get(value, value))
 
 
+FACT_NAMES = {
+    "age": gettext_lazy("Age"), "respondent": gettext_lazy("Filled in by"),
+    "diagnosis_confirmed": gettext_lazy("Diagnosis confirmed by a neurologist"), "ms_type": gettext_lazy("Type of MS"),
+    "pregnancy": gettext_lazy("Pregnancy"), "region": gettext_lazy("Where they live"),
+    "prior_hsct": gettext_lazy("HSCT before"), "years_since_diagnosis": gettext_lazy("Time since diagnosis"),
+    "edss": gettext_lazy("EDSS"), "edss_source": gettext_lazy("EDSS from"),
+    "relapses_12m": gettext_lazy("Relapses in the last 12 months"),
+    "relapses_36m": gettext_lazy("Relapses in the last 36 months"),
+    "mri_activity_12m": gettext_lazy("MRI activity in the last 12 months"),
+    "highly_active": gettext_lazy("Highly active MS"), "inflammatory_activity": gettext_lazy("Inflammatory activity"),
+    "dmt_response": gettext_lazy("Response to MS medicines"),
+    "high_efficacy_dmt_tried": gettext_lazy("High-efficacy medicine tried"),
+    "serious_comorbidity": gettext_lazy("Serious health condition"),
+    "mental_health_concern": gettext_lazy("Mental health condition"),
+}
+
+
 def fact_derivations(answers, facts):
-    """``(fact, value as read, how it was derived)`` for every fact, for the reviewer."""
+    """``(fact, its name, value as read, how it was derived)`` for every fact, for the reviewer."""
     from .forms import WalkingAidForm, WalkingDistanceForm
 
     def walking():
@@ -237,6 +259,7 @@ def fact_derivations(answers, facts):
     how = {
         "edss": walking() if facts.get("edss_source") == "walking_estimate"
         else _("recorded score given by the patient") if facts.get("edss") else _("not given"),
+        "edss_source": _("whether an EDSS was given or walking was described"),
         "years_since_diagnosis": (_("diagnosed %(month)s/%(year)s, scored on the day of the check")
                                   % {"month": month, "year": answers.get("diagnosis_year")} if month else
                                   _("diagnosed in %(year)s (month not given): a range")
@@ -248,4 +271,5 @@ def fact_derivations(answers, facts):
         "serious_comorbidity": _("from the health conditions ticked"),
         "mental_health_concern": _("from the health conditions ticked"),
     }
-    return [(name, fact_text(name, value, facts), how.get(name, _("as answered"))) for name, value in facts.items()]
+    return [(name, FACT_NAMES.get(name, name), fact_text(name, value, facts), how.get(name, _("as answered")))
+            for name, value in facts.items()]

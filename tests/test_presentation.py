@@ -12,7 +12,7 @@ from screening.presentation import condition_text, fact_text
     ("relapses_12m", [2, 2], None, "2"),  # a count is a whole number, never "2.0"
     ("relapses_36m", [0, 0], None, "0"),
     ("age", [34, 34], None, "34 years"),
-    ("edss", [3.5, 3.5], {"edss_source": "reported"}, "3.5 (recorded by a neurologist)"),
+    ("edss", [3.5, 3.5], {"edss_source": "reported"}, "3.5 (score given in the check)"),
     ("edss", [6.0, 6.5], {"edss_source": "walking_estimate"}, "6.0 to 6.5 (estimated from walking)"),
     ("edss", [10.0, 10.0], None, "10"),
     ("years_since_diagnosis", [5.66, 5.74], None, "5.7 years"),  # both ends read the same: not "5.7 to 5.7"
@@ -23,6 +23,8 @@ from screening.presentation import condition_text, fact_text
     ("serious_comorbidity", True, None, "a heart, lung, kidney or liver condition, cancer or a long-term infection"),
     ("highly_active", False, None, "not highly active (from the relapses and MRI activity)"),
     ("ms_type", "spms", None, "secondary progressive MS"),
+    ("region", "europe", None, "Europe, including the UK"),  # as the question put it
+    ("respondent", "carer", None, "someone helping them"),
     ("relapses_12m", None, None, "not known"),
 ])
 def test_an_answer_reads_as_what_the_person_said(fact, value, facts, expected):

@@ -626,6 +626,17 @@ def test_the_detail_says_when_the_edss_was_recorded(neuro_client, shipped_criter
     assert "3.5" in row and "recorded" in row and "estimated from walking" not in row
 
 
+
+def test_the_facts_are_named_in_words_on_the_detail(neuro_client, shipped_criteria):
+    screening = make_submission(relapses_12m=2).screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    row = re.search(r'<tr data-fact="relapses_12m">(.*?)</tr>', content, re.S).group(1)
+    assert "<th scope=\"row\">Relapses in the last 12 months</th><td>2</td>" in row
+    names = re.findall(r'<tr data-fact="[^"]+"><th scope="row">([^<]*)</th>', content)
+    assert names and not [name for name in names if "_" in name]  # no internal names such as "edss_source"
+    assert "Help: what do these words mean?" not in content  # the patients' glossary is not on reviewers' pages
+
+
 def test_the_detail_shows_every_set_from_the_snapshot(neuro_client, shipped_criteria):
     screening = make_submission().screening
     response = neuro_client.get(detail_url(screening))

@@ -26,7 +26,7 @@ HIGH_EFFICACY = {"natalizumab", "anti_cd20", "alemtuzumab", "cladribine"}  # PRO
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 AXE_CHECKED = set()  # digests of the pages axe found nothing wrong with, this session
 OUTCOME_WORDS = {"favourable": ("✓", "Matches"), "unfavourable": ("✗", "Does not match"),
-                 "unknown": ("?", "Not known from your answers")}
+                 "unknown": ("?", "Not known from the answers given")}
 
 
 # --- What the spec says is asked -----------------------------------------------------------------------------
