@@ -544,6 +544,25 @@ def test_after_too_many_failed_lookups_even_the_right_codes_are_refused(shipped_
     assert other_address.status_code == 302
 
 
+
+@pytest.mark.parametrize("behind_proxy", [True, False])
+def test_behind_the_proxy_each_patient_has_their_own_lookup_limit(shipped_criteria, patient, settings, behind_proxy):
+    """Every request comes from the proxy's address: one person's mistakes must not lock everyone out. Without a
+    proxy, X-Forwarded-For is whatever the client sent, and changing it must not escape the limit."""
+    settings.LOOKUP_FAILURES_PER_HOUR = 2
+    settings.BEHIND_TLS_PROXY = behind_proxy
+    screening, reference, access = submit(patient, answers())
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for attempt in range(2):
+        look_up(Client(), reference, services.new_code(), HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt}, 198.51.100.7",
+                **proxy)
+    assert look_up(Client(), reference, access, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy).status_code == 429
+    other = look_up(Client(), reference, access, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy).status_code
+    assert other == (302 if behind_proxy else 429)
+    recorded = set(AuditEvent.objects.filter(action="status_lookup_failed").values_list("ip_address", flat=True))
+    assert recorded == ({"198.51.100.7"} if behind_proxy else {"10.0.0.2"})
+
+
 def test_failed_lookups_older_than_an_hour_no_longer_count(shipped_criteria, patient, settings):
     settings.LOOKUP_FAILURES_PER_HOUR = 2
     screening, reference, access = submit(patient, answers())
