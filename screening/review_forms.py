@@ -72,16 +72,22 @@ class QueueFilterForm(forms.Form):
         return queryset
 
 
+TEXT_LIMIT = 5000  # characters: a letter's worth; the browser stops typing there, and the server says so
+
+
 class DecisionForm(forms.ModelForm):
-    decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect,
+                                 error_messages={"required": _("Choose a decision.")})
+    message = forms.CharField(label=_("Message to the patient"), max_length=TEXT_LIMIT,
+                              widget=forms.Textarea(attrs={"rows": 5}),
+                              error_messages={"required": _("Write a message to the patient.")})
+    internal_note = forms.CharField(label=_("Internal note (not shown to the patient)"), max_length=TEXT_LIMIT,
+                                    required=False, widget=forms.Textarea(attrs={"rows": 3}))
     revision = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
         model = Review
         fields = ["decision", "message", "internal_note"]
-        widgets = {"message": forms.Textarea(attrs={"rows": 5}), "internal_note": forms.Textarea(attrs={"rows": 3})}
-        labels = {"message": _("Message to the patient"),
-                  "internal_note": _("Internal note (not shown to the patient)")}
 
 
 class ExportForm(QueueFilterForm):

@@ -11,6 +11,7 @@ from functools import wraps
 from itertools import chain
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -133,6 +134,7 @@ def decide(request, pk):
                                "is still here to save again if you still want to."))
         form.data = {**form.data.dict(), "revision": screening.revision}
         return render_detail(request, screening, form, status=409)
+    messages.success(request, _("Decision saved. The message is now on the patient's status page."))
     return redirect("review_detail", pk=screening.pk)
 
 
@@ -145,6 +147,7 @@ def rescore(request, pk):
         services.rescore_save(screening=screening, request=request)
         return redirect("review_detail", pk=screening.pk)
     evaluation = services.rescore_preview(screening)
+    services.audit("detail_viewed", screening=screening, request=request, detail="re-score preview")
     return render(request, "review/rescore.html", {
         "screening": screening,
         "before": presentation.set_views(screening.snapshot, screening.facts, {}),

@@ -701,7 +701,8 @@ def test_the_rescore_preview_shows_the_new_verdict_and_saves_nothing(neuro_clien
     assert Screening.objects.get(pk=screening.pk).snapshot == snapshot_before
     assert Screening.objects.get(pk=screening.pk).primary_verdict == "likely"
     assert not AuditEvent.objects.filter(action="rescore_saved").exists()
-    assert AuditEvent.objects.count() == audit_before
+    (viewed,) = AuditEvent.objects.all()[:AuditEvent.objects.count() - audit_before]  # a view of the details
+    assert (viewed.action, viewed.screening, viewed.detail) == ("detail_viewed", screening, "re-score preview")
 
 
 def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologist,
@@ -810,6 +811,8 @@ def test_a_decision_is_saved_released_to_the_patient_and_audited(neuro_client, n
     event = AuditEvent.objects.get(action="decision_saved")
     assert (event.actor, event.screening, event.ip_address, event.detail) == (
         neurologist, screening, "192.0.2.50", "refer")
+    shown = neuro_client.get(response.url).content.decode()
+    assert "Decision saved. The message is now on the patient&#x27;s status page." in shown
 
     patient = Client()
     look_up_status(patient, submission)
@@ -841,6 +844,17 @@ def test_an_invalid_decision_is_a_form_error(neuro_client, shipped_criteria, dat
     assert screening.revision == 0 and screening.status != Screening.Status.REVIEWED
     if data.get("message") != "":
         assert "Typed text that must survive." in response.content.decode()
+
+
+@pytest.mark.parametrize("data, words", [({"decision": ""}, "Choose a decision."),
+                                         ({"message": ""}, "Write a message to the patient."),
+                                         ({"message": "x" * 5001}, "at most 5000 characters"),
+                                         ({"internal_note": "x" * 5001}, "at most 5000 characters")])
+def test_a_decision_left_incomplete_or_too_long_says_what_to_do(neuro_client, shipped_criteria, data, words):
+    screening = make_submission().screening
+    response = neuro_client.post(decide_url(screening), {**decision_data(screening), **data})
+    assert response.status_code == 200 and words in response.content.decode()
+    assert not Review.objects.exists()
 
 
 @pytest.mark.parametrize("decision", ["refer", "more_info", "not_suitable"])
