@@ -14,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -832,6 +833,7 @@ def test_a_post_without_a_csrf_token_is_refused(shipped_criteria, name):
     response = browser.post(url_for(name), {"age": "34", "consent": "on", "confirm": "on", "action": "next"})
     assert response.status_code == 403
     assert not Draft.objects.exists() and not Screening.objects.exists()
+    assert "This page has expired" in html(response) and f'href="{HOME}"' in html(response)  # our page, a way on
 
 
 def test_a_post_with_the_pages_csrf_token_is_accepted(db):
@@ -840,6 +842,27 @@ def test_a_post_with_the_pages_csrf_token_is_accepted(db):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html(home)).group(1)
     response = browser.post(reverse("start"), {"csrfmiddlewaretoken": token})
     assert response.status_code == 302 and response["Location"] == step_url("about-you")
+
+
+
+def test_a_page_that_is_not_there_says_so_and_offers_a_way_on(db, patient):
+    response = patient.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "We cannot find this page" in html(response) and f'href="{HOME}"' in html(response)
+
+
+def test_a_post_too_large_to_read_says_so_and_offers_a_way_on(shipped_criteria, patient, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    patient.post(reverse("start"))
+    response = post_raw_step(patient, "about-you", {"age": "34", "respondent": "x" * 2000})
+    assert response.status_code == 400
+    assert "We could not read what was sent" in html(response) and f'href="{HOME}"' in html(response)
+
+
+def test_the_server_error_page_renders_on_its_own():
+    """Shown when something failed: it must not need a request, a database or anything else that may be down."""
+    text = render_to_string("500.html")
+    assert "Sorry, something went wrong" in text and 'href="/"' in text
 
 
 # ---------------------------------------------------------------- garbage never crashes
