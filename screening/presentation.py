@@ -155,8 +155,8 @@ def display_answer(field, raw):
     choices = dict((str(k), v) for k, v in getattr(field, "choices", ()))
     if isinstance(raw, list):
         return ", ".join(str(choices.get(v, v)) for v in raw) or _("None")
-    if raw == DONT_KNOW:
-        return str(choices.get(DONT_KNOW, _("Not sure")))
+    if raw == DONT_KNOW:  # "I don't know" where the question offers it; else an optional question left unanswered
+        return str(choices.get(DONT_KNOW, _("No answer given")))
     return str(choices.get(raw, raw))
 
 

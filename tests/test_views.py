@@ -321,6 +321,14 @@ def test_back_from_a_step_opened_from_the_review_keeps_the_way_back_to_it(shippe
     assert response["Location"] == step_url("diagnosis") + "?return=review"
 
 
+
+def test_the_review_shows_a_skipped_optional_question_as_unanswered(shipped_criteria, patient):
+    answer_steps(patient, {**answers(), "respondent": None})
+    review = html(patient.get(REVIEW))
+    row = re.search(r"<dt>Who is filling in this check\?</dt>\s*<dd>(.*?)</dd>", review).group(1)
+    assert row == "No answer given"
+
+
 def test_a_step_that_does_not_apply_sends_you_on(shipped_criteria, patient):
     answer_steps(patient, answers())
     response = patient.get(step_url("walking-aid"))  # the EDSS was given
