@@ -619,6 +619,20 @@ def test_codes_are_shown_once(shipped_criteria, patient):
     assert access not in html(again) and 'data-code="access"' not in html(again)
 
 
+
+def test_the_pages_that_show_codes_offer_to_print_them(shipped_criteria, patient):
+    """They say "write it down or print this page": a button does it (print.js), and the codes print, not the button."""
+    save_on_edss(patient)
+    saved = html(patient.get(reverse("saved")))
+    other = Client()
+    see_result(other, answers())
+    other.post(reverse("submit"), {"consent": "on"})
+    submitted = html(other.get(reverse("submitted")))
+    for text in (saved, submitted):
+        button = re.search(r'<p class="no-print">\s*<button type="button"[^>]*data-print>Print this page</button>', text)
+        assert button and "/static/screening/print" in text and 'class="code-box"' in text
+
+
 # ---------------------------------------------------------------- consent and submission
 
 
