@@ -1057,6 +1057,15 @@ def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
     assert "Your answer" in content and "patient" not in " ".join(captions)
 
 
+
+@pytest.mark.parametrize("age, shown", [(60, True), (45, True), (44, False)])
+def test_a_result_says_what_the_guidelines_make_of_age_when_the_primary_set_does_not(shipped_criteria, patient,
+                                                                                      age, shown):
+    """clinical.md §5: the article's profile omits age; the guidelines look for under 45 or 50."""
+    see_result(patient, answers(age=age, diagnosis_year=2021))
+    assert ('data-note="age-and-guidelines"' in html(patient.get(RESULT))) is shown
+
+
 def test_pages_say_they_are_in_british_english(shipped_criteria, patient):
     """One language, with translation off: screen readers are still told which."""
     see_result(patient, answers())
