@@ -1,5 +1,7 @@
 // Idle timeout for signed-in staff: warn two minutes before the session expires, and extend it with one click
 // ("Stay signed in") without leaving the page, so nothing typed is lost. The server enforces the timeout.
+// Every request from any tab extends the session, so tabs tell each other when they last spoke to the server
+// (localStorage): a tab left alone while another is in use is not signed out.
 (function () {
   var dialog = document.getElementById("idle-dialog");
   if (!dialog) { return; }
@@ -7,13 +9,25 @@
   var warnBefore = Math.min(120, Math.floor(seconds / 2));
   var token = dialog.querySelector("input[name=csrfmiddlewaretoken]").value;
   var stay = dialog.querySelector("[data-stay]");
+  var ACTIVITY = "hsct-staff-activity";
   var warnTimer, expireTimer, expired = false;
 
-  // Signed out: say so, and keep a button that closes the (modal) dialog so the typed text can be copied.
+  function lastActivity() {
+    try { return parseInt(localStorage.getItem(ACTIVITY), 10) || 0; } catch (e) { return 0; }
+  }
+
+  function active() {  // this tab has just spoken to the server
+    try { localStorage.setItem(ACTIVITY, String(Date.now())); } catch (e) { /* private mode: this tab alone */ }
+    schedule(Date.now());
+  }
+
+  // Signed out: say so, and keep a button that closes the (modal) dialog so the typed text can be copied. What the
+  // page shows about patients goes; its forms stay, with what was typed.
   function signedOut() {
     expired = true;
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
+    document.querySelectorAll("main > :not(form)").forEach(function (element) { element.hidden = true; });
     // The words come from the template, translated there.
     dialog.querySelector("#idle-title").textContent = dialog.dataset.signedOutTitle;
     dialog.querySelector("[data-idle-message]").textContent = dialog.dataset.signedOutMessage;
@@ -22,18 +36,30 @@
     dialog.showModal();  // (re)opened, so that screen readers announce the new title
   }
 
-  function schedule() {
+  // Timers from the last request of any tab; when one fires, another tab may have been used since.
+  function schedule(from) {
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
-    warnTimer = setTimeout(function () { if (!dialog.open) { dialog.showModal(); } }, (seconds - warnBefore) * 1000);
-    expireTimer = setTimeout(signedOut, seconds * 1000);
+    var left = from + seconds * 1000 - Date.now();
+    warnTimer = setTimeout(function () {
+      if (lastActivity() > from) { schedule(lastActivity()); } else if (!dialog.open) { dialog.showModal(); }
+    }, left - warnBefore * 1000);
+    expireTimer = setTimeout(function () {
+      if (lastActivity() > from) { schedule(lastActivity()); } else { signedOut(); }
+    }, left);
   }
+
+  window.addEventListener("storage", function (event) {  // another tab spoke to the server
+    if (event.key !== ACTIVITY || expired) { return; }
+    if (dialog.open) { dialog.close(); }
+    schedule(lastActivity());
+  });
 
   dialog.querySelector("form").addEventListener("submit", function () {
     if (expired) { return; }
     // Only 204 means the session was extended: a session ended elsewhere is redirected to the login page (200).
     fetch(dialog.dataset.keepaliveUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
-      .then(function (response) { if (response.status === 204) { schedule(); } else { signedOut(); } });
+      .then(function (response) { if (response.status === 204) { active(); } else { signedOut(); } });
   });
-  schedule();
+  active();
 })();
