@@ -459,6 +459,7 @@ class Questionnaire:
         self.expected = []  # asked or not decidable yet: what "Step n of N" counts
         self.incomplete = []  # asked but not (validly) answered
         self.to_correct = []  # of those, the ones with a typed answer that is not valid (say, after an earlier change)
+        self.data = data
         self.builds = {}  # each step's form, bound as the questionnaire binds it
         # The forms that check the answers (a step with nothing to check yet only when asked for its "required"
         # errors); they are never rendered, so they share their fields: form_to_show gives one to render.
@@ -475,7 +476,7 @@ class Questionnaire:
                 self.applicable.append(step)
                 if not valid:
                     self.incomplete.append(step)
-                    if answered and any(data.get(name) not in (None, "", []) for name in self.forms[step.slug].errors):
+                    if answered and self.typed_errors(step.slug):
                         self.to_correct.append(step)
             if applies is not False:
                 self.expected.append(step)
@@ -484,6 +485,19 @@ class Questionnaire:
     def form_to_show(self, slug):
         """A step's form bound as in ``forms``, with fields of its own, to render."""
         return self.builds[slug]()
+
+    def typed_errors(self, slug):
+        """``{field: messages}`` for what was typed into a step and is not valid. A question not answered yet is left
+        out: it asks for an answer only once the person presses Continue."""
+        return {name: messages for name, messages in self.forms[slug].errors.items()
+                if self.data.get(name) not in (None, "", [])}
+
+    def form_to_correct(self, slug):
+        """A step's form to render with the messages of what was typed only (see ``typed_errors``)."""
+        form = self.form_to_show(slug)
+        for name in set(form.errors) - set(self.typed_errors(slug)):
+            del form.errors[name]
+        return form
 
     def problems(self):
         """``(key, message)`` for every invalid answer, in question order."""

@@ -100,7 +100,10 @@ def fact_text(fact, value, facts=None):
     if FACTS[fact].type != NUMBER:
         return value_text(fact, value)
     lo, hi = (number_text(fact, end) for end in value)
-    text = lo if lo == hi else _("%(lo)s to %(hi)s") % {"lo": lo, "hi": hi}  # never "5.7 to 5.7"
+    if lo != hi:
+        text = _("%(lo)s to %(hi)s") % {"lo": lo, "hi": hi}
+    else:  # "about 5.7", never "5.7 to 5.7"; exact when the ends are the same
+        text = lo if value[0] == value[1] else _("about %s") % lo
     if fact in UNITS:
         text = f"{text} {UNITS[fact]}"
     if fact == "edss" and facts and facts.get("edss_source"):
@@ -137,15 +140,15 @@ def _favourable_text(language, fact, operator, kind, value):
 
 
 def answer_rows(questionnaire):
-    """Per step that applies: ``(step, [(question, answer as read), ...], problems)`` for the review page, where
-    ``problems`` are the messages of an answer that needs correcting (say, after an earlier answer changed)."""
+    """Per step that applies: ``(step, [(question, answer as read, message or ""), ...])`` for the review page, where
+    the message says why a typed answer needs correcting (say, after an earlier answer changed)."""
     sections = []
     for step in questionnaire.applicable:
         form = questionnaire.forms[step.slug]
-        rows = [(field.label, display_answer(field, form.data.get(name))) for name, field in form.fields.items()]
-        problems = [str(message) for messages in form.errors.values() for message in messages] \
-            if step in questionnaire.to_correct else []
-        sections.append((step, rows, problems))
+        errors = questionnaire.typed_errors(step.slug)
+        sections.append((step, [
+            (field.label, display_answer(field, form.data.get(name)), " ".join(errors.get(name, [])))
+            for name, field in form.fields.items()]))
     return sections
 
 
@@ -155,8 +158,8 @@ def display_answer(field, raw):
     choices = dict((str(k), v) for k, v in getattr(field, "choices", ()))
     if isinstance(raw, list):
         return ", ".join(str(choices.get(v, v)) for v in raw) or _("None")
-    if raw == DONT_KNOW:  # "I don't know" where the question offers it; else an optional question left unanswered
-        return str(choices.get(DONT_KNOW, _("No answer given")))
+    if raw == DONT_KNOW:  # the question's own "don't know", a box left empty for "not sure", or a choice not made
+        return str(choices.get(DONT_KNOW) or (_("No answer given") if choices else _("Not sure")))
     return str(choices.get(raw, raw))
 
 

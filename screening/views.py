@@ -128,7 +128,7 @@ def step(request, slug):
     elif step not in questionnaire.applicable:
         return go_to(questionnaire.first_incomplete())
     elif step in questionnaire.to_correct:  # what was typed, with the reason it no longer holds next to it
-        form = questionnaire.form_to_show(slug)
+        form = questionnaire.form_to_correct(slug)
     else:
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     return render(request, "screening/step.html", {

@@ -5,7 +5,8 @@ No database. The expected words are what a person reads in the "Your answer" and
 
 import pytest
 
-from screening.presentation import condition_text, fact_text
+from screening.forms import STEPS_BY_SLUG
+from screening.presentation import condition_text, display_answer, fact_text
 
 
 @pytest.mark.parametrize("fact, value, facts, expected", [
@@ -15,7 +16,8 @@ from screening.presentation import condition_text, fact_text
     ("edss", [3.5, 3.5], {"edss_source": "reported"}, "3.5 (score given in the check)"),
     ("edss", [6.0, 6.5], {"edss_source": "walking_estimate"}, "6.0 to 6.5 (estimated from walking)"),
     ("edss", [10.0, 10.0], None, "10"),
-    ("years_since_diagnosis", [5.66, 5.74], None, "5.7 years"),  # both ends read the same: not "5.7 to 5.7"
+    ("years_since_diagnosis", [5.66, 5.74], None, "about 5.7 years"),  # both ends read the same: not "5.7 to 5.7"
+    ("years_since_diagnosis", [9.96, 10.04], None, "about 10.0 years"),  # beside "below 10": why it is not known
     ("years_since_diagnosis", [5.6, 5.7], None, "5.6 to 5.7 years"),
     ("years_since_diagnosis", [12.0, 12.0], None, "12 years"),
     ("prior_hsct", True, None, "had HSCT before"),  # beside "Not had HSCT before", never a bare "yes"
@@ -45,3 +47,12 @@ def test_an_answer_reads_as_what_the_person_said(fact, value, facts, expected):
 ])
 def test_a_threshold_reads_in_the_same_words_as_the_answers(fact, operator, value, expected):
     assert condition_text(fact, operator, value) == expected
+
+
+@pytest.mark.parametrize("slug, name, expected", [
+    ("relapses", "relapses_12m", "Not sure"),  # "leave empty if you are not sure"
+    ("about-you", "respondent", "No answer given"),  # an optional choice not made
+    ("region", "region", "I'd rather not say"),  # the question's own "don't know"
+])
+def test_a_dont_know_answer_reads_as_the_question_offered_it(slug, name, expected):
+    assert display_answer(STEPS_BY_SLUG[slug].form_class.base_fields[name], "") == expected

@@ -304,8 +304,8 @@ def test_an_answer_made_wrong_by_a_later_change_is_shown_with_its_message(shippe
 
     review = html(patient.get(REVIEW))
     section = review[review.index("Your diagnosis"):review.index("Your disability score")]
-    assert "before you were born" in section and ">Correct<" in section
-    assert "Some answers need correcting" in review
+    assert "before you were born" in section
+    assert re.search(r"<title>\s*Error:", review) and "Some answers need correcting" in review
 
 
 def test_a_new_step_shows_no_message_before_it_is_answered(shipped_criteria, patient):
@@ -313,6 +313,11 @@ def test_a_new_step_shows_no_message_before_it_is_answered(shipped_criteria, pat
     post_raw_step(patient, "diagnosis", {}, action="save")  # saved before choosing anything
     text = html(patient.get(step_url("diagnosis")))
     assert error_summary(text) is None and "Error:" not in re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+
+    post_raw_step(patient, "diagnosis", {"diagnosis_year": "20x9"}, action="save")  # one answer typed, wrongly
+    text = html(patient.get(step_url("diagnosis")))
+    assert "four digits" in field_block(text, "diagnosis_year")
+    assert "Choose one answer" not in text  # the questions not answered yet ask for nothing yet
 
 
 def test_back_from_a_step_opened_from_the_review_keeps_the_way_back_to_it(shipped_criteria, patient):
@@ -572,6 +577,17 @@ def test_behind_the_proxy_each_patient_has_their_own_lookup_limit(shipped_criter
     assert recorded == ({"198.51.100.7"} if behind_proxy else {"10.0.0.2"})
 
 
+@pytest.mark.parametrize("forwarded, recorded", [
+    ("198.51.100.7", "198.51.100.7"), ("192.0.2.1, 198.51.100.7:51234", "198.51.100.7"),
+    ("[2001:db8::1]:443", "2001:db8::1"), ("2001:db8::2", "2001:db8::2"), ("unknown", "10.0.0.2"), ("", "10.0.0.2"),
+])
+def test_behind_the_proxy_the_clients_address_is_read_as_proxies_write_it(db, settings, forwarded, recorded):
+    settings.BEHIND_TLS_PROXY = True
+    Client().post(reverse("resume"), {"resume_code": services.new_code()}, REMOTE_ADDR="10.0.0.2",
+                  HTTP_X_FORWARDED_FOR=forwarded)
+    assert AuditEvent.objects.get(action="resume_failed").ip_address == recorded
+
+
 def test_failed_lookups_older_than_an_hour_no_longer_count(shipped_criteria, patient, settings):
     settings.LOOKUP_FAILURES_PER_HOUR = 2
     screening, reference, access = submit(patient, answers())
@@ -629,7 +645,7 @@ def test_the_pages_that_show_codes_offer_to_print_them(shipped_criteria, patient
     other.post(reverse("submit"), {"consent": "on"})
     submitted = html(other.get(reverse("submitted")))
     for text in (saved, submitted):
-        button = re.search(r'<p class="no-print">\s*<button type="button"[^>]*data-print>Print this page</button>', text)
+        button = re.search(r'<p class="no-print">\s*<button type="button"[^>]*data-print>Print this page<', text)
         assert button and "/static/screening/print" in text and 'class="code-box"' in text
 
 
