@@ -19,10 +19,17 @@ class ClientAddressMiddleware:
         if settings.BEHIND_TLS_PROXY:
             address = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
             try:
-                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(address))
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(without_port(address)))
             except ValueError:
                 pass  # no usable entry: the proxy's own address stays
         return self.get_response(request)
+
+
+def without_port(address):
+    """ "203.0.113.9:51234" → "203.0.113.9", "[2001:db8::1]:443" → "2001:db8::1"; a bare address as it is."""
+    if address.startswith("["):
+        return address[1:].partition("]")[0]
+    return address.partition(":")[0] if address.count(":") == 1 else address
 
 
 class StaffIdleTimeoutMiddleware:

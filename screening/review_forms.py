@@ -1,6 +1,7 @@
 """Forms of the neurologist workspace: queue filters, the decision, the export options."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db.models import Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,8 @@ class QueueFilterForm(forms.Form):
                                      widget=forms.DateInput(attrs={"type": "date"}))
     submitted_to = forms.DateField(label=_("Submitted to"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
-    reference = forms.CharField(label=_("Reference"), required=False, max_length=40)
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
+                                help_text=_("Searches every status unless you choose one."))
 
     def clean(self):
         cleaned = super().clean()
@@ -41,7 +43,7 @@ class QueueFilterForm(forms.Form):
         """The statuses shown: the one chosen; any, when asked for or when looking for a reference; else those
         still waiting."""
         data = self.filters()
-        if data.get("status") == ANY or (not data.get("status") and data.get("reference")):
+        if data.get("status") == ANY or (not data.get("status") and normalise_code(data.get("reference", ""))):
             return [value for value, _label in REVIEWABLE_STATUSES]
         return [data["status"]] if data.get("status") else WAITING
 
@@ -66,23 +68,25 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):
             queryset = queryset.filter(submitted_at__date__lte=data["submitted_to"])
-        if data.get("reference"):  # typed as people type codes: any case, with spaces or dashes anywhere
+        if normalise_code(data.get("reference", "")):  # as people type codes: any case, spaces or dashes anywhere
             queryset = queryset.alias(typed_reference=Replace("reference", Value("-"), Value(""))).filter(
                 typed_reference__contains=normalise_code(data["reference"]))
         return queryset
 
 
-TEXT_LIMIT = 5000  # characters: a letter's worth; the browser stops typing there, and the server says so
+TEXT_LIMIT = 5000  # characters: a letter's worth
 
 
 class DecisionForm(forms.ModelForm):
     decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect,
                                  error_messages={"required": _("Choose a decision.")})
-    message = forms.CharField(label=_("Message to the patient"), max_length=TEXT_LIMIT,
+    # A validator, not max_length: the browser would cut pasted text short at maxlength without a word.
+    message = forms.CharField(label=_("Message to the patient"), validators=[MaxLengthValidator(TEXT_LIMIT)],
                               widget=forms.Textarea(attrs={"rows": 5}),
                               error_messages={"required": _("Write a message to the patient.")})
-    internal_note = forms.CharField(label=_("Internal note (not shown to the patient)"), max_length=TEXT_LIMIT,
-                                    required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    internal_note = forms.CharField(label=_("Internal note (not shown to the patient)"), required=False,
+                                    validators=[MaxLengthValidator(TEXT_LIMIT)],
+                                    widget=forms.Textarea(attrs={"rows": 3}))
     revision = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:

@@ -506,6 +506,8 @@ def test_a_reference_is_found_whatever_became_of_it_and_however_it_is_typed(neur
     typed = " ".join(reference.split("-")[1:]).lower()  # "k7m2q ..." as read out over the phone
     assert references(neuro_client.get(reverse("queue"), {"reference": typed})) == [reference]
     assert references(neuro_client.get(reverse("queue"), {"reference": reference, "status": "submitted"})) == []
+    everyone_waiting = references(neuro_client.get(reverse("queue")))
+    assert references(neuro_client.get(reverse("queue"), {"reference": " - "})) == everyone_waiting  # no search
 
 
 def test_any_status_lists_every_submission(neuro_client, queue_mix):
@@ -848,13 +850,14 @@ def test_an_invalid_decision_is_a_form_error(neuro_client, shipped_criteria, dat
 
 @pytest.mark.parametrize("data, words", [({"decision": ""}, "Choose a decision."),
                                          ({"message": ""}, "Write a message to the patient."),
-                                         ({"message": "x" * 5001}, "at most 5000 characters"),
+                                         ({"message": "x" * 5001}, "at most 5000 characters (it has 5001)"),
                                          ({"internal_note": "x" * 5001}, "at most 5000 characters")])
 def test_a_decision_left_incomplete_or_too_long_says_what_to_do(neuro_client, shipped_criteria, data, words):
     screening = make_submission().screening
     response = neuro_client.post(decide_url(screening), {**decision_data(screening), **data})
     assert response.status_code == 200 and words in response.content.decode()
     assert not Review.objects.exists()
+    assert "maxlength" not in response.content.decode()  # a browser would cut pasted text short without a word
 
 
 @pytest.mark.parametrize("decision", ["refer", "more_info", "not_suitable"])
