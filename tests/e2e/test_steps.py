@@ -37,7 +37,8 @@ def test_an_invalid_age_is_explained_and_kept_through_back_and_continue(page, si
     follow(page, "Continue where you stopped")
     assert current_slug(page) == "review"
     patient.arrive("review (age not valid yet)")
-    assert review_rows(page)[question("age")] == "abc"
+    row = review_rows(page)[question("age")]  # what was typed, and why it cannot be used yet
+    assert row.splitlines()[0] == "abc" and row.endswith("Enter your age as a whole number, for example 34.")
     follow(page, re.compile(r"How old are you\?"))
     assert current_slug(page) == "about-you"
     expect(age).to_have_value("abc")
