@@ -226,8 +226,9 @@ def red_flags(facts):
     return [label for condition, label in RED_FLAGS if condition.holds(facts) is not False]
 
 
-def choice_label(form_class, name, value):
-    return str(dict(form_class.base_fields[name].choices).get(value, value))
+def choice_label(name, value):
+    """An answer to a choice question as the question put it."""
+    return str(ANSWER_CHOICES[name].get(value, value))
 
 
 FACT_NAMES = {
@@ -249,13 +250,11 @@ FACT_NAMES = {
 
 def fact_derivations(answers, facts):
     """``(fact, its name, value as read, how it was derived)`` for every fact, for the reviewer."""
-    from .forms import WalkingAidForm, WalkingDistanceForm
-
     def walking():
-        aid = choice_label(WalkingAidForm, "walking_aid", answers.get("walking_aid"))
+        aid = choice_label("walking_aid", answers.get("walking_aid"))
         if answers.get("walking_aid") == "wheelchair":
             return _("estimated from walking: %(aid)s") % {"aid": aid}
-        distance = choice_label(WalkingDistanceForm, "walking_distance", answers.get("walking_distance"))
+        distance = choice_label("walking_distance", answers.get("walking_distance"))
         return _("estimated from walking: %(aid)s; %(distance)s") % {"aid": aid, "distance": distance}
 
     month = answers.get("diagnosis_month")

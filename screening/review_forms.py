@@ -43,9 +43,13 @@ class QueueFilterForm(forms.Form):
         """The statuses shown: the one chosen; any, when asked for or when looking for a reference; else those
         still waiting."""
         data = self.filters()
-        if data.get("status") == ANY or (not data.get("status") and normalise_code(data.get("reference", ""))):
+        if data.get("status") == ANY or (not data.get("status") and self.searched_reference()):
             return [value for value, _label in REVIEWABLE_STATUSES]
         return [data["status"]] if data.get("status") else WAITING
+
+    def searched_reference(self):
+        """The reference searched for, as people type codes (any case, spaces or dashes anywhere), or ""."""
+        return normalise_code(self.filters().get("reference", ""))
 
     def applied(self):
         """The filters as applied, for the audit log: what was exported, not what was typed."""
@@ -68,9 +72,9 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):
             queryset = queryset.filter(submitted_at__date__lte=data["submitted_to"])
-        if normalise_code(data.get("reference", "")):  # as people type codes: any case, spaces or dashes anywhere
+        if self.searched_reference():
             queryset = queryset.alias(typed_reference=Replace("reference", Value("-"), Value(""))).filter(
-                typed_reference__contains=normalise_code(data["reference"]))
+                typed_reference__contains=self.searched_reference())
         return queryset
 
 
