@@ -185,7 +185,8 @@ def review(request, draft):
     return render(request, "screening/review.html", {
         "sections": presentation.answer_rows(questionnaire),
         "incomplete": questionnaire.first_incomplete(),
-        "incomplete_steps": {step.slug for step in questionnaire.incomplete},
+        # "Answer" where answers are missing; a step whose answers need correcting has them: "Change"
+        "incomplete_steps": {step.slug for step in questionnaire.incomplete if step not in questionnaire.to_correct},
         "to_correct": bool(questionnaire.to_correct),
     })
 

@@ -305,6 +305,7 @@ def test_an_answer_made_wrong_by_a_later_change_is_shown_with_its_message(shippe
     review = html(patient.get(REVIEW))
     section = review[review.index("Your diagnosis"):review.index("Your disability score")]
     assert "before you were born" in section
+    assert ">Change<" in section and ">Answer<" not in section  # the answers are there: they need changing
     assert re.search(r"<title>\s*Error:", review) and "Some answers need correcting" in review
 
 
