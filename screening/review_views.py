@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -30,6 +31,7 @@ from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
 PAGE_SIZE = 50
+QUEUE_QUERY = "queue_query"  # the queue's filters and page as last shown, for the way back from a screening
 
 
 def reviewer_required(view):
@@ -76,6 +78,7 @@ def queue(request):
     rows = with_last_decision(Screening.objects.filter(pk__in=list(page.object_list))).only(
         "pk", "reference", "submitted_at", "primary_verdict", "status").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
+    request.session[QUEUE_QUERY] = request.GET.urlencode()
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "review/queue.html", {
@@ -112,7 +115,9 @@ def detail(request, pk):
 
 
 def render_detail(request, screening, form, status=200, **extra):
-    context = {"screening": screening, "form": form, **detail_context(screening), **extra}
+    query = request.session.get(QUEUE_QUERY)
+    context = {"screening": screening, "form": form, **detail_context(screening), **extra,
+               "queue_url": reverse("queue") + (f"?{query}" if query else "")}
     return render(request, "review/detail.html", context, status=status)
 
 
@@ -129,9 +134,15 @@ def decide(request, pk):
         services.review_decide(screening=screening, request=request, **form.cleaned_data)
     except services.ReviewConflict:
         screening.refresh_from_db()
-        form.add_error(None, _("Another neurologist saved a decision on this screening while you were working on "
-                               "it. Nothing of yours was saved: read their decision in the history above; your text "
-                               "is still here to save again if you still want to."))
+        latest = screening.reviews.order_by("-created_at", "-pk").first()
+        if latest and latest.neurologist_id == request.user.pk:
+            form.add_error(None, _("You saved a decision on this screening in another tab or window while this page "
+                                   "was open. Nothing from this page was saved: read that decision in the history "
+                                   "above. What you typed here is kept, to save instead if you want to."))
+        else:
+            form.add_error(None, _("Another neurologist saved a decision on this screening while you were working "
+                                   "on it. Nothing of yours was saved: read their decision in the history above; "
+                                   "your text is still here to save again if you still want to."))
         form.data = {**form.data.dict(), "revision": screening.revision}
         return render_detail(request, screening, form, status=409)
     messages.success(request, _("Decision saved. The message is now on the patient's status page."))

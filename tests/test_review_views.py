@@ -6,6 +6,7 @@ query counts that do not grow with the number of screenings.
 """
 
 import csv
+import html
 import io
 import re
 from dataclasses import dataclass
@@ -464,6 +465,25 @@ def test_the_queue_shows_the_last_decision(neuro_client, queue_mix):
     assert "Refer for transplant assessment" in response.content.decode()
 
 
+def back_to_queue(response):
+    return html.unescape(re.search(r'<a href="([^"]*)">Back to the queue</a>', response.content.decode()).group(1))
+
+
+def test_back_to_the_queue_returns_to_the_filters_and_page_last_shown(neuro_client, queue_mix):
+    """A neurologist working through a filtered queue comes back to it, not to the unfiltered first page."""
+    screening = queue_mix["reviewed"].screening
+    assert back_to_queue(neuro_client.get(detail_url(screening))) == reverse("queue")
+    neuro_client.get(reverse("queue"), {"status": "reviewed", "verdict": "likely", "page": "1"})
+    link = back_to_queue(neuro_client.get(detail_url(screening)))
+    assert urlsplit(link).path == reverse("queue")
+    assert parse_qs(urlsplit(link).query) == {"status": ["reviewed"], "verdict": ["likely"], "page": ["1"]}
+    assert references(neuro_client.get(link)) == [queue_mix["reviewed"].reference]
+    invalid = neuro_client.post(reverse("review_decide", args=[screening.pk]), {"decision": ""})
+    assert back_to_queue(invalid) == link  # also after a decision that needs correcting
+    neuro_client.get(reverse("queue"))
+    assert back_to_queue(neuro_client.get(detail_url(screening))) == reverse("queue")
+
+
 def test_the_queue_filters_by_primary_verdict(neuro_client, queue_mix):
     assert queue_mix["in_review"].screening.primary_verdict == "unlikely"
     assert queue_mix["submitted"].screening.primary_verdict == "likely"
@@ -895,6 +915,22 @@ def test_the_decision_history_keeps_every_decision(neuro_client, shipped_criteri
     look_up_status(patient, submission)
     page = patient.get(reverse("status_detail")).content.decode()
     assert "Thank you; we will refer you." in page and "Please send your MRI report." not in page
+
+
+def test_a_decision_saved_from_another_tab_is_named_as_the_neurologist_s_own(neuro_client, shipped_criteria):
+    """The same neurologist with the screening open in two tabs is not told that a colleague got there first."""
+    screening = make_submission().screening
+    revision = revision_in(neuro_client.get(detail_url(screening)).content.decode())
+    assert neuro_client.post(decide_url(screening), decision_data(
+        screening, "refer", "Sent from the first tab.", "", revision=revision)).status_code == 302
+    response = neuro_client.post(decide_url(screening), decision_data(
+        screening, "more_info", "Typed in the second tab.", "", revision=revision))
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "You saved a decision on this screening in another tab or window" in content
+    assert "Another neurologist" not in content
+    assert "Typed in the second tab." in content
+    assert list(Review.objects.values_list("decision", flat=True)) == ["refer"]
 
 
 def test_two_neurologists_saving_the_same_screening(shipped_criteria):
