@@ -808,6 +808,24 @@ def test_an_unknown_screening_is_404(neuro_client, db):
     assert neuro_client.get(reverse("review_detail", args=[999999])).status_code == 404
 
 
+@pytest.mark.parametrize("role, way_on", [("neurologist", "/review/"), ("staff_without_permission", "/"),
+                                          ("patient", "/")])
+def test_error_pages_frame_staff_as_staff_and_patients_as_patients(client, db, role, way_on):
+    """A signed-in account's 403 and 404 carry the staff pages' frame (no patients' help or footer), and the 404
+    leads a neurologist back to the queue; a patient's 404 keeps the help and the way to the start page."""
+    if role != "patient":
+        client.force_login(make_user("someone", neurologist=role == "neurologist", staff=True))
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    content = missing.content.decode()
+    assert "We cannot find this page" in content and f'class="btn btn-primary btn-lg" href="{way_on}"' in content
+    assert ('class="help-spot"' in content) == (role == "patient")
+    assert ('class="site-footer"' in content) == (role == "patient")
+    if role == "staff_without_permission":
+        denied = client.get(reverse("queue")).content.decode()
+        assert "You do not have access" in denied and 'class="help-spot"' not in denied
+
+
 # --- decisions -------------------------------------------------------------------------------------------------
 
 
