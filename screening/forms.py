@@ -15,6 +15,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from .facts import HIGH_EFFICACY_DMTS
+from .models import CODE_ALPHABET, CODE_LENGTH, normalise_code
 
 FIRST_DIAGNOSIS_YEAR = 1950
 DONT_KNOW = ""  # the posted value of every "don't know" / "not sure" option
@@ -589,21 +590,48 @@ class SubmitForm(forms.Form):
     )
 
 
-def code_field(label, help_text=""):
-    return forms.CharField(
-        label=label, help_text=help_text, max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
-        error_messages={"required": _("Enter the code.")},
-    )
+class CodeField(forms.CharField):
+    """A code as people type it (case, spaces and dashes forgiven). One that cannot be a code (a missed or doubled
+    key, a character codes never use, the other code) is told so here, before any lookup: a slip of the hand costs
+    none of the tries that the lookup limit allows."""
+
+    def __init__(self, label, help_text="", *, reference=False):
+        super().__init__(
+            label=label, help_text=help_text, max_length=40,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                          "spellcheck": "false"}),
+            error_messages={"required": _("Enter the code.")},
+        )
+        self.reference = reference
+
+    def validate(self, value):
+        super().validate(value)
+        body = normalise_code(value)
+        if self.reference:  # its R is optional: counted only when the rest would be a code without it
+            body = body[1:] if body.startswith("R") and len(body) != CODE_LENGTH else body
+        elif body.startswith("R") and len(body) == CODE_LENGTH + 1:
+            raise forms.ValidationError(_("This looks like the reference code, which starts with R. Type the private "
+                                          "access code here."))
+        unused = sorted(set(body) - set(CODE_ALPHABET))
+        if unused:
+            raise forms.ValidationError(
+                _("Codes never use the letters I, L, O or U, or the numbers 0 or 1. Check the code: this one has "
+                  "%(characters)s.") % {"characters": ", ".join(unused)})
+        if len(body) != CODE_LENGTH:
+            raise forms.ValidationError(
+                (_("After the R, a reference has %(expected)d letters and numbers; this one has %(typed)d. Check "
+                   "for a missed or doubled character.") if self.reference else
+                 _("A code has %(expected)d letters and numbers; this one has %(typed)d. Check for a missed or "
+                   "doubled character.")) % {"expected": CODE_LENGTH, "typed": len(body)})
 
 
 class StatusLookupForm(forms.Form):
-    reference = code_field(_("Reference code"), _("It starts with R-, for example R-K7M2Q-…"))
-    access_code = code_field(_("Private access code"))
+    reference = CodeField(_("Reference code"), _("It starts with R-, for example R-K7M2Q-…"), reference=True)
+    access_code = CodeField(_("Private access code"))
 
 
 class ResumeForm(forms.Form):
-    resume_code = code_field(_("Resume code"), _("The code you were given when you saved your answers."))
+    resume_code = CodeField(_("Resume code"), _("The code you were given when you saved your answers."))
 
 
 class WithdrawForm(forms.Form):

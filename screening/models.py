@@ -241,6 +241,7 @@ class ReferenceCase(models.Model):
 
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and to type
+CODE_LENGTH = 20  # the characters of a code people type (resume, access, and a reference after its R)
 
 
 def new_code(groups=4, size=5):

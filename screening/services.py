@@ -270,12 +270,12 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
 FAILED_LOOKUPS = ("status_lookup_failed", "resume_failed")
 
 
-def lookups_blocked(request) -> bool:
-    """Too many failed code lookups from this address in the last hour (counted from the audit log)."""
+def lookups_left(request) -> int:
+    """How many more code lookups from this address may fail in the coming hour (counted from the audit log)."""
     since = timezone.now() - timedelta(hours=1)
     failures = AuditEvent.objects.filter(action__in=FAILED_LOOKUPS, ip_address=request.META.get("REMOTE_ADDR"),
                                          created_at__gte=since)
-    return failures.count() >= settings.LOOKUP_FAILURES_PER_HOUR
+    return max(settings.LOOKUP_FAILURES_PER_HOUR - failures.count(), 0)
 
 
 def screening_for_codes(reference: str, access_code: str) -> Screening | None:

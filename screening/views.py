@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -150,19 +151,30 @@ def saved(request):
 def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):
     """A form that opens something with a code. ``find(cleaned_data)`` returns a response, or ``None`` for no match.
 
-    Failed tries are audited and, past ``LOOKUP_FAILURES_PER_HOUR`` from one address, lookups are refused (429).
+    Failed tries are audited and, past ``LOOKUP_FAILURES_PER_HOUR`` from one address, lookups are refused (429);
+    the last few failures say how many tries are left.
     """
     form = form_class(request.POST or None)
-    blocked = request.method == "POST" and services.lookups_blocked(request)
-    if blocked:
+    left = services.lookups_left(request) if request.method == "POST" else None
+    if left == 0:
         form.add_error(None, _("Too many tries. For your security, please wait an hour before trying again."))
     elif request.method == "POST" and form.is_valid():
         response = find(form.cleaned_data)
         if response:
             return response
         services.audit(failure_action, request=request)
-        form.add_error(failure_field, failure_message)
-    return render(request, template, {"form": form}, status=429 if blocked else 200)
+        form.add_error(failure_field, f"{failure_message} {tries_left_text(left - 1)}".strip())
+    return render(request, template, {"form": form}, status=429 if left == 0 else 200)
+
+
+def tries_left_text(left):
+    """What is said after a failed lookup once few tries are left (none until then: no need to worry anyone)."""
+    if left == 0:
+        return _("For your security, you cannot try again for an hour.")
+    if left <= 3:
+        return ngettext("You can try once more in the next hour.", "You can try %(n)d more times in the next hour.",
+                        left) % {"n": left}
+    return ""
 
 
 @never_cache

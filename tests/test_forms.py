@@ -9,7 +9,8 @@ from django.http import QueryDict
 
 from screening.forms import (STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm, Questionnaire,
                              RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
-                             WalkingDistanceForm, as_form_data, step_data, validate_answers)
+                             ResumeForm, StatusLookupForm, WalkingDistanceForm, as_form_data, step_data,
+                             validate_answers)
 
 from .factories import answers, browser_value
 
@@ -495,3 +496,32 @@ def test_a_step_kept_but_not_asked_is_checked_leniently_without_making_its_quest
     assert not questionnaire.forms["walking-aid"].fields["walking_aid"].required
     assert WalkingAidForm.base_fields["walking_aid"].required
     assert Questionnaire(as_form_data(answers(edss=None)), TODAY).first_incomplete() == STEPS_BY_SLUG["walking-aid"]
+
+
+# ---------------------------------------------------------------- codes people type (resume, status lookup)
+
+
+CODE = "ABCDE-FGHJK-MNPQR-STVWX"
+
+
+@pytest.mark.parametrize("form_class, data, field, message", [
+    (ResumeForm, {"resume_code": f" {CODE.lower()} "}, None, None),
+    (ResumeForm, {"resume_code": CODE.replace("-", " ")}, None, None),
+    (ResumeForm, {"resume_code": CODE[:-1]}, "resume_code", "A code has 20 letters and numbers; this one has 19."),
+    (ResumeForm, {"resume_code": CODE + "X"}, "resume_code", "A code has 20 letters and numbers; this one has 21."),
+    (ResumeForm, {"resume_code": CODE.replace("MN", "MO").replace("J", "1")}, "resume_code",
+     "Codes never use the letters I, L, O or U, or the numbers 0 or 1. Check the code: this one has 1, O."),
+    (ResumeForm, {"resume_code": ""}, "resume_code", "Enter the code."),
+    (StatusLookupForm, {"reference": f"R-{CODE}", "access_code": CODE}, None, None),
+    (StatusLookupForm, {"reference": CODE, "access_code": CODE}, None, None),  # the R- left off
+    (StatusLookupForm, {"reference": f"R-{CODE}-B", "access_code": CODE}, "reference",
+     "After the R, a reference has 20 letters and numbers; this one has 21."),
+    (StatusLookupForm, {"reference": CODE, "access_code": f"r-{CODE}"}, "access_code",
+     "This looks like the reference code, which starts with R. Type the private access code here."),
+])
+def test_a_code_that_cannot_be_one_is_told_what_is_wrong_with_it(form_class, data, field, message):
+    """A missed, doubled or misread character is named before any lookup, so it costs none of the tries allowed."""
+    form = form_class(data)
+    assert form.is_valid() == (field is None), form.errors
+    if field:
+        assert message in form.errors[field][0]

@@ -480,7 +480,7 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(shipped_criteria, p
     assert "47" in html(elsewhere.get(REVIEW))
 
 
-@pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", "not a code", "x" * 40])
+@pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", " abcde fghjk mnpqr stvwx "])
 def test_a_wrong_resume_code_gets_a_message(shipped_criteria, patient, code):
     save_on_edss(patient)
     elsewhere = Client()
@@ -507,7 +507,7 @@ def test_the_status_lookup_does_not_tell_which_code_was_wrong(shipped_criteria, 
         "wrong reference": (wrong_reference, access),
         "wrong access code": (reference, other_access),
         "both wrong": (wrong_reference, other_access),
-        "codes swapped": (access, reference),
+        "codes swapped": (access, other_access),  # (the reference in the access code's box is told apart)
     }
     summaries = {}
     for name, (ref, acc) in cases.items():
@@ -533,6 +533,37 @@ def test_codes_typed_the_way_people_type_them_still_open_the_status(shipped_crit
     screening, reference, access = submit(patient, answers())
     response = look_up(Client(), typed(reference), typed(access))
     assert response.status_code == 302 and response["Location"] == reverse("status_detail")
+
+
+def test_the_last_tries_before_the_limit_are_counted_down(shipped_criteria, patient, settings):
+    settings.LOOKUP_FAILURES_PER_HOUR = 5
+    screening, reference, access = submit(patient, answers())
+    someone = Client()
+    said = [error_summary(html(look_up(someone, reference, services.new_code()))) for _ in range(5)]
+    assert "You can try" not in said[0]  # no need to worry anyone early on
+    assert "You can try 3 more times in the next hour." in said[1]
+    assert "You can try 2 more times in the next hour." in said[2]
+    assert "You can try once more in the next hour." in said[3]
+    assert "For your security, you cannot try again for an hour." in said[4]
+    assert look_up(someone, reference, access).status_code == 429
+
+
+def test_a_code_that_cannot_be_one_costs_no_try(shipped_criteria, patient, settings):
+    """A person with a tremor who misses or doubles a key is told so, and keeps every try the limit allows."""
+    settings.LOOKUP_FAILURES_PER_HOUR = 2
+    screening, reference, access = submit(patient, answers())
+    draft, _token = services.draft_create()
+    resume_code = services.draft_issue_resume_code(draft)
+    someone = Client()
+    for slip in (access[:-1], access + access[-1], access.replace(access[3], "0", 1), reference):
+        response = look_up(someone, reference, slip)
+        assert response.status_code == 200
+        assert "We could not find" not in html(response)
+        assert slip in html(response)  # what was typed stays in the box, to correct
+        assert someone.post(reverse("resume"), {"resume_code": resume_code[:-1]}).status_code == 200
+    assert not AuditEvent.objects.filter(action__in=services.FAILED_LOOKUPS).exists()
+    assert look_up(someone, reference, access)["Location"] == reverse("status_detail")
+    assert someone.post(reverse("resume"), {"resume_code": resume_code}).status_code == 302
 
 
 def test_after_too_many_failed_lookups_even_the_right_codes_are_refused(shipped_criteria, patient, settings):
