@@ -314,7 +314,8 @@ def count_field(*, label, help_text, maximum, example):
 class RelapsesForm(StepForm):
     relapses_12m = count_field(
         label=_("How many relapses have you had in the last 12 months?"),
-        help_text=_("A relapse is new or worse symptoms lasting more than a day. Leave empty if you are not sure."),
+        help_text=_("A relapse is new or worse symptoms lasting more than a day, without a fever or infection to "
+                    "explain them. Leave empty if you are not sure."),
         maximum=20, example=_("0 or 2"),
     )
     relapses_36m = count_field(

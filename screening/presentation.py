@@ -23,7 +23,8 @@ VERDICT_TEXT = {
     },
     rules.UNLIKELY: {
         "title": gettext_lazy("HSCT is not usually offered for this profile under these criteria"),
-        "summary": gettext_lazy("The criteria marked below usually rule HSCT out. Ask your neurologist about other "
+        "summary": gettext_lazy("Under these criteria, the answers marked below usually mean HSCT is not offered. "
+                                "Other guidelines and trials can differ. Ask your neurologist about other "
                                 "options, such as reviewing your MS medicine or clinical trials."),
     },
 }
