@@ -145,7 +145,8 @@ def step(request, slug):
 @never_cache
 def saved(request):
     """The resume code, shown once and printable."""
-    return render(request, "screening/saved.html", {"resume_code": request.session.pop(SHOW_ONCE, None)})
+    return render(request, "screening/saved.html", {"resume_code": request.session.pop(SHOW_ONCE, None),
+                                                    "has_draft": DRAFT in request.COOKIES})
 
 
 def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):
@@ -157,7 +158,8 @@ def code_lookup(request, form_class, template, find, *, failure_action, failure_
     form = form_class(request.POST or None)
     left = services.lookups_left(request) if request.method == "POST" else None
     if left == 0:
-        form.add_error(None, _("Too many tries. For your security, please wait an hour before trying again."))
+        form.add_error(None, _("Too many tries with codes from this device. For your security, please wait an hour "
+                               "before trying again. Your saved answers and results are safe: nothing is lost."))
     elif request.method == "POST" and form.is_valid():
         response = find(form.cleaned_data)
         if response:

@@ -446,6 +446,18 @@ def save_on_edss(client):
     return post_raw_step(client, "edss", {"edss": "5.5"}, action="save")
 
 
+def test_continuing_after_saving_needs_no_code_in_the_same_browser(shipped_criteria, patient):
+    """The person who saved and changes their mind (or reloads the page, losing the code) goes on with their answers;
+    on another device, "Continue now" asks for the code."""
+    save_on_edss(patient)
+    for page in (patient.get(reverse("saved")), patient.get(reverse("saved"))):  # the code shown, then gone
+        assert f'href="{REVIEW}">Continue now' in html(page)
+    assert f'href="{REVIEW}">Go to your answers' in html(page)
+    assert patient.get(REVIEW).status_code == 200
+    elsewhere = html(Client().get(reverse("saved")))
+    assert f'href="{reverse("resume")}">Continue now' in elsewhere and "Go to your answers" not in elsewhere
+
+
 def test_save_shows_the_resume_code_once_and_stores_only_its_hash(shipped_criteria, patient):
     response = save_on_edss(patient)
     assert response.status_code == 302 and response["Location"] == reverse("saved")
@@ -733,6 +745,7 @@ def test_withdrawal_needs_the_box_ticked(shipped_criteria, patient):
     response = patient.post(reverse("withdraw"), {})
     assert response.status_code == 200
     assert "Tick the box to confirm" in field_block(html(response), "confirm")
+    assert "<title>Error: Status of your result" in html(response)  # heard first by a screen reader
     screening.refresh_from_db()
     assert screening.status == Screening.Status.SUBMITTED and screening.answers
 
