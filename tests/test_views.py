@@ -1081,6 +1081,20 @@ def test_withdraw_without_a_looked_up_submission_goes_to_the_status_page(db, pat
     assert response.status_code == 302 and response["Location"] == "/status/"
 
 
+def test_the_result_page_lists_its_parts_and_what_to_do_next_after_the_verdict(shipped_criteria, patient):
+    """Many screens long on a phone: right after the verdict, each part and the way to send it is one step away."""
+    see_result(patient, answers(pregnancy="planning"))
+    page = html(patient.get(RESULT))
+    after_verdict = page.split('id="verdict-title"', 1)[1]
+    contents = re.search(r'<nav class="contents[^>]*>(.*?)</nav>', after_verdict, re.S).group(1)
+    targets = re.findall(r'href="#([^"]+)"', contents)
+    assert len(targets) >= 5 and targets[-1] == "next"
+    for target in targets:
+        assert after_verdict.split("</nav>", 1)[1].count(f'id="{target}"') == 1, target
+    assert "send your result to a neurologist" in contents
+    assert "Questions to ask your neurologist" in contents
+
+
 def test_a_result_in_progress_is_not_visible_to_another_browser(shipped_criteria, patient):
     see_result(patient, answers())
     assert Client().get(RESULT)["Location"] == HOME
