@@ -122,8 +122,10 @@ def step(request, slug):
         if step not in questionnaire.applicable:  # kept, but not asked: the earlier answers say skip it
             return go_to(questionnaire.first_incomplete())
         if not questionnaire.forms[slug].errors:
-            if returning:
-                return go_to(questionnaire.first_incomplete(), returning=True)
+            if returning:  # to what is left to answer, or back to where this step's answers are on the review page
+                following = questionnaire.first_incomplete()
+                return go_to(following, returning=True) if following else redirect(
+                    f"{reverse('review')}#section-{slug}")
             return go_to(questionnaire.neighbour(step, +1))
         form = questionnaire.form_to_show(slug)
     elif step not in questionnaire.applicable:

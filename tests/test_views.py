@@ -5,6 +5,7 @@ import json
 import math
 import re
 from datetime import timedelta
+from html import unescape
 from io import StringIO
 from urllib.parse import urlsplit
 
@@ -281,13 +282,18 @@ def test_changing_an_answer_from_the_review_page_returns_to_it_via_any_new_quest
     page = patient.get(response["Location"])
     carried = {"return": "review"} if 'name="return" value="review"' in html(page) else {}
     response = post_step(patient, "walking-aid", {"walking_aid": "wheelchair"}, **carried)
-    # the new question answered, back to the review: not on through every step already answered
-    assert response["Location"] == REVIEW
+    # the new question answered, back to the review, where that answer is: not on through every step answered
+    assert response["Location"] == f"{REVIEW}#section-walking-aid"
 
+    review = html(patient.get(REVIEW))
+    change = re.search(r'<a href="([^"]+)">Change<span class="visually-hidden"> How many relapses have you had in the '
+                       r'last 3 years\?', review).group(1)
+    assert unescape(change) == step_url("relapses") + "?return=review#div_id_relapses_36m"  # to the question itself
     page = patient.get(step_url("relapses") + "?return=review")
-    assert 'name="return" value="review"' in html(page)
+    assert 'name="return" value="review"' in html(page) and 'id="div_id_relapses_36m"' in html(page)
     response = post_step(patient, "relapses", answers(relapses_12m=0, relapses_36m=1), **{"return": "review"})
-    assert response["Location"] == REVIEW
+    assert response["Location"] == f"{REVIEW}#section-relapses"
+    assert 'id="section-relapses"' in html(patient.get(REVIEW))
     assert Draft.objects.get().data["relapses_36m"] == "1"
 
 
