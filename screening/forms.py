@@ -276,7 +276,9 @@ class WalkingAidForm(StepForm):
             ("wheelchair", _("I use a wheelchair or scooter most of the time")),
         ],
         label=_("What help do you usually need to walk?"),
-        help_text=_("Think of a usual day, not during a relapse."),
+        # An ankle-foot brace alone counts as no help (Neurostatus, clinical.md §3a), but the neurologist should know.
+        help_text=_("Think of a usual day, not during a relapse. An ankle brace or splint on its own does not count "
+                    "as help here; if you wear one, tell your neurologist."),
     )
 
 
