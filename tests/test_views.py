@@ -566,12 +566,17 @@ def test_the_last_tries_before_the_limit_are_counted_down(shipped_criteria, pati
     assert look_up(someone, reference, access).status_code == 429
 
 
+def submission_and_saved_draft(patient):
+    """The codes of a submitted result, and the resume code of answers saved in progress."""
+    _screening, reference, access = submit(patient, answers())
+    draft, _token = services.draft_create()
+    return reference, access, services.draft_issue_resume_code(draft)
+
+
 def test_a_code_that_cannot_be_one_costs_no_try(shipped_criteria, patient, settings):
     """A person with a tremor who misses or doubles a key is told so, and keeps every try the limit allows."""
     settings.LOOKUP_FAILURES_PER_HOUR = 2
-    screening, reference, access = submit(patient, answers())
-    draft, _token = services.draft_create()
-    resume_code = services.draft_issue_resume_code(draft)
+    reference, access, resume_code = submission_and_saved_draft(patient)
     someone = Client()
     for slip in (access[:-1], access + access[-1], access.replace(access[3], "0", 1), reference):
         response = look_up(someone, reference, slip)
@@ -586,9 +591,7 @@ def test_a_code_that_cannot_be_one_costs_no_try(shipped_criteria, patient, setti
 
 def test_after_too_many_failed_lookups_even_the_right_codes_are_refused(shipped_criteria, patient, settings):
     settings.LOOKUP_FAILURES_PER_HOUR = 3
-    screening, reference, access = submit(patient, answers())
-    draft, _token = services.draft_create()
-    resume_code = services.draft_issue_resume_code(draft)
+    reference, access, resume_code = submission_and_saved_draft(patient)
 
     attacker = Client()
     for attempt in range(3):
