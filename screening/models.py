@@ -390,7 +390,7 @@ class AuditEvent(models.Model):
 
     A withdrawn screening keeps its audit entries, which name it only by its row id."""
 
-    ACTIONS = ["submitted", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn",
+    ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn",
                "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
                "login", "login_failed", "logout", "access_denied", "primary_set_changed", "criteria_changed"]
 

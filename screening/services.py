@@ -267,6 +267,15 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
     return reference, access_code
 
 
+def screening_reissue_access_code(*, screening: Screening, request=None) -> str:
+    """A new private access code for a submission (the old one stops working), for the person who lost it."""
+    access_code = new_code()
+    screening.access_code_hash = hash_code(access_code)
+    screening.save(update_fields=["access_code_hash", "updated_at"])
+    audit("access_code_reissued", screening=screening, request=request)
+    return access_code
+
+
 FAILED_LOOKUPS = ("status_lookup_failed", "resume_failed")
 
 

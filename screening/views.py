@@ -273,8 +273,18 @@ def submit(request):
 
 @never_cache
 def submitted(request):
+    """The codes, shown once. Afterwards the browser that sent the result (its private result cookie) can have a new
+    access code instead of one lost, say by reloading this page before writing it down."""
     codes = request.session.pop(SHOW_ONCE, None)
-    return render(request, "screening/submitted.html", {"codes": codes if isinstance(codes, dict) else None})
+    screening = result_screening(request)
+    if request.method == "POST" and screening and screening.reference:
+        access_code = services.screening_reissue_access_code(screening=screening, request=request)
+        request.session[SHOW_ONCE] = {"reference": screening.reference, "access_code": access_code}
+        return redirect("submitted")
+    return render(request, "screening/submitted.html", {
+        "codes": codes if isinstance(codes, dict) else None,
+        "reference": screening.reference if screening else "",
+    })
 
 
 @never_cache

@@ -686,6 +686,27 @@ def test_codes_are_shown_once(shipped_criteria, patient):
     again = patient.get(reverse("submitted"))
     assert again.status_code == 200
     assert access not in html(again) and 'data-code="access"' not in html(again)
+    assert f'data-code="reference">{reference}<' in html(again)  # not secret: shown again
+    assert "shown once already" in html(Client().get(reverse("submitted")))  # another browser: nothing to show
+
+
+def test_an_access_code_lost_before_it_was_written_down_can_be_replaced_in_the_same_browser(shipped_criteria,
+                                                                                           patient):
+    """Reloading the page (or a slip of the hand) must not lock the person out of the neurologist's message."""
+    screening, reference, lost = submit(patient, answers())
+    again = patient.get(reverse("submitted"))
+    assert "Give me a new access code" in html(again)
+    response = patient.post(reverse("submitted"))
+    assert response.status_code == 302 and response["Location"] == reverse("submitted")
+    shown_reference, access = read_codes(patient.get(reverse("submitted")))
+    assert shown_reference == reference and access != lost
+    assert "We could not find" in html(look_up(Client(), reference, lost))  # the old code stops working
+    assert look_up(Client(), reference, access)["Location"] == reverse("status_detail")
+    assert AuditEvent.objects.filter(action="access_code_reissued", screening=screening).count() == 1
+
+    elsewhere = Client()  # without the browser's private result cookie: no new code
+    assert elsewhere.post(reverse("submitted")).status_code == 200
+    assert AuditEvent.objects.filter(action="access_code_reissued").count() == 1
 
 
 

@@ -60,10 +60,16 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     patient.arrive("submitted", "submitted")
 
     page.reload()
-    expect(page.locator("[data-code]")).to_have_count(0)
+    expect(page.locator("[data-code=access]")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text(access_code)
     expect(page.locator("main")).to_contain_text("shown once already")
+    expect(page.locator("[data-code=reference]")).to_have_text(reference)
     patient.arrive("submitted (codes already shown)")
+    press(page, "Give me a new access code")  # lost before it was written down: a new one replaces it
+    new_access_code = page.locator("[data-code=access]").inner_text().strip()
+    assert re.fullmatch(CODE, new_access_code) and new_access_code != access_code
+    patient.arrive("submitted (a new access code)")
+    access_code = new_access_code
 
     other = browser.new_context()  # someone looking later, on another device
     try:
