@@ -1111,6 +1111,19 @@ def test_withdraw_without_a_looked_up_submission_goes_to_the_status_page(db, pat
     assert response.status_code == 302 and response["Location"] == "/status/"
 
 
+def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shipped_criteria, patient):
+    """Someone whose MS is stable on a medicine reads their own answer as the reason, not "Does not match" beside a
+    criterion worded from its favourable side (a double negative)."""
+    screening = see_result(patient, answers(activity_on_dmt="no", activity_on_high_efficacy_dmt="no"))
+    assert screening.primary_verdict == "unlikely"
+    verdict = re.search(r'<ul class="deciding">(.*?)</ul>', html(patient.get(RESULT)), re.S).group(1)
+    items = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip()
+             for item in re.findall(r"<li>(.*?)</li>", verdict, re.S)]
+    assert items and all("your answer: " in item for item in items), items
+    assert any(item.endswith("your answer: stable on an MS medicine") for item in items), items
+    assert "Does not match" not in verdict
+
+
 def test_the_result_page_lists_its_parts_and_what_to_do_next_after_the_verdict(shipped_criteria, patient):
     """Many screens long on a phone: right after the verdict, each part and the way to send it is one step away."""
     see_result(patient, answers(pregnancy="planning"))
