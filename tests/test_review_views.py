@@ -659,6 +659,18 @@ def test_the_facts_are_named_in_words_on_the_detail(neuro_client, shipped_criter
     assert "Help: what do these words mean?" not in content  # the patients' glossary is not on reviewers' pages
 
 
+def test_the_evaluation_summary_names_the_criteria_behind_each_verdict(neuro_client, shipped_criteria):
+    """A reviewer sees at a glance which unmet criterion made a set "unlikely", without opening each table."""
+    screening = make_submission(edss=6.5, activity_on_dmt="no", activity_on_high_efficacy_dmt="no").screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    row = re.search(r'<tr data-set="article" data-verdict="unlikely">(.*?)</tr>', content, re.S).group(1)
+    behind = re.findall(r'<li data-criterion="([^"]+)">[^<]*: does not match</li>', row)
+    assert sorted(behind) == ["doing_well_on_dmt", "edss_below_6"]
+    for entry in screening.snapshot:  # every set says why, unless nothing stands against it
+        row = re.search(rf'<tr data-set="{entry["set"]}"[^>]*>(.*?)</tr>', content, re.S).group(1)
+        assert ("<li data-criterion=" in row) == (entry["verdict"] != "likely"), entry["set"]
+
+
 def test_the_detail_shows_every_set_from_the_snapshot(neuro_client, shipped_criteria):
     screening = make_submission().screening
     response = neuro_client.get(detail_url(screening))
