@@ -1124,6 +1124,12 @@ def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shippe
     assert "Does not match" not in verdict
 
 
+@pytest.mark.parametrize("respondent, told", [("carer", True), ("self", False), (None, False)])
+def test_a_result_filled_in_for_someone_else_says_whom_your_means(shipped_criteria, patient, respondent, told):
+    see_result(patient, answers(respondent=respondent))
+    assert ("on this page, “you” and “your” mean the person with MS" in html(patient.get(RESULT))) == told
+
+
 def test_the_result_page_lists_its_parts_and_what_to_do_next_after_the_verdict(shipped_criteria, patient):
     """Many screens long on a phone: right after the verdict, each part and the way to send it is one step away."""
     see_result(patient, answers(pregnancy="planning"))
