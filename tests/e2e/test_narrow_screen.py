@@ -18,6 +18,11 @@ def test_every_page_fits_320_pixels(page, site, check_accessible, shoot):
     press(page, "Continue")
     expect(page.locator(".error-summary")).to_be_visible()
     patient.arrive("step about-you (error, 320 px)", "narrow-step-error")
+    # down the page: the question, its hint, what is wrong, then the box with what was typed still in it
+    tops = [page.locator(selector).bounding_box()["y"] for selector in (
+        "#div_id_age label", "#id_age_helptext", "#id_age_error", "#id_age")]
+    assert tops == sorted(tops), tops
+    expect(page.locator("#id_age")).to_have_value("abc")
 
     patient.fill_questionnaire(ANSWERS, shots=False)
     patient.check_review(ANSWERS, shot="narrow-review")
