@@ -431,10 +431,12 @@ def test_a_decision_can_be_made_with_the_keyboard_alone(page, site):
         "more_info", "Please send us your latest MRI report.", "Keyboard only.")
 
 
-def test_a_tab_left_alone_is_not_signed_out_while_another_tab_is_in_use(page, site, settings):
-    """Every request extends the session, from whichever tab: the idle tab must not claim it has ended."""
+@pytest.mark.parametrize("used", ["/review/", "/admin/"])
+def test_a_tab_left_alone_is_not_signed_out_while_another_tab_is_in_use(page, site, settings, used):
+    """Every request extends the session, from whichever tab (the admin's too): the idle tab must not claim it has
+    ended."""
     settings.STAFF_IDLE_SECONDS = 20
-    make_user("dr-tabs")
+    get_user_model().objects.filter(pk=make_user("dr-tabs").pk).update(is_staff=True)  # an admin who also reviews
     screening = submit()
     sign_in(page, site, "dr-tabs")
     page.goto(detail_url(site, screening))
@@ -442,7 +444,7 @@ def test_a_tab_left_alone_is_not_signed_out_while_another_tab_is_in_use(page, si
     other = page.context.new_page()
     try:
         other.wait_for_timeout(8_000)
-        other.goto(site + "/review/")  # the session now ends 20 seconds after this, not after the first tab's load
+        other.goto(site + used)  # the session now ends 20 seconds after this, not after the first tab's load
         page.wait_for_timeout(max(0, 22 - (time.monotonic() - loaded)) * 1000)  # past the first tab's own end
         expect(page.locator("#idle-title")).not_to_have_text(SIGNED_OUT)
         expect(page.locator("tr[data-fact]").first).to_be_visible()

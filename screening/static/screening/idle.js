@@ -3,21 +3,26 @@
 // Every request from any tab extends the session, so tabs tell each other when they last spoke to the server
 // (localStorage): a tab left alone while another is in use is not signed out.
 (function () {
+  var ACTIVITY = "hsct-staff-activity";
+
+  function record() {  // this tab has just spoken to the server
+    try { localStorage.setItem(ACTIVITY, String(Date.now())); } catch (e) { /* private mode: this tab alone */ }
+  }
+
   var dialog = document.getElementById("idle-dialog");
-  if (!dialog) { return; }
+  if (!dialog) { record(); return; }  // an admin page: no warning of its own, but it extended the session too
   var seconds = parseInt(dialog.dataset.idleSeconds, 10);
   var warnBefore = Math.min(120, Math.floor(seconds / 2));
   var token = dialog.querySelector("input[name=csrfmiddlewaretoken]").value;
   var stay = dialog.querySelector("[data-stay]");
-  var ACTIVITY = "hsct-staff-activity";
   var warnTimer, expireTimer, expired = false;
 
   function lastActivity() {
     try { return parseInt(localStorage.getItem(ACTIVITY), 10) || 0; } catch (e) { return 0; }
   }
 
-  function active() {  // this tab has just spoken to the server
-    try { localStorage.setItem(ACTIVITY, String(Date.now())); } catch (e) { /* private mode: this tab alone */ }
+  function active() {
+    record();
     schedule(Date.now());
   }
 
