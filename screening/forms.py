@@ -15,7 +15,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from .facts import HIGH_EFFICACY_DMTS
-from .models import CODE_ALPHABET, CODE_LENGTH, normalise_code
+from .models import CODE_ALPHABET, CODE_LENGTH, normalise_code, reference_body
 
 FIRST_DIAGNOSIS_YEAR = 1950
 DONT_KNOW = ""  # the posted value of every "don't know" / "not sure" option
@@ -598,28 +598,26 @@ class CodeField(forms.CharField):
     key, a character codes never use, the other code) is told so here, before any lookup: a slip of the hand costs
     none of the tries that the lookup limit allows."""
 
-    def __init__(self, label, help_text="", *, reference=False):
+    def __init__(self, label, help_text="", *, reference=False, if_reference=""):
         super().__init__(
             label=label, help_text=help_text, max_length=40,
             widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
                                           "spellcheck": "false"}),
             error_messages={"required": _("Enter the code.")},
         )
-        self.reference = reference
+        self.reference = reference  # this box takes a reference (R and a code)
+        self.if_reference = if_reference  # what to say when a reference is typed in a box for another code
 
     def validate(self, value):
         super().validate(value)
-        body = normalise_code(value)
-        if self.reference:  # its R is optional: counted only when the rest would be a code without it
-            body = body[1:] if body.startswith("R") and len(body) != CODE_LENGTH else body
-        elif body.startswith("R") and len(body) == CODE_LENGTH + 1:
-            raise forms.ValidationError(_("This looks like the reference code, which starts with R. Type the private "
-                                          "access code here."))
+        body = reference_body(value) if self.reference else normalise_code(value)
+        if not self.reference and body.startswith("R") and len(body) == CODE_LENGTH + 1:
+            raise forms.ValidationError(self.if_reference)
         unused = sorted(set(body) - set(CODE_ALPHABET))
         if unused:
             raise forms.ValidationError(
-                _("Codes never use the letters I, L, O or U, or the numbers 0 or 1. Check the code: this one has "
-                  "%(characters)s.") % {"characters": ", ".join(unused)})
+                _("Codes use only the letters A to Z (but not I, L, O or U) and the numbers 2 to 9. Check the code: "
+                  "this one has %(characters)s.") % {"characters": ", ".join(unused)})
         if len(body) != CODE_LENGTH:
             raise forms.ValidationError(
                 (_("After the R, a reference has %(expected)d letters and numbers; this one has %(typed)d. Check "
@@ -630,11 +628,15 @@ class CodeField(forms.CharField):
 
 class StatusLookupForm(forms.Form):
     reference = CodeField(_("Reference code"), _("It starts with R-, for example R-K7M2Q-…"), reference=True)
-    access_code = CodeField(_("Private access code"))
+    access_code = CodeField(_("Private access code"), if_reference=_(
+        "This looks like the reference code, which starts with R. Type the private access code here."))
 
 
 class ResumeForm(forms.Form):
-    resume_code = CodeField(_("Resume code"), _("The code you were given when you saved your answers."))
+    resume_code = CodeField(
+        _("Resume code"), _("The code you were given when you saved your answers."),
+        if_reference=_("This looks like the reference code of a result you sent. To see that result, use the status "
+                       "page with both of its codes."))
 
 
 class WithdrawForm(forms.Form):

@@ -1,7 +1,9 @@
 """The stored things: criteria sets and their criteria, teaching notes, and scored screenings."""
 
 import hashlib
+import re
 import secrets
+import unicodedata
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -250,8 +252,8 @@ def new_code(groups=4, size=5):
 
 
 def normalise_code(typed: str) -> str:
-    """A code as typed, forgiving case, spaces and dashes: "k7m2q k7m2q" → "K7M2QK7M2Q"."""
-    return "".join(ch for ch in typed.upper() if ch.isalnum())
+    """A code as typed, forgiving case, spaces, dashes and full-width characters: "k7m2q k7m2q" → "K7M2QK7M2Q"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", typed).upper() if ch.isalnum())
 
 
 def hash_code(code: str) -> str:
@@ -259,10 +261,17 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
-def reference_from_typed(typed: str, size=5) -> str:
-    """A reference as typed → its printed form, "R-" and four groups of five (typing the "R-" is optional)."""
+def reference_body(typed: str) -> str:
+    """A reference's characters after its R, which is optional to type: the R is taken off when a dash or a space
+    follows it, or when there is one character more than a code has."""
     body = normalise_code(typed)
-    body = body[1:] if body.startswith("R") and len(body) % size == 1 else body
+    written = re.match(r"\s*r[\s-]", unicodedata.normalize("NFKC", typed), re.IGNORECASE)
+    return body[1:] if body.startswith("R") and (written or len(body) == CODE_LENGTH + 1) else body
+
+
+def reference_from_typed(typed: str, size=5) -> str:
+    """A reference as typed → its printed form, "R-" and four groups of five."""
+    body = reference_body(typed)
     return "-".join(["R"] + [body[i:i + size] for i in range(0, len(body), size)])
 
 
@@ -390,7 +399,8 @@ class AuditEvent(models.Model):
 
     A withdrawn screening keeps its audit entries, which name it only by its row id."""
 
-    ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed", "withdrawn",
+    ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
+               "withdrawn",
                "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
                "login", "login_failed", "logout", "access_denied", "primary_set_changed", "criteria_changed"]
 

@@ -267,11 +267,30 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
     return reference, access_code
 
 
-def screening_reissue_access_code(*, screening: Screening, request=None) -> str:
-    """A new private access code for a submission (the old one stops working), for the person who lost it."""
+REISSUE_WINDOW = timedelta(hours=1)
+
+
+def _reissuable(screening: Screening):
+    """The submission, while its access code may still be replaced: within an hour of sending, waiting for a
+    neurologist, and before the code has ever opened it. A code lost before it was written down is replaced; one
+    in use is never taken from its owner by whoever finds the browser later."""
+    return (Screening.objects.filter(pk=screening.pk, status=Screening.Status.SUBMITTED,
+                                     submitted_at__gte=timezone.now() - REISSUE_WINDOW)
+            .exclude(audit__action="status_viewed"))
+
+
+def access_code_reissuable(screening: Screening) -> bool:
+    return _reissuable(screening).exists()
+
+
+def screening_reissue_access_code(*, screening: Screening, request=None) -> str | None:
+    """A new private access code for a submission (the old one stops working), or ``None`` when it may not be
+    replaced any more. One conditional statement: of two presses at once (a double click), one replaces the code."""
     access_code = new_code()
-    screening.access_code_hash = hash_code(access_code)
-    screening.save(update_fields=["access_code_hash", "updated_at"])
+    replaced = _reissuable(screening).filter(access_code_hash=screening.access_code_hash).update(
+        access_code_hash=hash_code(access_code), updated_at=timezone.now())
+    if not replaced:
+        return None
     audit("access_code_reissued", screening=screening, request=request)
     return access_code
 
@@ -313,7 +332,8 @@ def purge_stale(*, before) -> tuple[int, int]:
 
 
 class ReviewConflict(Exception):
-    """Someone else saved a decision on this screening after the form was opened; nothing was saved."""
+    """A decision was saved on this screening (by someone else, or in another tab) after the form was opened, or the
+    patient withdrew it; nothing was saved."""
 
 
 def screening_open(*, screening: Screening, request) -> None:

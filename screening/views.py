@@ -275,15 +275,17 @@ def submit(request):
 def submitted(request):
     """The codes, shown once. Afterwards the browser that sent the result (its private result cookie) can have a new
     access code instead of one lost, say by reloading this page before writing it down."""
-    codes = request.session.pop(SHOW_ONCE, None)
     screening = result_screening(request)
-    if request.method == "POST" and screening and screening.reference:
-        access_code = services.screening_reissue_access_code(screening=screening, request=request)
-        request.session[SHOW_ONCE] = {"reference": screening.reference, "access_code": access_code}
+    if request.method == "POST":
+        access_code = screening and services.screening_reissue_access_code(screening=screening, request=request)
+        if access_code:
+            request.session[SHOW_ONCE] = {"reference": screening.reference, "access_code": access_code}
         return redirect("submitted")
+    codes = request.session.pop(SHOW_ONCE, None)
     return render(request, "screening/submitted.html", {
         "codes": codes if isinstance(codes, dict) else None,
         "reference": screening.reference if screening else "",
+        "reissuable": bool(screening and screening.reference and services.access_code_reissuable(screening)),
     })
 
 

@@ -510,12 +510,20 @@ CODE = "ABCDE-FGHJK-MNPQR-STVWX"
     (ResumeForm, {"resume_code": CODE[:-1]}, "resume_code", "A code has 20 letters and numbers; this one has 19."),
     (ResumeForm, {"resume_code": CODE + "X"}, "resume_code", "A code has 20 letters and numbers; this one has 21."),
     (ResumeForm, {"resume_code": CODE.replace("MN", "MO").replace("J", "1")}, "resume_code",
-     "Codes never use the letters I, L, O or U, or the numbers 0 or 1. Check the code: this one has 1, O."),
+     "Codes use only the letters A to Z (but not I, L, O or U) and the numbers 2 to 9. Check the code: this one has "
+     "1, O."),
+    (ResumeForm, {"resume_code": CODE.replace("E", "é")}, "resume_code", "this one has É."),
+    (ResumeForm, {"resume_code": "ＡＢＣＤＥ－ＦＧＨＪＫ－ＭＮＰＱＲ－ＳＴＶＷＸ"}, None, None),  # a full-width keyboard
+    (ResumeForm, {"resume_code": f"R-{CODE}"}, "resume_code", "This looks like the reference code of a result you sent."),
     (ResumeForm, {"resume_code": ""}, "resume_code", "Enter the code."),
     (StatusLookupForm, {"reference": f"R-{CODE}", "access_code": CODE}, None, None),
     (StatusLookupForm, {"reference": CODE, "access_code": CODE}, None, None),  # the R- left off
     (StatusLookupForm, {"reference": f"R-{CODE}-B", "access_code": CODE}, "reference",
      "After the R, a reference has 20 letters and numbers; this one has 21."),
+    (StatusLookupForm, {"reference": f"R-{CODE[:-1]}", "access_code": CODE}, "reference",  # a key missed
+     "After the R, a reference has 20 letters and numbers; this one has 19."),
+    (StatusLookupForm, {"reference": f"r {CODE[:-1]}", "access_code": CODE}, "reference", "this one has 19."),
+    (StatusLookupForm, {"reference": f"R{CODE[:-1]}", "access_code": CODE}, None, None),  # 20: may be a code alone
     (StatusLookupForm, {"reference": CODE, "access_code": f"r-{CODE}"}, "access_code",
      "This looks like the reference code, which starts with R. Type the private access code here."),
 ])

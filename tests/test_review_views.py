@@ -963,6 +963,17 @@ def test_a_decision_saved_from_another_tab_is_named_as_the_neurologist_s_own(neu
     assert list(Review.objects.values_list("decision", flat=True)) == ["refer"]
 
 
+def test_a_colleague_s_decision_is_named_even_after_one_s_own_from_another_tab(neuro_client, shipped_criteria):
+    screening = make_submission().screening
+    revision = revision_in(neuro_client.get(detail_url(screening)).content.decode())
+    colleague = signed_in(make_user("colleague", neurologist=True))
+    assert colleague.post(decide_url(screening), decision_data(screening, revision=revision)).status_code == 302
+    assert neuro_client.post(decide_url(screening), decision_data(screening, revision=revision + 1)).status_code == 302
+    response = neuro_client.post(decide_url(screening), decision_data(screening, "more_info", revision=revision))
+    assert response.status_code == 409
+    assert "Another neurologist saved a decision" in response.content.decode()
+
+
 def test_two_neurologists_saving_the_same_screening(shipped_criteria):
     screening = make_submission().screening
     first_user, second_user = make_user("first", neurologist=True), make_user("second", neurologist=True)
