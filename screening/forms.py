@@ -12,6 +12,7 @@ from typing import Callable
 
 from django import forms
 from django.utils.choices import BaseChoiceIterator
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .facts import HIGH_EFFICACY_DMTS
@@ -569,19 +570,24 @@ def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:
 
 
 # Consent: the wording is versioned; a change of wording needs a new version. Both are stored with the submission.
-CONSENT_VERSION = "2026-11-1"
-CONSENT_TEXT = _(
-    "I agree to send my answers and my result to the neurologists who use HSCT Self-Check, so that one of them can "
-    "review them and send me a message. What is shared: the answers I gave, the result, and the name and contact "
-    "details below if I give them. Who sees it: neurologists and the service's administrators, and every access is "
-    "recorded. I can withdraw at any time on the status page with my reference and access code: my answers and "
-    "contact details are then erased."
+CONSENT_VERSION = "2026-11-2"
+# What the person agrees to: the details as a list above the tick box, whose own label stays short enough to take in
+# (one 14-line label was hard to read, with the box lost in its middle); stored with the submission as one text.
+CONSENT_POINTS = (
+    _("What is shared: the answers you gave, the result, and the name and contact details below if you give them."),
+    _("Who sees it: the neurologists who use HSCT Self-Check and the service's administrators. Every access is "
+      "recorded."),
+    _("How to withdraw: at any time, on the status page with your reference and access code. Your answers and contact "
+      "details are then erased."),
 )
+CONSENT_LABEL = _("I agree to send my answers and my result to the neurologists who use HSCT Self-Check, as set out "
+                  "above, so that one of them can review them and send me a message.")
+CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CONSENT_LABEL)
 
 
 class SubmitForm(forms.Form):
     consent = forms.BooleanField(
-        label=CONSENT_TEXT,
+        label=CONSENT_LABEL,
         error_messages={"required": _("Tick the box to agree, or go back to your result without sending it.")},
     )
     contact_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200,

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import presentation, services
-from .forms import (CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm,
+from .forms import (CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm,
                     StatusLookupForm, SubmitForm, WithdrawForm, step_data)
 from .models import CriteriaSet, Note, Screening
 
@@ -268,7 +268,8 @@ def submit(request):
         response = redirect("submitted")
         response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
         return response
-    return render(request, "screening/submit.html", {"form": form, "screening": screening})
+    return render(request, "screening/submit.html", {"form": form, "screening": screening,
+                                                     "consent_points": CONSENT_POINTS})
 
 
 @never_cache

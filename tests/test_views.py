@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from screening import services
-from screening.forms import CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data
+from screening.forms import CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data
 from screening.models import CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
 from screening.views import DRAFT
 from screening.views import RESULT as VIEWS_RESULT
@@ -783,6 +783,12 @@ def test_the_consent_box_starts_unticked(shipped_criteria, patient):
 
 
 def test_the_consent_as_shown_is_stored_with_the_submission(shipped_criteria, patient):
+    see_result(patient, answers())
+    page = html(patient.get(reverse("submit")))
+    shown = page.split('class="consent-points"', 1)[1]  # the details, above the box
+    for point in CONSENT_POINTS:
+        assert escape(str(point)) in shown.split('name="consent"', 1)[0] and str(point) in str(CONSENT_TEXT)
+    patient = Client()
     screening, _reference, _access = submit(patient, answers(), contact_name="Jo", contact_details="jo@example.org")
     assert screening.consent_version == CONSENT_VERSION
     assert screening.consent_text == str(CONSENT_TEXT)
