@@ -264,8 +264,9 @@ def hash_code(code: str) -> str:
 def reference_body(typed: str) -> str:
     """A reference's characters after its R, which is optional to type: the R is taken off when a dash or a space
     follows it, or when there is one character more than a code has."""
-    body = normalise_code(typed)
-    written = re.match(r"\s*r[\s-]", unicodedata.normalize("NFKC", typed), re.IGNORECASE)
+    text = unicodedata.normalize("NFKC", typed)  # a full-width "Ｒ－" is an R and a dash too
+    body = normalise_code(text)
+    written = re.match(r"\s*r[\s-]", text, re.IGNORECASE)
     return body[1:] if body.startswith("R") and (written or len(body) == CODE_LENGTH + 1) else body
 
 
@@ -400,8 +401,7 @@ class AuditEvent(models.Model):
     A withdrawn screening keeps its audit entries, which name it only by its row id."""
 
     ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
-               "withdrawn",
-               "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
+               "withdrawn", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
                "login", "login_failed", "logout", "access_denied", "primary_set_changed", "criteria_changed"]
 
     action = models.CharField(max_length=40, choices=[(a, a) for a in ACTIONS], db_index=True)

@@ -134,10 +134,7 @@ def decide(request, pk):
         services.review_decide(screening=screening, request=request, **form.cleaned_data)
     except services.ReviewConflict:
         screening.refresh_from_db()
-        # the decisions saved since the form was opened (one per revision): all this neurologist's own, or not
-        newer = max(screening.revision - form.cleaned_data["revision"], 1)
-        since = list(screening.reviews.order_by("-created_at", "-pk")[:newer])
-        if since and all(review.neurologist_id == request.user.pk for review in since):
+        if services.decided_only_by(request.user, screening, form.cleaned_data["revision"]):
             form.add_error(None, _("You saved a decision on this screening in another tab or window while this page "
                                    "was open. Nothing from this page was saved: read that decision in the history "
                                    "above. What you typed here is kept, to save instead if you want to."))

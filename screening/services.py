@@ -331,6 +331,13 @@ def purge_stale(*, before) -> tuple[int, int]:
     return drafts, unsubmitted
 
 
+def decided_only_by(user, screening: Screening, since_revision: int) -> bool:
+    """Whether every decision saved on the screening after ``since_revision`` is ``user``'s own (one per revision):
+    a conflict with oneself, from another tab, rather than with a colleague."""
+    newer = list(screening.reviews.order_by("-created_at", "-pk")[:max(screening.revision - since_revision, 1)])
+    return bool(newer) and all(review.neurologist_id == user.pk for review in newer)
+
+
 class ReviewConflict(Exception):
     """A decision was saved on this screening (by someone else, or in another tab) after the form was opened, or the
     patient withdrew it; nothing was saved."""
