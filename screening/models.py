@@ -354,6 +354,18 @@ class Screening(models.Model):
         return bool(self.access_code_hash) and secrets.compare_digest(self.access_code_hash, hash_code(code))
 
 
+class StatusCount(models.Model):
+    """How many screenings have each status but ‘scored’ (results nobody sent), kept by triggers in the database
+    (migration 0004) on every insert, change of status and delete, however it is made: the review queue reads these
+    few rows instead of counting every submission on every page."""
+
+    status = models.CharField(max_length=12, primary_key=True, choices=Screening.Status.choices)
+    screenings = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.status}: {self.screenings}"
+
+
 class Review(models.Model):
     """One neurologist decision on a screening. Decisions are never edited: each new one is a new row."""
 

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import CriteriaSet, Review, Screening
+from .models import CriteriaSet, Review, Screening, StatusCount
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
@@ -62,15 +62,28 @@ def with_last_decision(screenings):
     return screenings.annotate(last_decision=Subquery(latest.values("decision")[:1]))
 
 
+class NearerEndPaginator(Paginator):
+    """Reads a page from whichever end of the order is nearer: page 1,500 of 2,000 skips 25,000 entries of the
+    index backwards instead of 75,000 forwards, so the deepest page costs what the middle one does."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        end = min(start + self.per_page, self.count)
+        if start <= self.count - end:
+            return super().page(number)
+        rows = list(self.object_list.reverse()[self.count - end:self.count - start])
+        return self._get_page(rows[::-1], number, self)
+
+
 @reviewer_required
 def queue(request):
-    """The filtered queue, a page at a time: the page's ids come from an index, then only those rows are read, so
-    a deep page costs what the first one does (four queries whatever the number of submissions; five with filters
-    other than the status, which need a count of their own)."""
+    """The filtered queue, a page at a time: the counts by status are kept by the database (StatusCount), the page's
+    ids come from an index read from its nearer end, then only those rows are read (four queries whatever the
+    number of submissions; five with filters other than the status, which need a count of their own)."""
     form = QueueFilterForm(request.GET or None)
-    counts = dict(Screening.objects.filter(status__in=REVIEWABLE).values_list("status")
-                  .annotate(n=Count("*")).values_list("status", "n"))
-    paginator = Paginator(form.filter(submissions()).values_list("pk", flat=True), PAGE_SIZE)
+    counts = dict(StatusCount.objects.values_list("status", "screenings"))
+    paginator = NearerEndPaginator(form.filter(submissions()).values_list("pk", flat=True), PAGE_SIZE)
     total = form.count_from(counts)
     if total is not None:  # the status counts already say how many there are: no second count of every row
         paginator.count = total

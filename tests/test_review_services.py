@@ -1,16 +1,18 @@
 """The neurologist workspace's services, called directly: opening, deciding (optimistic concurrency),
 re-scoring, noticing changed criteria, and the audit trail they leave."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Count
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from screening import services
-from screening.models import AuditEvent, CriteriaSet, Criterion, Rescore, Review, Screening
+from screening.models import AuditEvent, CriteriaSet, Criterion, Rescore, Review, Screening, StatusCount
 
 from .factories import answers, make_criterion, make_set
 
@@ -117,6 +119,40 @@ def test_saving_a_rescore_never_touches_the_screening(shipped_criteria):
     assert Screening.objects.filter(pk=screening.pk).values().get() == before
     event = AuditEvent.objects.get(action="rescore_saved")
     assert (event.screening, event.actor, event.detail) == (screening, request.user, "unlikely")
+
+
+def test_the_counts_by_status_follow_every_way_a_screening_changes(shipped_criteria):
+    """The queue's counts are kept by the database: whatever changes a screening (the app, a bulk update, a bulk
+    insert, a delete) changes them, and results nobody sent are never counted."""
+
+    def counted():
+        return dict(StatusCount.objects.exclude(screenings=0).values_list("status", "screenings"))
+
+    def actual():
+        return dict(Screening.objects.exclude(status=Screening.Status.SCORED).values_list("status")
+                    .annotate(n=Count("*")).values_list("status", "n"))
+
+    request = make_request()
+    services.screening_create(answers=answers(), today=TODAY)
+    assert counted() == {}
+    first, second, third, fourth = (make_submission() for _ in range(4))
+    assert counted() == {"submitted": 4}
+
+    services.screening_open(screening=first, request=request)
+    services.review_decide(screening=second, revision=second.revision, decision=Review.Decision.REFER, message="",
+                           internal_note="", request=request)
+    services.screening_withdraw(screening=third, request=request)
+    assert counted() == {"submitted": 1, "in_review": 1, "reviewed": 1, "withdrawn": 1} == actual()
+
+    Screening.objects.filter(pk=fourth.pk).update(status=Screening.Status.IN_REVIEW)
+    Screening.objects.filter(pk=fourth.pk).update(updated_at=fourth.updated_at)  # no change of status
+    Screening.objects.bulk_create(Screening(answers={}, facts={}, snapshot=[], scored_on=TODAY, reference=f"R-{i}",
+                                            status=Screening.Status.REVIEWED) for i in range(3))
+    assert counted() == {"in_review": 2, "reviewed": 4, "withdrawn": 1} == actual()
+
+    Screening.objects.filter(status=Screening.Status.REVIEWED).delete()
+    services.purge_stale(before=timezone.now() + timedelta(days=1))
+    assert counted() == {"in_review": 2, "withdrawn": 1} == actual()
 
 
 def test_an_audit_entry_without_a_request_has_no_actor_or_address(db):
