@@ -838,6 +838,29 @@ def test_error_pages_frame_staff_as_staff_and_patients_as_patients(client, db, r
         assert "You do not have access" in denied and 'class="help-spot"' not in denied
 
 
+@pytest.mark.parametrize("role, way_on", [("neurologist", "/review/"), ("admin", "/admin/"),
+                                          ("signing_in", "/accounts/login/")])
+def test_a_staff_form_from_an_expired_page_says_so_in_staff_words(shipped_criteria, role, way_on):
+    """A decision, an admin edit or a sign-in sent from a page opened before the last sign-in (the form's token no
+    longer matches) is refused with the staff frame and a way on, not the patients' advice about their answers."""
+    browser = Client(enforce_csrf_checks=True)
+    if role == "signing_in":
+        url, data = reverse("login"), {"username": "neuro", "password": PASSWORD}
+    else:
+        browser.force_login(make_user("someone", neurologist=role == "neurologist", staff=role == "admin"))
+        screening = make_submission().screening
+        url = decide_url(screening) if role == "neurologist" else reverse("admin:screening_criterion_changelist")
+        data = decision_data(screening)
+    response = browser.post(url, data)
+
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "This page has expired" in content and "Nothing on it was saved" in content
+    assert f'class="btn btn-primary btn-lg" href="{way_on}"' in content
+    assert "remember your answers" not in content and 'class="site-footer"' not in content
+    assert not Review.objects.exists()
+
+
 # --- decisions -------------------------------------------------------------------------------------------------
 
 
