@@ -21,6 +21,7 @@ from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, Rev
 
 admin.site.register(User, UserAdmin)
 admin.site.site_header = _("HSCT Self-Check administration")
+admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
 
 
 class AuditedAdmin(SimpleHistoryAdmin):

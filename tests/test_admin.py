@@ -12,9 +12,10 @@ that what is posted is exactly what the admin's browser would send.
 import html
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -971,3 +972,17 @@ def test_submitted_records_cannot_be_added_changed_or_deleted_in_the_admin(one_o
     changelist = admin.get(url(f"{model}_changelist"))
     assert changelist.status_code == 200 and "delete_selected" not in changelist.content.decode()
     assert type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_the_audit_log_gives_times_on_the_24_hour_clock_as_the_queue_does(admin, db):
+    """An afternoon event reads "14:05" in the admin, as in the review queue, not "2:05 p.m."."""
+    event = services.audit("login")
+    AuditEvent.objects.filter(pk=event.pk).update(
+        created_at=datetime(2026, 7, 14, 14, 5, tzinfo=ZoneInfo("Europe/London")))
+    text = page_text(admin.get(url("auditevent_changelist")))
+    assert "14 Jul 2026, 14:05" in text and "p.m." not in text
+
+
+def test_admin_tabs_are_named_after_the_app(admin):
+    title = re.search(r"<title>(.*?)</title>", admin.get(url("criterion_changelist")).content.decode()).group(1)
+    assert title.endswith("| HSCT Self-Check admin") and "Django" not in title
