@@ -69,7 +69,7 @@ class NearerEndPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
-        end = min(start + self.per_page, self.count)
+        end = self.count if start + self.per_page + self.orphans >= self.count else start + self.per_page
         if start <= self.count - end:
             return super().page(number)
         rows = list(self.object_list.reverse()[self.count - end:self.count - start])

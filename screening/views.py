@@ -78,7 +78,7 @@ def needs_draft(view):
 def csrf_failure(request, reason=""):
     """A form sent from a page that had expired (or without cookies): said in the words and the frame of whoever
     sent it, a patient or a signed-in or signing-in member of staff, with a way on."""
-    staff_pages = tuple(reverse(name) for name in ("queue", "login", "admin:index"))
+    staff_pages = tuple(reverse(name) for name in ("queue", "login", "logout", "admin:index"))
     staff_page = request.user.is_authenticated or request.path.startswith(staff_pages)
     return render(request, "403_csrf.html", {"staff_page": staff_page}, status=403)
 

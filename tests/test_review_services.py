@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
 from django.test import RequestFactory
@@ -121,17 +122,19 @@ def test_saving_a_rescore_never_touches_the_screening(shipped_criteria):
     assert (event.screening, event.actor, event.detail) == (screening, request.user, "unlikely")
 
 
+def counted():
+    """The review queue's counts by status, as the database keeps them."""
+    return dict(StatusCount.objects.exclude(screenings=0).values_list("status", "screenings"))
+
+
+def actual():
+    return dict(Screening.objects.exclude(status=Screening.Status.SCORED).values_list("status")
+                .annotate(n=Count("*")).values_list("status", "n"))
+
+
 def test_the_counts_by_status_follow_every_way_a_screening_changes(shipped_criteria):
     """The queue's counts are kept by the database: whatever changes a screening (the app, a bulk update, a bulk
     insert, a delete) changes them, and results nobody sent are never counted."""
-
-    def counted():
-        return dict(StatusCount.objects.exclude(screenings=0).values_list("status", "screenings"))
-
-    def actual():
-        return dict(Screening.objects.exclude(status=Screening.Status.SCORED).values_list("status")
-                    .annotate(n=Count("*")).values_list("status", "n"))
-
     request = make_request()
     services.screening_create(answers=answers(), today=TODAY)
     assert counted() == {}
@@ -153,6 +156,34 @@ def test_the_counts_by_status_follow_every_way_a_screening_changes(shipped_crite
     Screening.objects.filter(status=Screening.Status.REVIEWED).delete()
     services.purge_stale(before=timezone.now() + timedelta(days=1))
     assert counted() == {"in_review": 2, "withdrawn": 1} == actual()
+
+
+EMPTY_SCREENINGS = {"postgresql": "TRUNCATE screening_screening CASCADE", "sqlite": "DELETE FROM screening_screening"}
+
+
+@pytest.mark.parametrize("emptied", ["counts, then screenings", "screenings, then counts", "screenings in one go",
+                                     "the whole database (flush)"])
+def test_emptied_tables_leave_no_count_behind(transactional_db, emptied):
+    """However the tables are emptied (a test run's flush empties them one by one on SQLite, in either order), no
+    count is left over or driven below zero, and the next submission is counted from nothing."""
+    call_command("load_shipped_content", verbosity=0)
+    make_submission(), make_submission()
+    if emptied == "counts, then screenings":
+        StatusCount.objects.all().delete()
+        Screening.objects.all().delete()
+    elif emptied == "screenings, then counts":
+        Screening.objects.all().delete()
+        StatusCount.objects.all().delete()
+    elif emptied == "screenings in one go":
+        AuditEvent.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(EMPTY_SCREENINGS[connection.vendor])
+    else:
+        call_command("flush", interactive=False, inhibit_post_migrate=True)
+        call_command("load_shipped_content", verbosity=0)
+    assert list(StatusCount.objects.values_list("status", "screenings")) in ([], [("submitted", 0)])
+    make_submission()
+    assert counted() == {"submitted": 1} == actual()
 
 
 def test_an_audit_entry_without_a_request_has_no_actor_or_address(db):

@@ -574,6 +574,19 @@ def test_the_queue_is_paginated_fifty_to_a_page(neuro_client, shipped_criteria):
     assert references(neuro_client.get(reverse("queue"), {"page": 3})) == everything[100:]
 
 
+def test_paging_through_lists_each_submission_once_even_when_many_arrived_at_the_same_moment(neuro_client,
+                                                                                              shipped_criteria):
+    """Pages in the far half of the queue are read from its end: submissions sent in the same second still come in
+    one order (the order they arrived in), none twice and none missing, whichever end a page is read from."""
+    clones = clone_submissions(make_submission().screening, 129)
+    Screening.objects.update(submitted_at=timezone.make_aware(datetime(2026, 3, 1, 9, 0)))
+    everything = list(Screening.objects.order_by("pk").values_list("reference", flat=True))
+    assert len(everything) == 130 and clones.count() == 129
+
+    pages = [references(neuro_client.get(reverse("queue"), {"page": n})) for n in (1, 2, 3)]
+    assert pages == [everything[:50], everything[50:100], everything[100:]]
+
+
 def test_pagination_keeps_the_filters(neuro_client, shipped_criteria):
     template = make_submission().screening
     clone_submissions(template, 60, prefix="R-KEEP")
