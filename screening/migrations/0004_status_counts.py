@@ -13,6 +13,7 @@ the old table: such a migration must create them again. The counts test on SQLit
 """
 
 from django.db import migrations, models
+from django.db.utils import NotSupportedError
 
 # The counts change by the rows a statement added (+1 each) and removed (-1 each), 'scored' left out; a count is
 # taken from only if it is there.
@@ -67,7 +68,7 @@ def run(statements):
     def forwards(apps, schema_editor):
         vendor = schema_editor.connection.vendor
         if vendor not in statements:
-            raise NotImplementedError(f"Status counts are kept by triggers written for {', '.join(statements)}, "
+            raise NotSupportedError(f"Status counts are kept by triggers written for {', '.join(statements)}, "
                                       f"not {vendor}.")
         for statement in statements[vendor]:
             schema_editor.execute(statement, params=None)
