@@ -64,7 +64,8 @@ def with_last_decision(screenings):
 
 class NearerEndPaginator(Paginator):
     """Reads a page from whichever end of the order is nearer: page 1,500 of 2,000 skips 25,000 entries of the
-    index backwards instead of 75,000 forwards, so the deepest page costs what the middle one does."""
+    index backwards instead of 75,000 forwards; the last page costs what the first does, and no page skips more
+    than half the queue."""
 
     def page(self, number):
         number = self.validate_number(number)
