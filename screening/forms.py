@@ -353,16 +353,28 @@ class TreatmentResponseForm(StepForm):
         YES_NO_UNSURE,
         label=_("After at least 6 months on an MS medicine, did you still have a relapse or new MRI activity?"),
     )
+    # Worded to stand on its own: "Did that happen…" left someone who had answered No guessing what "that" was.
     activity_on_high_efficacy_dmt = radio(
         YES_NO_UNSURE,
-        label=_("Did that happen while you were taking natalizumab, ocrelizumab, ofatumumab, ublituximab, "
-                "alemtuzumab or cladribine?"),
+        label=_("After at least 6 months on natalizumab, ocrelizumab, ofatumumab, ublituximab, alemtuzumab or "
+                "cladribine, did you still have a relapse or new MRI activity?"),
+        help_text=_("These are MS medicines too: if you answered No to the question above, the answer here is No."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not HIGH_EFFICACY_DMTS & set(self.answers.get("dmts") or ()):
             self.fields.pop("activity_on_high_efficacy_dmt", None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("activity_on_dmt") == "no" and cleaned.get("activity_on_high_efficacy_dmt") == "yes":
+            # Activity on one of these medicines is activity on an MS medicine: the two answers cannot both hold,
+            # and which one is meant decides whether the MS counts as kept quiet by medicine.
+            self.add_error("activity_on_high_efficacy_dmt", _(
+                "This says Yes, but the question above says No. Activity on these medicines is activity on an MS "
+                "medicine: check both answers."))
+        return cleaned
 
 
 class HealthForm(StepForm):

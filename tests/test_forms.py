@@ -228,6 +228,12 @@ def test_treatments_messages(posted, field, words):
     (["natalizumab"], {"activity_on_dmt": "yes", "activity_on_high_efficacy_dmt": "no"}, None, ""),
     (["anti_cd20"], {"activity_on_dmt": "often", "activity_on_high_efficacy_dmt": "no"}, "activity_on_dmt",
      "not one of the answers shown"),
+    # Activity on a high-efficacy medicine is activity on an MS medicine: "no" then "yes" contradict each other.
+    (["natalizumab"], {"activity_on_dmt": "no", "activity_on_high_efficacy_dmt": "yes"},
+     "activity_on_high_efficacy_dmt", "the question above says No"),
+    (["natalizumab"], {"activity_on_dmt": "no", "activity_on_high_efficacy_dmt": "no"}, None, ""),
+    (["natalizumab"], {"activity_on_dmt": "unsure", "activity_on_high_efficacy_dmt": "yes"}, None, ""),
+    (["fumarate"], {"activity_on_dmt": "no", "activity_on_high_efficacy_dmt": "yes"}, None, ""),  # not asked: ignored
 ])
 def test_treatment_response_messages(dmts, posted, field, words):
     form = bound(TreatmentResponseForm, posted, previous={"dmts": dmts})
