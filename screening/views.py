@@ -309,8 +309,8 @@ def status(request):
             return redirect("status_detail")
 
     return code_lookup(request, StatusLookupForm, "screening/status.html", find, failure_action="status_lookup_failed",
-                       failure_message=_("We could not find a submission with those codes. "
-                                         "Check both codes and try again."))
+                       failure_message=_("We could not find a submission with those codes. Check both codes and "
+                                         "try again. If you withdrew it, it has been erased and cannot be opened."))
 
 
 def status_page(request, screening, form):

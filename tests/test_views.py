@@ -837,6 +837,8 @@ def test_withdrawal_erases_the_answers_result_and_contact_and_keeps_an_audit_ent
     assert "Jo Bloggs" not in stored_text() and "jo@example.org" not in stored_text()
     # the result is gone from the browser that sent it too
     assert patient.get(RESULT)["Location"] == HOME
+    # looking it up again says why it cannot be found, rather than suggesting the codes were mistyped
+    assert "If you withdrew it, it has been erased" in html(look_up(Client(), reference, access))
 
 
 def test_withdrawal_leaves_no_copy_of_the_answers_in_a_draft(shipped_criteria, patient):
