@@ -595,9 +595,18 @@ CONSENT_POINTS = (
 CONSENT_LABEL = _("I agree to send my answers and my result to the neurologists who use HSCT Self-Check, as set out "
                   "above, so that one of them can review them and send me a message.")
 CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CONSENT_LABEL)
+# Someone helping a person with MS sends that person's health data: they confirm that the person agrees.
+CARER_CONSENT_VERSION = "2026-12-1-carer"
+CARER_CONSENT_LABEL = _("I confirm that the person with MS agrees to send their answers and result to the neurologists "
+                        "who use HSCT Self-Check, as set out above, so that one of them can review them and send a "
+                        "message.")
+CARER_CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CARER_CONSENT_LABEL)
 
 
 class SubmitForm(forms.Form):
+    """Consent and optional contact. With ``carer=True`` (the check was filled in for someone else) the person
+    sending confirms the person with MS agrees, and the name asked for is theirs."""
+
     consent = forms.BooleanField(
         label=CONSENT_LABEL,
         error_messages={"required": _("Tick the box to agree, or go back to your result without sending it.")},
@@ -609,6 +618,17 @@ class SubmitForm(forms.Form):
         help_text=_("Only if you would like the neurologist to be able to contact you."),
         widget=forms.TextInput(attrs={"autocomplete": "email"}),
     )
+
+    def __init__(self, *args, carer=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consent_version, self.consent_text = (
+            (CARER_CONSENT_VERSION, CARER_CONSENT_TEXT) if carer else (CONSENT_VERSION, CONSENT_TEXT))
+        if carer:
+            self.fields["consent"].label = CARER_CONSENT_LABEL
+            self.fields["contact_name"].label = _("Name of the person with MS (optional)")
+            self.fields["contact_name"].widget.attrs["autocomplete"] = "off"  # not the helper's own name
+            self.fields["contact_details"].help_text = _(
+                "Only if you would like the neurologist to be able to contact the person with MS, or you.")
 
 
 class CodeField(forms.CharField):

@@ -20,8 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import presentation, services
-from .forms import (CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm,
-                    StatusLookupForm, SubmitForm, WithdrawForm, step_data)
+from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm, StatusLookupForm, SubmitForm,
+                    WithdrawForm, step_data)
 from .models import CriteriaSet, Note, Screening
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
@@ -264,10 +264,10 @@ def submit(request):
         return redirect("home")
     if screening.reference:
         return redirect("submitted")
-    form = SubmitForm(request.POST or None)
+    form = SubmitForm(request.POST or None, carer=screening.facts.get("respondent") == "carer")
     if request.method == "POST" and form.is_valid():
         reference, access_code = services.screening_submit(
-            screening=screening, consent_version=CONSENT_VERSION, consent_text=str(CONSENT_TEXT),
+            screening=screening, consent_version=form.consent_version, consent_text=str(form.consent_text),
             contact_name=form.cleaned_data["contact_name"], contact_details=form.cleaned_data["contact_details"],
             request=request,
         )

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from screening import services
-from screening.forms import CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data
+from screening.forms import (CARER_CONSENT_LABEL, CARER_CONSENT_TEXT, CARER_CONSENT_VERSION, CONSENT_LABEL,
+                             CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data)
 from screening.models import CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
 from screening.views import DRAFT
 from screening.views import RESULT as VIEWS_RESULT
@@ -793,6 +794,19 @@ def test_the_consent_as_shown_is_stored_with_the_submission(shipped_criteria, pa
     assert screening.consent_version == CONSENT_VERSION
     assert screening.consent_text == str(CONSENT_TEXT)
     assert screening.contact_name == "Jo" and screening.contact_details == "jo@example.org"
+
+
+def test_someone_helping_confirms_that_the_person_with_ms_agrees(shipped_criteria, patient):
+    """A carer sends someone else's health data: the box says the person with MS agrees, the name asked for is
+    theirs, and that wording is what is stored."""
+    see_result(patient, answers(respondent="carer"))
+    page = html(patient.get(reverse("submit")))
+    assert str(CARER_CONSENT_LABEL) in page and str(CONSENT_LABEL) not in page
+    assert "Name of the person with MS (optional)" in page
+    screening, _reference, _access = submit(Client(), answers(respondent="carer"), contact_name="Bob")
+    assert screening.consent_version == CARER_CONSENT_VERSION != CONSENT_VERSION
+    assert screening.consent_text == str(CARER_CONSENT_TEXT)
+    assert screening.contact_name == "Bob"
 
 
 def test_a_sent_result_cannot_be_sent_twice(shipped_criteria, patient):

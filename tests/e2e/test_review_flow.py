@@ -108,8 +108,9 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
     patient.fill_questionnaire(JOURNEY["answers"])
     patient.see_result()
     follow(page, "Send my result to a neurologist")
-    page.get_by_label("Your name (optional)").fill("Sam Example")
-    page.locator("label", has_text="I agree to send my answers").click()
+    # filled in by a carer: they confirm the person with MS agrees, and give that person's name
+    page.get_by_label("Name of the person with MS (optional)").fill("Sam Example")
+    page.locator("label", has_text="I confirm that the person with MS agrees").click()
     press(page, "Send my result")
     assert page.url == site + "/result/submitted/"
     reference = page.locator("[data-code=reference]").inner_text().strip()
