@@ -15,6 +15,7 @@ urlpatterns = [
     path("check/resume/", views.resume, name="resume"),
     path("check/<slug:slug>/", views.step, name="step"),
     path("result/", views.result, name="result"),
+    path("result/save/", views.result_save, name="result_save"),
     path("result/submit/", views.submit, name="submit"),
     path("result/submitted/", views.submitted, name="submitted"),
     path("status/", views.status, name="status"),

@@ -122,8 +122,7 @@ def step(request, slug):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "save":
-            request.session[SHOW_ONCE] = services.draft_issue_resume_code(draft)
-            return redirect("saved")
+            return saved_with_code(request, draft)
         if action == "back":
             previous = questionnaire.neighbour(step, -1)
             return go_to(previous, returning=returning) if previous else redirect("home")
@@ -150,6 +149,20 @@ def step(request, slug):
         "is_first": step == STEPS[0],
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],
     })
+
+
+def saved_with_code(request, draft):
+    """A new resume code for the draft, shown once on the saved page."""
+    request.session[SHOW_ONCE] = services.draft_issue_resume_code(draft)
+    return redirect("saved")
+
+
+@never_cache
+@require_POST
+@needs_draft
+def result_save(request, draft):
+    """From the result page: a resume code, to come back to the answers (and their result) another day."""
+    return saved_with_code(request, draft)
 
 
 @never_cache
@@ -251,7 +264,7 @@ def result(request):
         return redirect("home")
     notes = Note.objects.filter(active=True)
     return render(request, "screening/result.html", {
-        "screening": screening,
+        "screening": screening, "has_draft": DRAFT in request.COOKIES,
         **presentation.result_context(screening, notes, services.editions_for(screening.snapshot)),
     })
 

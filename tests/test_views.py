@@ -498,6 +498,28 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(shipped_criteria, p
     assert "47" in html(elsewhere.get(REVIEW))
 
 
+def test_a_result_can_be_saved_to_come_back_to_on_another_day(shipped_criteria, patient):
+    """Someone who needs to rest or talk it over before sending: a resume code from the result page brings the
+    answers back in a new browser, ready to be scored again; once sent, there is nothing to save."""
+    screening = see_result(patient, answers(age=47))
+    assert 'action="/result/save/"' in html(patient.get(RESULT))
+    response = patient.post(reverse("result_save"))
+    assert response.status_code == 302 and response["Location"] == reverse("saved")
+    code = read_resume_code(patient.get(reverse("saved")))
+
+    elsewhere = Client()
+    response = elsewhere.post(reverse("resume"), {"resume_code": code})
+    assert response.status_code == 302 and response["Location"] == REVIEW  # every question answered
+    assert "47" in html(elsewhere.get(REVIEW))
+    assert elsewhere.post(reverse("result_create"))["Location"] == RESULT
+    assert Screening.objects.latest("pk").pk != screening.pk  # scored again, on the day
+
+    sender = Client()
+    submit(sender, answers())
+    assert 'action="/result/save/"' not in html(sender.get(RESULT))  # sent: the answers live in the submission
+    assert sender.post(reverse("result_save"))["Location"] == HOME
+
+
 @pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", " abcde fghjk mnpqr stvwx "])
 def test_a_wrong_resume_code_gets_a_message(shipped_criteria, patient, code):
     save_on_edss(patient)
