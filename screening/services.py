@@ -315,7 +315,10 @@ def screening_for_codes(reference: str, access_code: str) -> Screening | None:
 
 @transaction.atomic
 def screening_withdraw(*, screening: Screening, request=None) -> None:
-    """Withdraw a submission: erase the answers, facts, results and contact data; keep an anonymised audit entry."""
+    """Withdraw a submission: erase the answers, facts, results and contact data, the neurologists' messages and
+    notes about it and their re-scores; keep the decisions' bare outcomes and an anonymised audit entry."""
+    screening.reviews.update(message="", internal_note="")
+    screening.rescores.all().delete()
     screening.answers, screening.facts, screening.snapshot = {}, {}, []
     screening.primary_verdict = ""
     screening.contact_name = screening.contact_details = screening.access_code_hash = ""

@@ -64,6 +64,21 @@ def test_a_decision_on_a_stale_revision_raises_and_writes_only_the_audit_entry(s
     assert (conflict.actor, conflict.screening, conflict.ip_address) == (request.user, screening, "192.0.2.1")
 
 
+def test_withdrawing_erases_what_the_neurologists_wrote_and_their_re_scores(shipped_criteria):
+    """The patient is told that nothing about them is kept: the messages, internal notes and re-scores (every
+    criterion's outcome) go too; the bare decisions stay, without their words."""
+    request = make_request()
+    screening = make_submission()
+    services.review_decide(screening=screening, revision=0, decision="more_info", message="Dear Anna, please send "
+                           "your MRI report.", internal_note="JCV negative?", request=request)
+    services.rescore_save(screening=screening, request=request)
+    screening.refresh_from_db()
+    services.screening_withdraw(screening=screening, request=request)
+    assert list(Review.objects.filter(screening=screening).values_list("decision", "message", "internal_note")) == [
+        ("more_info", "", "")]
+    assert not Rescore.objects.filter(screening=screening).exists()
+
+
 def test_no_decision_on_a_withdrawn_screening(shipped_criteria):
     screening = make_submission()
     services.screening_withdraw(screening=screening)
