@@ -1,6 +1,8 @@
 """Admin: criteria sets with their criteria, notes and reference cases, with history, previews and audit.
 
-Criteria, notes and reference cases are edited here. Submitted screenings, reviews and the audit log are read-only.
+Criteria, notes and reference cases are edited here; the audit log is read-only. Screenings and reviews are not
+here at all: patients are told that nobody sees a result they do not send and that every access to one they send is
+recorded, so they are read only in the review workspace (/review/), which audits every view.
 Every admin change to criteria, notes and reference cases is also written to the audit log.
 """
 
@@ -17,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import validate_answers
-from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, Review, Screening, User
+from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User
 
 admin.site.register(User, UserAdmin)
 admin.site.site_header = _("HSCT Self-Check administration")
@@ -230,16 +232,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "action", "actor", "screening", "ip_address", "detail")
     list_filter = ("action",)
     date_hierarchy = "created_at"
-
-
-@admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
-    list_display = ("screening", "decision", "neurologist", "created_at")
-    list_filter = ("decision",)
-
-
-@admin.register(Screening)
-class ScreeningAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "reference", "primary_verdict", "status", "created_at")
-    list_filter = ("status", "primary_verdict")
-    exclude = ("access_code_hash",)

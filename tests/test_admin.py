@@ -945,7 +945,7 @@ def test_making_one_set_primary_moves_the_headline_and_is_audited(shipped_criter
     assert [r["set"] for r in evaluation.results].count("article") == 1
 
 
-# --- Screenings, reviews and the audit log are read-only --------------------------------------------------------
+# --- The audit log is read-only; screenings and reviews are not in the admin -------------------------------------
 
 
 @pytest.fixture
@@ -957,7 +957,17 @@ def one_of_each(shipped_criteria, superuser):
     return {"screening": screening, "review": review, "auditevent": AuditEvent.objects.first()}
 
 
-@pytest.mark.parametrize("model", ["screening", "review", "auditevent"])
+@pytest.mark.parametrize("model", ["screening", "review"])
+def test_screenings_and_reviews_are_not_in_the_admin(one_of_each, admin, model):
+    """Patients are told nobody sees a result they do not send and that every access to one they send is recorded:
+    results are read in the review workspace, which audits each view, not in the admin, which would not."""
+    obj = one_of_each[model]
+    for path in (f"/admin/screening/{model}/", f"/admin/screening/{model}/{obj.pk}/change/"):
+        assert admin.get(path).status_code == 404, path
+    assert f"/admin/screening/{model}/" not in admin.get("/admin/").content.decode()
+
+
+@pytest.mark.parametrize("model", ["auditevent"])
 def test_submitted_records_cannot_be_added_changed_or_deleted_in_the_admin(one_of_each, admin, model):
     obj = one_of_each[model]
     assert admin.get(url(f"{model}_add")).status_code == 403
