@@ -46,8 +46,32 @@ class AuditedAdmin(SimpleHistoryAdmin):
         return super().log_deletions(request, queryset)
 
 
+# With no active criterion, the verdict rules (PRODUCT.md §4) read every patient's answers as "likely".
+NO_CRITERIA_LEFT = _("An active set needs at least one active criterion: with none, every patient's answers would "
+                     "read as a match. Keep a criterion active, or make the set inactive first.")
+
+
+def leaves_set_empty(criterion):
+    """Whether taking this criterion out of its set (deactivating, moving or deleting it) leaves an active set with
+    no active criterion."""
+    criteria_set = CriteriaSet.objects.get(pk=criterion.criteria_set_id)
+    return criteria_set.active and not criteria_set.criteria.filter(active=True).exclude(pk=criterion.pk).exists()
+
+
+class CriterionFormSet(forms.BaseInlineFormSet):
+    """The criteria of the set being edited: an active set keeps at least one active criterion."""
+
+    def clean(self):
+        super().clean()
+        set_active = forms.CheckboxInput().value_from_datadict(self.data, self.files, "active")
+        if set_active and not any(form.cleaned_data.get("active") for form in self.forms
+                                  if not self._should_delete_form(form)):
+            raise forms.ValidationError(NO_CRITERIA_LEFT)
+
+
 class CriterionInline(admin.StackedInline):
     model = Criterion
+    formset = CriterionFormSet
     extra = 0
     ordering = ["order", "code"]
     fieldsets = [
@@ -154,13 +178,34 @@ def case_rows(code, results):
     return [{"case": row["case"], **row["verdicts"][code]} for row in results]
 
 
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = Criterion
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        moved = getattr(cleaned.get("criteria_set"), "pk", None) != self.instance.criteria_set_id
+        taken_out = self.instance.pk and self.instance.active and (not cleaned.get("active") or moved)
+        if taken_out and leaves_set_empty(self.instance):
+            raise forms.ValidationError(NO_CRITERIA_LEFT)
+        return cleaned
+
+
 @admin.register(Criterion)
 class CriterionAdmin(AuditedAdmin):
+    form = CriterionForm
     list_display = ("label", "criteria_set", "code", "fact", "operator", "value", "kind", "severity", "active")
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.active and leaves_set_empty(obj))
 
     def delete_queryset(self, request, queryset):
         for criterion in queryset:  # one by one, so that each set's version goes up
-            criterion.delete()
+            if criterion.active and leaves_set_empty(criterion):
+                self.message_user(request, f"{criterion}: {NO_CRITERIA_LEFT}", messages.ERROR)
+            else:
+                criterion.delete()
     list_filter = ("criteria_set", "kind", "severity", "active")
     search_fields = ("code", "label")
     fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set"]})] + CriterionInline.fieldsets[1:]

@@ -512,6 +512,44 @@ def test_deleting_criteria_from_the_criterion_list_moves_the_version(shipped_cri
     assert article().version == criteria_set.version + 1, "the set's version did not move when a criterion was deleted"
 
 
+def set_without_active_criteria(admin, criteria_set, how):
+    data = form_data(set_page(admin, criteria_set))
+    for code in criteria_set.criteria.values_list("code", flat=True):
+        data = with_criterion(data, code, active=False) if how == "untick" else {
+            **data, row_of(data, code) + "DELETE": "on"}
+    return data
+
+
+@pytest.mark.parametrize("how", ["untick", "delete"])
+def test_an_active_set_keeps_at_least_one_active_criterion(shipped_criteria, admin, how):
+    """With no criteria the verdict rules read every patient's answers as "likely", even PPMS at EDSS 8: an active
+    set is never left without an active criterion, in its inline, its preview or the criterion admin."""
+    criteria_set = article()
+    data = set_without_active_criteria(admin, criteria_set, how)
+    assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data),
+                                  "needs at least one active criterion")
+    preview = admin.post(url("criteriaset_preview", criteria_set.pk), data)
+    assert "needs at least one active criterion" in page_text(preview)
+    assert article().version == criteria_set.version
+    assert services.evaluate(answers(ms_type="ppms", edss=8.0), TODAY).headline["criteria"]
+
+    last = criteria_set.criteria.first()
+    criteria_set.criteria.exclude(pk=last.pk).update(active=False)
+    page = admin.get(url("criterion_change", last.pk))
+    assert_not_saved_with_message(
+        save(admin, url("criterion_change", last.pk), {**form_data(page), "active": ""}), "at least one active")
+    assert admin.post(url("criterion_delete", last.pk), {"post": "yes"}).status_code == 403
+    admin.post(url("criterion_changelist"), {"action": "delete_selected", "_selected_action": [last.pk], "post": "yes"})
+    assert Criterion.objects.filter(pk=last.pk, active=True).exists()
+
+
+def test_an_inactive_set_may_be_left_without_criteria(shipped_criteria, admin):
+    criteria_set = CriteriaSet.objects.get(code="mist")
+    data = {**set_without_active_criteria(admin, criteria_set, "untick"), "active": ""}
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert not CriteriaSet.objects.get(code="mist").criteria.filter(active=True).exists()
+
+
 def test_moving_a_criterion_to_another_set_moves_both_sets_versions(shipped_criteria, admin):
     """The set it left has changed criteria too: screenings scored on it must see that its version moved."""
     edss, mist = criterion("edss_below_6"), CriteriaSet.objects.get(code="mist")
@@ -881,6 +919,7 @@ def test_is_primary_cannot_be_set_on_the_form(shipped_criteria, admin):
     assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["article"]
 
     add = form_data(admin.get(url("criteriaset_add")))
+    add.pop("active")  # a new set with no criteria yet starts inactive
     new = {**add, "name": "New set", "code": "new-set", "citation": "Somewhere", "is_primary": "on"}
     assert_saved(admin.post(url("criteriaset_add"), {**new, "_save": "Save"}, follow=True))
     assert CriteriaSet.objects.get(code="new-set").is_primary is False
