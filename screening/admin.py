@@ -101,6 +101,17 @@ class CriteriaSetAdmin(AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_primary)
 
+    # A set's history holds its version and whether it was primary, not its criteria (they have histories of their
+    # own): reverting one would put an old version number beside today's criteria, hiding from neurologists that a
+    # result was scored with other ones, or take away the primary set. A set's history is for reading.
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def delete_queryset(self, request, queryset):
         if queryset.filter(is_primary=True).exists():
             self.message_user(request, _("The primary set cannot be deleted. Make another set primary first."),

@@ -441,6 +441,20 @@ def test_the_sets_history_shows_the_version_an_edit_of_its_criteria_made(shipped
         f"the set's history page does not show the version on the entry of this edit: {newest}")
 
 
+def test_a_set_cannot_be_reverted_from_its_history(shipped_criteria, admin):
+    """Its history holds its version and primary flag, not its criteria: a revert would show an old version beside
+    today's criteria (so a neurologist would not see that a result was scored with other ones)."""
+    criteria_set = article()
+    old = criteria_set.history.earliest()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="6.5")
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    revert_url = url("criteriaset_simple_history", criteria_set.pk, old.history_id)
+    assert "Revert" not in page_text(admin.get(revert_url))
+    form = form_data(admin.get(revert_url))
+    assert admin.post(revert_url, form).status_code == 403
+    assert article().version == criteria_set.version + 1 and article().is_primary
+
+
 def test_editing_the_sets_own_fields_is_in_its_history_and_audit_without_moving_the_version(
         shipped_criteria, admin, superuser):
     criteria_set = article()
