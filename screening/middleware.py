@@ -1,9 +1,11 @@
-"""The client's address behind a proxy; signed-in staff sessions expire after a short idle time (patients keep the
-longer default)."""
+"""The client's address behind a proxy; forms read only as UTF-8; signed-in staff sessions expire after a short idle
+time (patients keep the longer default)."""
 
+import codecs
 import ipaddress
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 
 
 class ClientAddressMiddleware:
@@ -30,6 +32,31 @@ def without_port(address):
     if address.startswith("["):
         return address[1:].partition("]")[0]
     return address.partition(":")[0] if address.count(":") == 1 else address
+
+
+def is_utf8(charset):
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return False
+
+
+class FormCharsetMiddleware:
+    """Every page sends its forms as UTF-8, and only UTF-8 is read. A post that says it is in another encoding gets
+    the 400 page before anything reads it: Django refuses it with a 500 of its own (it raises while reading the
+    form, then again while reporting that), and a multipart post in UTF-7 could put text into a draft that can no
+    longer be shown. UTF-8 under another name ("utf8") is read as UTF-8."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = request.content_params.get("charset")
+        if charset and request.method == "POST":
+            if not is_utf8(charset):
+                raise BadRequest("A form posted in an encoding other than UTF-8.")
+            request.encoding = "utf-8"
+        return self.get_response(request)
 
 
 class StaffIdleTimeoutMiddleware:

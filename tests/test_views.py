@@ -1124,6 +1124,34 @@ def test_a_nul_character_typed_into_a_step_gets_a_message_and_is_storable_on_pos
     assert "\\u0000" not in json.dumps(Draft.objects.get().data)
 
 
+MULTIPART = ("--XyZ\r\nContent-Disposition: form-data; name=\"age\"\r\n\r\n+2AA-\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nnext\r\n--XyZ--\r\n")
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/x-www-form-urlencoded; charset=latin-1", "age=40&action=next"),
+    ("application/x-www-form-urlencoded; charset=utf-16", "age=40&action=next"),
+    ("multipart/form-data; boundary=XyZ; charset=rot13", MULTIPART),
+    ("multipart/form-data; boundary=XyZ; charset=utf-7", MULTIPART),  # "+2AA-" is a lone surrogate in UTF-7
+], ids=["urlencoded latin-1", "urlencoded utf-16", "multipart rot13", "multipart utf-7"])
+@pytest.mark.parametrize("path", ["/check/about-you/", "/status/", "/check/resume/", "/accounts/login/"])
+def test_a_form_posted_in_another_encoding_gets_the_400_page_and_stores_nothing(shipped_criteria, path,
+                                                                               content_type, body):
+    browser = Client(enforce_csrf_checks=True)
+    set_draft(browser, {})
+    response = browser.generic("POST", path, body.encode("latin-1"), content_type=content_type)
+    assert response.status_code == 400 and "Something went wrong" in html(response)
+    assert Draft.objects.get().data == {}
+
+
+def test_a_form_posted_as_utf8_under_another_name_is_read(shipped_criteria):
+    browser = Client()
+    set_draft(browser, {})
+    response = browser.generic("POST", step_url("about-you"), b"age=40&respondent=self&action=next",
+                               content_type="application/x-www-form-urlencoded; charset=utf8")
+    assert response.status_code == 302 and Draft.objects.get().data["age"] == "40"
+
+
 @pytest.mark.parametrize("slug", ALL_SLUGS)
 def test_a_body_that_is_not_utf8_never_crashes(shipped_criteria, slug):
     browser = Client()
