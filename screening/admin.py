@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .forms import validate_answers
+from .forms import StrictJSONDecoder, validate_answers
 from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User
 
 admin.site.register(User, UserAdmin)
@@ -26,8 +27,14 @@ admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
 
 
+# Typed JSON that Python cannot read back or a page cannot show is a message on the field, not a 500.
+STRICT_JSON = {models.JSONField: {"decoder": StrictJSONDecoder}}
+
+
 class AuditedAdmin(SimpleHistoryAdmin):
     """History for every change (who, when, a readable diff) and an audit entry for each."""
+
+    formfield_overrides = STRICT_JSON
 
     def audit(self, request, obj, verb):
         services.audit("criteria_changed", request=request, detail=f"{verb} {obj._meta.model_name} “{obj}”"[:200])
@@ -72,6 +79,7 @@ class CriterionFormSet(forms.BaseInlineFormSet):
 class CriterionInline(admin.StackedInline):
     model = Criterion
     formset = CriterionFormSet
+    formfield_overrides = STRICT_JSON
     extra = 0
     ordering = ["order", "code"]
     fieldsets = [

@@ -159,8 +159,14 @@ class RuleError(ValueError):
 
 
 def is_number(x):
-    """A real, finite number (JSON's NaN and Infinity, and overflowing literals like 1e999, are not)."""
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    """A real, finite number (JSON's NaN and Infinity, overflowing literals like 1e999 and whole numbers too long for
+    a float, are not)."""
+    if not isinstance(x, int | float) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int of over 308 digits
+        return False
 
 
 def check_value(spec, operator, value):

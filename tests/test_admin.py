@@ -781,7 +781,10 @@ def test_a_reference_case_with_an_impossible_age_gets_a_message_naming_age(shipp
     ("answers", "[1, 2]", "JSON object"),
     ("expected", '{"no-such-set": "likely"}', "no-such-set"),
     ("expected", '{"article": "probably"}', "likely"),
-], ids=["malformed JSON", "answers not an object", "unknown set", "not a verdict"])
+    ("answers", '{"age": ' + "9" * 5000 + "}", "valid JSON"),
+    ("expected", '{"article": "\\udfff\\ud800"}', "valid JSON"),
+], ids=["malformed JSON", "answers not an object", "unknown set", "not a verdict", "number of 5000 digits",
+        "lone surrogates"])
 def test_a_reference_case_with_unusable_json_gets_a_message_next_to_the_field(shipped_criteria, admin, field, typed,
                                                                                message):
     response = admin.post(url("referencecase_add"), case_data(admin, **{field: typed}))
@@ -816,6 +819,11 @@ BAD_CRITERIA = [
     pytest.param("edss_below_6", {"value": "NaN"}, "", id="nan"),
     pytest.param("edss_below_6", {"value": "Infinity"}, "", id="infinity"),
     pytest.param("edss_below_6", {"value": "1e999"}, "", id="overflowing-number"),
+    pytest.param("edss_below_6", {"value": "9" * 309}, "is a number", id="whole-number-too-long-for-a-float"),
+    # JSON that Python's reader refuses beyond its syntax, or that no page can show again
+    pytest.param("edss_below_6", {"value": "9" * 5000}, "valid JSON", id="number-of-5000-digits"),
+    pytest.param("edss_below_6", {"value": "[" * 10_000 + "]" * 10_000}, "valid JSON", id="nested-10000-deep"),
+    pytest.param("relapsing_remitting", {"value": '"\\ud800"'}, "valid JSON", id="lone-surrogate"),
 ]
 
 

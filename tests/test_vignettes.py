@@ -274,6 +274,24 @@ def test_subprocess_stdin_malformed_exits_2(command_env):
     assert lines[0].startswith("answers: not valid JSON")
 
 
+@pytest.mark.parametrize("stdin, words", [
+    ('{"age": ' + "9" * 5000 + "}", "too many digits"),
+    ("[" * 10_000 + "]" * 10_000, "Nested too deeply"),
+    ('{"ms_type": "\\ud800"}', "not text"),
+], ids=["number_of_5000_digits", "nested_10000_deep", "lone_surrogate"])
+def test_subprocess_json_that_python_cannot_read_exits_2(command_env, stdin, words):
+    done = manage_screen(command_env, "-", "--today", "2026-11-23", stdin=stdin)
+    lines = assert_clean_failure(done, 1)
+    assert lines[0].startswith("answers: not valid JSON") and words in lines[0], lines
+
+
+def test_subprocess_file_that_is_not_utf8_exits_2(command_env, tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_bytes('{"ms_type": "é"}'.encode("latin-1"))
+    lines = assert_clean_failure(manage_screen(command_env, str(path), "--today", "2026-11-23"), 1)
+    assert lines == [f"answers: {path} is not UTF-8 text"]
+
+
 def test_subprocess_stdout_shape(command_env):
     """§7: {today, facts, results[{set, primary, version, verdict, criteria[{code, outcome}]}], notes[]}."""
     vignette = load(REPO / "tests" / "vignettes" / "baseline_likely.json")

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand
 
-from screening.forms import validate_answers
+from screening.forms import StrictJSONDecoder, validate_answers
 from screening.models import CriteriaSet
 from screening.services import NoPrimarySet, evaluate
 
@@ -26,8 +26,10 @@ def read_answers(path):
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
     except OSError as error:
         raise BadInput(f"answers: cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"answers: {path} is not UTF-8 text") from None
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, cls=StrictJSONDecoder)
     except json.JSONDecodeError as error:
         raise BadInput(f"answers: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
     if not isinstance(raw, dict):
