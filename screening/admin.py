@@ -133,6 +133,11 @@ class CriteriaSetAdmin(AuditedAdmin):
             self.message_user(request, _("Choose exactly one set to make primary."), messages.ERROR)
             return
         criteria_set = queryset.get()
+        if not criteria_set.active:  # a retired set may have no active criteria left: it is checked, then made active
+            self.message_user(request, _("“%(name)s” is inactive. Make it active first (its criteria are checked "
+                                         "then), then make it primary.") % {"name": criteria_set.name},
+                              messages.ERROR)
+            return
         services.criteria_set_make_primary(criteria_set=criteria_set, request=request)
         self.message_user(request, _("“%(name)s” is now the primary set.") % {"name": criteria_set.name})
 

@@ -417,10 +417,11 @@ def reference_case_results(rules_by_set: dict, cases=None) -> list[dict]:
 
 @transaction.atomic
 def criteria_set_make_primary(*, criteria_set: CriteriaSet, request) -> None:
-    """Make this set the primary one (the patients' headline result), and the previous primary an ordinary set."""
+    """Make this (active) set the primary one (the patients' headline result), and the previous primary an ordinary
+    set."""
     for previous in CriteriaSet.objects.filter(is_primary=True).exclude(pk=criteria_set.pk):
         previous.is_primary = False
         previous.save()
-    criteria_set.is_primary = criteria_set.active = True
+    criteria_set.is_primary = True
     criteria_set.save()
     audit("primary_set_changed", request=request, detail=criteria_set.code)

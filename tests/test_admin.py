@@ -991,6 +991,18 @@ def test_making_two_sets_primary_at_once_is_refused_with_a_message(shipped_crite
     assert not AuditEvent.objects.filter(action="primary_set_changed").exists()
 
 
+def test_an_inactive_set_is_not_made_primary(shipped_criteria, admin):
+    """A retired set may have no active criteria left (every patient would read "likely"): it is made active first,
+    through its form, which checks them."""
+    starms = CriteriaSet.objects.get(code="starms")
+    CriteriaSet.objects.filter(pk=starms.pk).update(active=False)
+    starms.criteria.update(active=False)
+    response = make_primary(admin, starms)
+    assert any("is inactive. Make it active first" in str(m) for m in response.context["messages"])
+    assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["article"]
+    assert CriteriaSet.objects.get(code="starms").active is False
+
+
 def test_making_one_set_primary_moves_the_headline_and_is_audited(shipped_criteria, admin, superuser):
     mist = CriteriaSet.objects.get(code="mist")
     response = make_primary(admin, mist)
