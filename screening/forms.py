@@ -20,29 +20,6 @@ from .facts import HIGH_EFFICACY_DMTS
 from .models import CODE_ALPHABET, CODE_LENGTH, normalise_code, reference_body
 
 FIRST_DIAGNOSIS_YEAR = 1950
-
-
-class StrictJSONDecoder(json.JSONDecoder):
-    """JSON as people type it (the admin's JSON fields, the ``screen`` command's answers), read so that what cannot be
-    kept or shown again is refused like any typo, as a ``JSONDecodeError``: a number of over 4,300 digits and nesting
-    too deep for Python's reader (which raise other errors), and a lone surrogate such as "\\ud800" (valid JSON, but
-    not text: no page can show it)."""
-
-    def decode(self, s, *args, **kwargs):
-        try:
-            value = super().decode(s, *args, **kwargs)
-        except RecursionError:
-            raise json.JSONDecodeError("Nested too deeply", s, 0) from None
-        except ValueError as error:
-            if isinstance(error, json.JSONDecodeError):
-                raise
-            raise json.JSONDecodeError("A number with too many digits", s, 0) from None
-        try:
-            json.dumps(value, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            raise json.JSONDecodeError("A character that is not text (a lone surrogate)", s, 0) from None
-        return value
-
 DONT_KNOW = ""  # the posted value of every "don't know" / "not sure" option
 
 
@@ -603,6 +580,28 @@ def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:
     questionnaire = Questionnaire(as_form_data({key: value for key, value in raw.items() if key in ANSWER_KEYS}), today)
     problems += [(key, message) for key, message in questionnaire.problems() if key not in missing]
     return questionnaire.answers, problems
+
+
+class StrictJSONDecoder(json.JSONDecoder):
+    """JSON as people type it (the admin's JSON fields, the ``screen`` command's answers), read so that what cannot be
+    kept or shown again is refused like any typo, as a ``JSONDecodeError``: a number of over 4,300 digits and nesting
+    too deep for Python's reader (which raise other errors), and a lone surrogate such as "\\ud800" (valid JSON, but
+    not text: no page can show it)."""
+
+    def decode(self, s, *args, **kwargs):
+        try:
+            value = super().decode(s, *args, **kwargs)
+        except RecursionError:
+            raise json.JSONDecodeError("Nested too deeply", s, 0) from None
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+            raise json.JSONDecodeError("A number with too many digits", s, 0) from None
+        try:
+            json.dumps(value, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise json.JSONDecodeError("A character that is not text (a lone surrogate)", s, 0) from None
+        return value
 
 
 # Consent: the wording is versioned; a change of wording needs a new version. Both are stored with the submission.
