@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm, StatusLookupForm, SubmitForm,
@@ -62,6 +61,22 @@ def draft_missing(request):
     return redirect("home")
 
 
+def post_only(page):
+    """A form's address, which only takes posts: opened any other way (a tab the browser restored, a bookmark, an
+    address typed from a screenshot) it goes to ``page``, where the form is, instead of a blank "405"."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method != "POST":
+                return redirect(page)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def needs_draft(view):
     """The view gets the person's draft (from the token in their draft cookie), or they go to the start page."""
 
@@ -99,7 +114,7 @@ def home(request):
 
 
 @never_cache
-@require_POST
+@post_only("home")
 def start(request):
     draft, token = services.draft_create()
     return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
@@ -158,7 +173,7 @@ def saved_with_code(request, draft):
 
 
 @never_cache
-@require_POST
+@post_only("result")
 @needs_draft
 def result_save(request, draft):
     """From the result page: a resume code, to come back to the answers (and their result) another day."""
@@ -229,7 +244,7 @@ def review(request, draft):
 
 
 @never_cache
-@require_POST
+@post_only("review")
 @needs_draft
 def result_create(request, draft):
     """Score the finished questionnaire and store the result as an immutable snapshot."""
@@ -342,7 +357,7 @@ def status_detail(request):
 
 
 @never_cache
-@require_POST
+@post_only("status_detail")
 def withdraw(request):
     screening = status_screening(request)
     if screening is None:

@@ -858,6 +858,26 @@ def test_withdrawal_needs_the_box_ticked(shipped_criteria, patient):
     assert screening.status == Screening.Status.SUBMITTED and screening.answers
 
 
+def test_a_withdrawal_page_reopened_by_its_address_shows_the_form_again_not_a_blank_page(shipped_criteria, patient):
+    """The withdrawal form re-shown with its error stands at /status/withdraw/: a browser that restores the tab asks
+    for that address again. The person gets their status page with the form, not an empty "405"."""
+    screening, reference, access = submit(patient, answers())
+    look_up(patient, reference, access)
+    patient.post(reverse("withdraw"), {})
+    response = patient.get(reverse("withdraw"), follow=True)
+    assert response.redirect_chain == [(reverse("status_detail"), 302)]
+    assert 'name="confirm"' in html(response)
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.SUBMITTED and screening.answers
+
+
+@pytest.mark.parametrize("name, page", [("start", HOME), ("result_create", REVIEW), ("result_save", RESULT),
+                                        ("withdraw", "/status/yours/")])
+def test_a_form_address_opened_without_its_form_leads_to_the_form(db, patient, name, page):
+    response = patient.get(reverse(name))
+    assert response.status_code == 302 and response["Location"] == page
+
+
 def test_withdrawal_erases_the_answers_result_and_contact_and_keeps_an_audit_entry(shipped_criteria, patient):
     screening, reference, access = submit(patient, answers(), contact_name="Jo Bloggs",
                                           contact_details="jo@example.org")
