@@ -6,6 +6,9 @@ recorded, so they are read only in the review workspace (/review/), which audits
 Every admin change to criteria, notes and reference cases is also written to the audit log.
 """
 
+import json
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -18,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import rules, services
 from .forms import StrictJSONDecoder, validate_answers
 from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User
 
@@ -65,6 +68,32 @@ def leaves_set_empty(criterion):
     return criteria_set.active and not criteria_set.criteria.filter(active=True).exclude(pk=criterion.pk).exists()
 
 
+def numbers_in(value):
+    """The numbers a criterion's value holds: 6.0, or both ends of [2, 6]."""
+    values = value if isinstance(value, list) else [value]
+    return {float(x) for x in values if rules.is_number(x)}
+
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+class CriterionLabelForm(forms.ModelForm):
+    """A criterion whose threshold changes while its label still quotes the old one is not saved: patients would read
+    "below 6.0" in the criterion beside "below 6.5" in what the criteria look for, and the verdict from 6.5."""
+
+    def clean(self):
+        cleaned = super().clean()
+        label = cleaned.get("label")
+        if self.instance.pk and "value" in cleaned and label == self.instance.label:
+            stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"])
+            quoted = [text for text in NUMBER.findall(label) if float(text) in stale]
+            if quoted:
+                self.add_error("label", _("The label still says %(old)s, but the threshold is now %(new)s. "
+                                          "Patients read this label beside the threshold: change it to match.")
+                               % {"old": " and ".join(quoted), "new": json.dumps(cleaned["value"])})
+        return cleaned
+
+
 class CriterionFormSet(forms.BaseInlineFormSet):
     """The criteria of the set being edited: an active set keeps at least one active criterion."""
 
@@ -78,6 +107,7 @@ class CriterionFormSet(forms.BaseInlineFormSet):
 
 class CriterionInline(admin.StackedInline):
     model = Criterion
+    form = CriterionLabelForm
     formset = CriterionFormSet
     formfield_overrides = STRICT_JSON
     extra = 0
@@ -202,7 +232,7 @@ def case_rows(code, results):
     return [{"case": row["case"], **row["verdicts"][code]} for row in results]
 
 
-class CriterionForm(forms.ModelForm):
+class CriterionForm(CriterionLabelForm):
     class Meta:
         model = Criterion
         fields = "__all__"

@@ -237,6 +237,11 @@ def with_criterion(data, code, /, **fields):
     return data
 
 
+def edss_threshold(value):
+    """A new EDSS threshold as an admin types it: the value, and the label that quotes it."""
+    return {"value": value, "label": f"Disability score (EDSS) below {value}"}
+
+
 NEW_CRITERION = {
     "order": "90", "code": "age_under_50", "active": "on", "label": "Younger than 50",
     "fact": "age", "operator": "lt", "value": "50", "kind": "inclusion", "severity": "possible",
@@ -379,7 +384,7 @@ def test_editing_a_threshold_in_the_inline_moves_the_version_and_is_in_history_a
     criteria_set, edss = article(), criterion("edss_below_6")
     assert edss.value == 6.0
     audits_before = criteria_audits(superuser).count()
-    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="5.5")
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("5.5"))
     assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
 
     assert criterion("edss_below_6").value == 5.5
@@ -390,22 +395,23 @@ def test_editing_a_threshold_in_the_inline_moves_the_version_and_is_in_history_a
     assert criteria_audits(superuser).count() == audits_before + 1
 
 
-EDITS = [pytest.param({"value": "5.5"}, ("Value", "6.0", "5.5"), id="threshold"),
-         pytest.param({"active": False}, ("Active", "True", "False"), id="deactivation")]
+EDITS = [pytest.param(edss_threshold("5.5"), [("Label", "Disability score (EDSS) below 6.0: able to walk about 100 m without a stick",
+                                               "Disability score (EDSS) below 5.5"), ("Value", "6.0", "5.5")],
+                      id="threshold"),
+         pytest.param({"active": False}, [("Active", "True", "False")], id="deactivation")]
 
 
-@pytest.mark.parametrize("change, diff", EDITS)
+@pytest.mark.parametrize("change, diffs", EDITS)
 def test_the_first_edit_of_a_shipped_criterion_shows_old_and_new_value_in_its_history(
-        shipped_criteria, admin, change, diff):
+        shipped_criteria, admin, change, diffs):
     """The shipped criteria are loaded as `make run` loads them; their first admin edit must read "6.0 → 5.5"."""
     criteria_set, edss = article(), criterion("edss_below_6")
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **change)
     assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
     rows = history_rows(admin, "criterion", edss.pk)
     assert rows[0]["Changed by"] == "admin"
-    assert rows[0]["changes"] == [diff], (
-        f"the history page shows {rows} instead of {diff[0]}: {diff[1]} → {diff[2]} "
-        f"(the shipped row had no history record before the edit)")
+    assert rows[0]["changes"] == diffs, (
+        f"the history page shows {rows} instead of {diffs} (the shipped row had no history record before the edit)")
 
 
 def test_a_second_edit_shows_old_and_new_value_in_the_criterions_history(shipped_criteria, admin, superuser):
@@ -414,12 +420,14 @@ def test_a_second_edit_shows_old_and_new_value_in_the_criterions_history(shipped
     assert_saved(admin.post(url("criterion_add"), data, follow=True))
     added = criterion("age_under_50")
     change = url("criterion_change", added.pk)
-    assert_saved(save(admin, change, {**form_data(admin.get(change)), "value": "45"}))
+    assert_saved(save(admin, change, {**form_data(admin.get(change)), "value": "45", "label": "Younger than 45"}))
 
     record = added.history.latest()
-    assert [(c.field, c.old, c.new) for c in record.diff_against(record.prev_record).changes] == [("value", 50, 45)]
+    assert [(c.field, c.old, c.new) for c in record.diff_against(record.prev_record).changes] == [
+        ("label", "Younger than 50", "Younger than 45"), ("value", 50, 45)]
     assert [entry(row) for row in history_rows(admin, "criterion", added.pk)] == [
-        {"type": "Changed", "by": "admin", "changes": [("Value", "50", "45")]},
+        {"type": "Changed", "by": "admin", "changes": [("Label", "Younger than 50", "Younger than 45"),
+                                                       ("Value", "50", "45")]},
         {"type": "Created", "by": "admin", "changes": []}]
 
 
@@ -427,7 +435,7 @@ def test_the_sets_history_shows_the_version_an_edit_of_its_criteria_made(shipped
     """An admin reading the set's history sees, on the entry of the edit, the version the edit produced (2): the
     version a stored screening quotes can then be matched to the set's history."""
     criteria_set = article()
-    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="5.5")
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("5.5"))
     assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
 
     assert article().version == 2
@@ -446,7 +454,7 @@ def test_a_set_cannot_be_reverted_from_its_history(shipped_criteria, admin):
     today's criteria (so a neurologist would not see that a result was scored with other ones)."""
     criteria_set = article()
     old = criteria_set.history.earliest()
-    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="6.5")
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("6.5"))
     assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
     revert_url = url("criteriaset_simple_history", criteria_set.pk, old.history_id)
     assert "Revert" not in page_text(admin.get(revert_url))
@@ -494,7 +502,7 @@ def test_editing_a_criterion_in_the_criterion_admin_moves_the_version_history_an
         shipped_criteria, admin, superuser):
     criteria_set, edss = article(), criterion("edss_below_6")
     page = admin.get(url("criterion_change", edss.pk))
-    data = {**form_data(page), "value": "5.5"}
+    data = {**form_data(page), **edss_threshold("5.5")}
     assert_saved(save(admin, url("criterion_change", edss.pk), data))
 
     assert criterion("edss_below_6").value == 5.5
@@ -663,7 +671,7 @@ def test_the_preview_shows_a_case_flip_before_saving_and_saving_flags_it(shipped
 
     page = set_page(admin, criteria_set)
     assert table_rows(page, "reference-cases")[FLIPPING_CASE]["agrees"] == "yes"
-    data = with_criterion(form_data(page), "edss_below_6", value="3.0")
+    data = with_criterion(form_data(page), "edss_below_6", **edss_threshold("3.0"))
     preview = admin.post(url("criteriaset_preview", criteria_set.pk), {**data, "_preview": "Preview"})
 
     assert preview.status_code == 200
@@ -869,6 +877,35 @@ def test_a_preview_with_bad_input_lists_the_problems_and_writes_nothing(shipped_
     assert criterion(code).history.count() == records
 
 
+# A threshold changed while the label still quotes the old one: patients would read "below 6.0" beside "below 5.5".
+STALE_LABELS = [
+    pytest.param("article", "edss_below_6", "5.5", "6.0", id="edss"),
+    pytest.param("mist", "edss_2_to_6", "[2.0, 6.5]", "6.0", id="one-end-of-a-range"),
+    pytest.param("ebmt-2020", "age_under_45", "50", "45", id="age"),
+]
+
+
+@pytest.mark.parametrize("set_code, code, value, quoted", STALE_LABELS)
+def test_a_new_threshold_under_a_label_quoting_the_old_one_is_a_message_on_the_label(
+        shipped_criteria, admin, set_code, code, value, quoted):
+    criteria_set, before = CriteriaSet.objects.get(code=set_code), criterion(code, set_code).value
+    data = with_criterion(form_data(set_page(admin, criteria_set)), code, value=value)
+    errors = assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data),
+                                           f"The label still says {quoted}, but the threshold is now {value}")
+    assert list(errors) == [row_of(data, code) + "label"], errors
+    assert criterion(code, set_code).value == before
+    preview = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), data))
+    assert f"{code} · label: The label still says {quoted}," in preview
+
+    change_url = url("criterion_change", criterion(code, set_code).pk)
+    errors = assert_not_saved_with_message(
+        save(admin, change_url, {**form_data(admin.get(change_url)), "value": value}), f"still says {quoted},")
+    assert list(errors) == ["label"]
+    new_label = criterion(code, set_code).label.replace(quoted, "NEW")
+    assert_saved(save(admin, change_url, {**form_data(admin.get(change_url)), "value": value, "label": new_label}))
+    assert criterion(code, set_code).value == json.loads(value)
+
+
 def test_a_preview_of_a_duplicate_code_lists_the_problem(shipped_criteria, admin):
     criteria_set = article()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "diagnosed_under_10_years", code="edss_below_6")
@@ -889,7 +926,7 @@ def test_the_preview_counts_new_deleted_and_deactivated_rows(shipped_criteria, a
     assert sum(age < 30 for age in ages.values()) >= 1 and sum(age >= 30 for age in ages.values()) >= 1
     assert rows[FLIPPING_CASE]["before"] == "likely"
 
-    moved = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value="3.0")
+    moved = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("3.0"))
     deleted = {**moved, row_of(moved, "edss_below_6") + "DELETE": "on"}
     deactivated = with_criterion(moved, "edss_below_6", active=False)
     for data in (deleted, deactivated):
