@@ -121,13 +121,13 @@ class CriterionInline(admin.StackedInline):
 
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(AuditedAdmin):
-    list_display = ("name", "code", "is_primary", "active", "version", "order")
+    list_display = ("name", "code", "kind", "is_primary", "active", "version", "order")
     history_list_display = ["version"]
-    list_filter = ("active",)
+    list_filter = ("active", "kind")
     search_fields = ("name", "code")
     readonly_fields = ("version", "is_primary")
     fieldsets = [
-        (None, {"fields": ["name", "code", "citation", "description"]}),
+        (None, {"fields": ["name", "code", "kind", "citation", "description"]}),
         (_("Use"), {"fields": [("active", "order"), ("is_primary", "version")],
                     "description": _("To change which set is primary, use the action “Make the primary set” "
                                      "in the list of sets.")}),

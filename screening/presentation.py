@@ -28,6 +28,24 @@ VERDICT_TEXT = {
                                 "options, such as reviewing your MS medicine or clinical trials."),
     },
 }
+# A trial's entry rules say who the trial took, not who HSCT suits: "the usual profile for HSCT" would misread them.
+TRIAL_VERDICT_TEXT = {
+    rules.LIKELY: {
+        "title": gettext_lazy("Your answers fit this trial's entry rules"),
+        "summary": gettext_lazy("This only shows how your answers compare with the people the trial took. Whether "
+                                "a trial is open, and could take you, is for the trial team and your neurologist."),
+    },
+    rules.POSSIBLE: {
+        "title": gettext_lazy("Some answers need a closer look against this trial's entry rules"),
+        "summary": gettext_lazy("Some of your answers do not fit the trial's entry rules, or we could not tell from "
+                                "your answers. Discuss the criteria marked below with your neurologist."),
+    },
+    rules.UNLIKELY: {
+        "title": gettext_lazy("Your answers fall outside this trial's entry rules"),
+        "summary": gettext_lazy("The answers marked below are outside what the trial accepted. This says nothing "
+                                "about HSCT outside the trial: other criteria can differ. Ask your neurologist."),
+    },
+}
 OUTCOME_TEXT = {
     rules.FAVOURABLE: ("✓", gettext_lazy("Matches")),
     rules.UNFAVOURABLE: ("✗", gettext_lazy("Does not match")),
@@ -190,7 +208,8 @@ def set_views(snapshot, facts, editions):
             icon, outcome_text = outcome_texts[criterion["outcome"]]
             rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
                          "answer": answers[fact], "looks_for": favourable_text(criterion)})
-        views.append({**entry, "rows": rows, "text": VERDICT_TEXT[entry["verdict"]],
+        words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
+        views.append({**entry, "rows": rows, "text": words[entry["verdict"]],
                       "deciding": deciding_rows(entry, rows)})
     return views
 

@@ -61,6 +61,7 @@ def snapshot_entry(criteria_set: CriteriaSet, result: rules.SetResult, edition: 
     return {
         "set": criteria_set.code,
         "name": criteria_set.name,
+        "kind": criteria_set.kind,
         "citation": criteria_set.citation,
         "primary": criteria_set.is_primary,
         "version": criteria_set.version,

@@ -6,7 +6,7 @@ No database. The expected words are what a person reads in the "Your answer" and
 import pytest
 
 from screening.forms import STEPS_BY_SLUG
-from screening.presentation import condition_text, display_answer, fact_text
+from screening.presentation import condition_text, display_answer, fact_text, set_views
 
 
 @pytest.mark.parametrize("fact, value, facts, expected", [
@@ -56,3 +56,19 @@ def test_a_threshold_reads_in_the_same_words_as_the_answers(fact, operator, valu
 ])
 def test_a_dont_know_answer_reads_as_the_question_offered_it(slug, name, expected):
     assert display_answer(STEPS_BY_SLUG[slug].form_class.base_fields[name], "") == expected
+
+
+@pytest.mark.parametrize("kind, verdict, title", [
+    ("trial", "likely", "Your answers fit this trial's entry rules"),
+    ("trial", "possible", "Some answers need a closer look against this trial's entry rules"),
+    ("trial", "unlikely", "Your answers fall outside this trial's entry rules"),
+    ("guideline", "likely", "Your answers match the usual profile for HSCT under these criteria"),
+    ("profile", "unlikely", "HSCT is not usually offered for this profile under these criteria"),
+    (None, "likely", "Your answers match the usual profile for HSCT under these criteria"),  # scored before kinds
+])
+def test_a_trials_verdict_speaks_of_its_entry_rules_not_of_the_usual_profile_for_hsct(kind, verdict, title):
+    """A closed trial's window is who the trial took: fitting it is not "the usual profile for HSCT", and falling
+    outside it is not "HSCT is not usually offered"."""
+    entry = {"set": "a-set", "name": "A set", "verdict": verdict, "edition": "", "criteria": []}
+    [view] = set_views([{**entry, "kind": kind} if kind else entry], {}, {})
+    assert str(view["text"]["title"]) == title

@@ -1310,6 +1310,18 @@ def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
 
 
 
+def test_the_other_sets_table_reads_a_trials_result_as_fitting_its_entry_rules(shipped_criteria, patient):
+    screening = see_result(patient, answers())
+    content = html(patient.get(RESULT))
+    cells = dict(re.findall(r'<tr data-set="([^"]+)" data-verdict="[^"]+">\s*<th scope="row">.*?</th>\s*'
+                            r'<td class="verdict-cell[^"]*">(.*?)</td>', content, re.S))
+    trials = {entry["set"] for entry in screening.snapshot if entry["kind"] == "trial"}
+    assert trials == {"mist", "beat-ms", "ram-ms", "starms"} and len(cells) == len(screening.snapshot) - 1
+    for code, cell in cells.items():
+        assert ("this trial's entry rules" in unescape(cell)) is (code in trials), (code, cell)
+        assert ("usual profile" in cell or "not usually offered" in cell) is (code not in trials), (code, cell)
+
+
 @pytest.mark.parametrize("age, shown", [(60, True), (45, True), (44, False)])
 def test_a_result_says_what_the_guidelines_make_of_age_when_the_primary_set_does_not(shipped_criteria, patient,
                                                                                       age, shown):
