@@ -340,6 +340,9 @@ class Screening(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     revision = models.PositiveIntegerField(default=0, help_text=_("Goes up on every review decision (concurrency)."))
+    # Who took it from "submitted" to "in review", so that colleagues working the queue can see who is on it.
+    opened_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

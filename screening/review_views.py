@@ -89,8 +89,9 @@ def queue(request):
     if total is not None:  # the status counts already say how many there are: no second count of every row
         paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
-    rows = with_last_decision(Screening.objects.filter(pk__in=list(page.object_list))).only(
-        "pk", "reference", "submitted_at", "primary_verdict", "status").in_bulk()
+    rows = with_last_decision(Screening.objects.filter(pk__in=list(page.object_list))).select_related(
+        "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "opened_by__username"
+                          ).in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
     request.session[QUEUE_QUERY] = request.GET.urlencode()
     query = request.GET.copy()
@@ -120,9 +121,15 @@ def detail_context(screening):
     }
 
 
+def submitted_screening(pk):
+    """A screening that was sent for review (whatever became of it since), with who opened it; or a 404."""
+    return get_object_or_404(Screening.objects.select_related("opened_by").exclude(status=Screening.Status.SCORED),
+                             pk=pk)
+
+
 @reviewer_required
 def detail(request, pk):
-    screening = get_object_or_404(Screening.objects.exclude(status=Screening.Status.SCORED), pk=pk)
+    screening = submitted_screening(pk)
     services.screening_open(screening=screening, request=request)
     form = DecisionForm(initial={"revision": screening.revision})
     return render_detail(request, screening, form)
@@ -138,7 +145,7 @@ def render_detail(request, screening, form, status=200, **extra):
 @reviewer_required
 def decide(request, pk):
     """Saves a decision. A GET (e.g. back from signing in again after a timeout) goes to the screening instead."""
-    screening = get_object_or_404(Screening.objects.exclude(status=Screening.Status.SCORED), pk=pk)
+    screening = submitted_screening(pk)
     if request.method != "POST":
         return redirect("review_detail", pk=screening.pk)
     form = DecisionForm(request.POST)

@@ -348,11 +348,14 @@ class ReviewConflict(Exception):
 
 
 def screening_open(*, screening: Screening, request) -> None:
-    """A reviewer opens a submission: audited, and a new submission moves to "in review"."""
+    """A reviewer opens a submission: audited, and a new submission moves to "in review", opened by them."""
     if screening.status == Screening.Status.SUBMITTED:
-        Screening.objects.filter(pk=screening.pk, status=Screening.Status.SUBMITTED).update(
-            status=Screening.Status.IN_REVIEW, updated_at=timezone.now())
-        screening.status = Screening.Status.IN_REVIEW
+        now = timezone.now()
+        if Screening.objects.filter(pk=screening.pk, status=Screening.Status.SUBMITTED).update(
+                status=Screening.Status.IN_REVIEW, opened_by=request.user, opened_at=now, updated_at=now):
+            screening.status, screening.opened_by, screening.opened_at = Screening.Status.IN_REVIEW, request.user, now
+        else:  # a colleague opened it a moment before (or the patient withdrew it)
+            screening.refresh_from_db(fields=["status", "opened_by", "opened_at"])
     audit("detail_viewed", screening=screening, request=request)
 
 

@@ -51,6 +51,25 @@ def test_opening_moves_only_a_new_submission_into_review(shipped_criteria):
     assert AuditEvent.objects.filter(action="detail_viewed", screening=screening).count() == 2
 
 
+@pytest.mark.parametrize("meanwhile, status", [("opened", Screening.Status.IN_REVIEW),
+                                                ("withdrawn", Screening.Status.WITHDRAWN)])
+def test_opening_a_page_read_before_a_colleague_opened_it_keeps_the_colleague_as_the_one_who_did(
+        shipped_criteria, meanwhile, status):
+    """Two neurologists open the same new submission at once: the first one in stays named; the page of the second
+    shows that, and what became of the submission, rather than its own stale copy."""
+    first, second = make_request(), make_request(get_user_model().objects.create_user("other", password="x-Pass-1"))
+    screening = make_submission()
+    stale = Screening.objects.get(pk=screening.pk)
+    if meanwhile == "opened":
+        services.screening_open(screening=screening, request=first)
+    else:
+        services.screening_withdraw(screening=screening)
+    services.screening_open(screening=stale, request=second)
+    stored = Screening.objects.get(pk=screening.pk)
+    assert stored.status == stale.status == status
+    assert stored.opened_by == stale.opened_by == (first.user if meanwhile == "opened" else None)
+
+
 def test_a_decision_on_a_stale_revision_raises_and_writes_only_the_audit_entry(shipped_criteria):
     request = make_request()
     screening = make_submission()

@@ -631,6 +631,26 @@ def test_opening_a_submission_moves_it_into_review_and_is_audited(neuro_client, 
     assert screening.status == Screening.Status.IN_REVIEW
 
 
+def test_colleagues_see_who_took_a_submission_into_review(neuro_client, neurologist, shipped_criteria):
+    """Two neurologists working one queue: "In review" says by whom, so that the second does not start on it too.
+    Opening it later, or by someone else, does not change who took it."""
+    screening = make_submission().screening
+    neuro_client.get(detail_url(screening))
+    colleague = signed_in(make_user("colleague", neurologist=True))
+    detail = colleague.get(detail_url(screening)).content.decode()
+    assert "In review, opened by neuro on" in " ".join(detail.split())
+    screening.refresh_from_db()
+    assert screening.opened_by == neurologist and screening.opened_at
+
+    queue = colleague.get(reverse("queue")).content.decode()
+    row = re.search(rf'<tr data-reference="{screening.reference}">(.*?)</tr>', queue, re.S).group(1)
+    assert "In review (neuro)" in row
+    waiting = make_submission().screening
+    queue = colleague.get(reverse("queue")).content.decode()
+    row = re.search(rf'<tr data-reference="{waiting.reference}">(.*?)</tr>', queue, re.S).group(1)
+    assert "<td>Submitted</td>" in row
+
+
 def test_the_detail_shows_the_answers_and_contact(neuro_client, shipped_criteria):
     screening = make_submission(contact_name="Alex Patient", contact_details="alex@example.org",
                                 age=41, respondent="carer").screening
@@ -991,6 +1011,10 @@ def test_the_decision_history_keeps_every_decision(neuro_client, shipped_criteri
     history = re.search(r'<ol class="decision-history">(.*?)</ol>', html, re.S).group(1)
     assert re.findall(r'data-decision="(\w+)"', history) == ["refer", "more_info"]
     assert "Please send your MRI report." in history and "Thank you; we will refer you." in history
+    # which message the patient reads now, and that a new decision would replace it
+    newest, older = re.findall(r"<li data-decision.*?</li>", history, re.S)
+    assert "The patient sees this message now" in newest and "Replaced by a later decision" in older
+    assert "A new decision replaces the message the patient sees now" in html
     assert AuditEvent.objects.filter(action="decision_saved", screening=screening).count() == 2
 
     patient = Client()
