@@ -13,6 +13,12 @@ VERDICT_TITLES = {
     "possible": "Some answers need a closer look or more information",
     "unlikely": "HSCT is not usually offered for this profile under these criteria",
 }
+TRIALS = {"mist", "beat-ms", "ram-ms", "starms"}  # entry rules: whether the answers fit them, not "usual profile"
+TRIAL_VERDICT_TITLES = {
+    "likely": "Your answers fit this trial's entry rules",
+    "possible": "Some answers need a closer look against this trial's entry rules",
+    "unlikely": "Your answers fall outside this trial's entry rules",
+}
 
 
 def test_the_result_page_explains_itself_in_words_and_prints(page, site, check_accessible, shoot):
@@ -36,7 +42,8 @@ def test_the_result_page_explains_itself_in_words_and_prints(page, site, check_a
     verdict = page.locator("section[data-verdict]").get_attribute("data-verdict")
     expect(page.locator("section[data-verdict] h2")).to_have_text(VERDICT_TITLES[verdict])
     for row in page.locator("tr[data-set]").all():
-        expect(row.locator("td")).to_have_text(VERDICT_TITLES[row.get_attribute("data-verdict")])
+        titles = TRIAL_VERDICT_TITLES if row.get_attribute("data-set") in TRIALS else VERDICT_TITLES
+        expect(row.locator("td")).to_have_text(titles[row.get_attribute("data-verdict")])
 
     # Each outcome by an icon and words, different for each outcome; the icon is hidden from screen readers
     # because the words say the same thing.
