@@ -198,8 +198,14 @@ EXPORT_FIELDS = ["reference", "submitted_at", "status", "primary_verdict", "last
 
 @reviewer_required
 def export(request):
-    """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for."""
+    """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for.
+
+    A filter that is not valid is not left out here as it is on the queue: a file cannot show its message, and would
+    hold more people's details than were asked for. The queue shows what to correct instead."""
     form = ExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was downloaded: correct the filters below first."))
+        return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
     screenings = form.filter(with_last_decision(submissions()))
     with_contact = form.filters().get("include_contact")
     fields = EXPORT_FIELDS + (["contact_name", "contact_details"] if with_contact else [])
