@@ -144,13 +144,19 @@ class Criterion(ConditionFields, models.Model):
     def clean(self):
         self.check_condition(self.fact, self.operator, self.value)
 
+    # What a result shows of a criterion: a change to any of them is a new version of its set.
+    SCORED_FIELDS = ("criteria_set_id", "code", "label", "fact", "operator", "value", "kind", "severity",
+                     "explanation", "source", "order", "active")
+
     def save(self, *args, **kwargs):
-        moved_from = (Criterion.objects.filter(pk=self.pk).exclude(criteria_set=self.criteria_set_id)
-                      .values_list("criteria_set", flat=True).first() if self.pk else None)
+        """Saved; its set's version goes up only if something a result shows changed (a Save with no change would
+        tell neurologists that the criteria had changed since every result). Moved to another set: both go up."""
+        before = Criterion.objects.filter(pk=self.pk).values(*self.SCORED_FIELDS).first() if self.pk else None
         super().save(*args, **kwargs)
-        self.criteria_set.bump_version()
-        if moved_from:  # moved to another set: both sets' criteria changed
-            CriteriaSet.objects.get(pk=moved_from).bump_version()
+        if before is None or any(before[name] != getattr(self, name) for name in self.SCORED_FIELDS):
+            self.criteria_set.bump_version()
+        if before and before["criteria_set_id"] != self.criteria_set_id:
+            CriteriaSet.objects.get(pk=before["criteria_set_id"]).bump_version()
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)

@@ -110,14 +110,16 @@ def detail_context(screening):
     questionnaire = Questionnaire(as_form_data(screening.answers), screening.scored_on)
     versions = dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
     editions = services.editions_for(screening.snapshot)
+    rescores = list(screening.rescores.select_related("created_by")[:1])
     return {
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
         "red_flags": presentation.red_flags(screening.facts),
         "results": presentation.set_views(screening.snapshot, screening.facts, editions),
-        "changed_sets": services.criteria_changed_since(screening, versions),
+        # since the last re-score, once there is one: that re-score already read the changes before it
+        "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
-        "rescores": list(screening.rescores.select_related("created_by")[:1]),
+        "rescores": rescores,
     }
 
 

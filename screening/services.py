@@ -379,10 +379,12 @@ def review_decide(*, screening: Screening, revision: int, decision: str, message
     raise ReviewConflict()
 
 
-def criteria_changed_since(screening: Screening, current_versions: dict) -> list[str]:
-    """Names of the sets whose criteria changed (or that were added or retired) since the screening was scored."""
-    scored = {entry["set"]: entry["version"] for entry in screening.snapshot}
-    changed = [entry["name"] for entry in screening.snapshot if current_versions.get(entry["set"]) != entry["version"]]
+def criteria_changed_since(scored: Screening | Rescore, current_versions: dict) -> list[str]:
+    """Names of the sets whose criteria changed (or that were added or retired) since the screening (or a re-score
+    of it) was scored."""
+    snapshot = scored.snapshot
+    changed = [entry["name"] for entry in snapshot if current_versions.get(entry["set"]) != entry["version"]]
+    scored = {entry["set"] for entry in snapshot}
     return changed + [code for code in current_versions if code not in scored]
 
 

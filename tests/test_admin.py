@@ -484,6 +484,18 @@ def test_saving_the_set_without_changes_leaves_the_version(shipped_criteria, adm
     assert Criterion.history.count() == records
 
 
+def test_saving_a_criterion_without_a_change_leaves_its_sets_version(shipped_criteria, admin):
+    """A Save that changes nothing a result shows must not tell neurologists that the criteria have changed since
+    every result they hold."""
+    criteria_set, edss = article(), criterion("edss_below_6")
+    change_url = url("criterion_change", edss.pk)
+    assert_saved(save(admin, change_url, form_data(admin.get(change_url))))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), form_data(set_page(admin, criteria_set))))
+    assert article().version == criteria_set.version
+    assert_saved(save(admin, change_url, {**form_data(admin.get(change_url)), "explanation": "Reworded."}))
+    assert article().version == criteria_set.version + 1  # the words patients read are part of the criteria
+
+
 def test_deactivating_a_criterion_moves_the_version_and_it_is_no_longer_scored(shipped_criteria, admin, superuser):
     criteria_set = article()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", active=False)

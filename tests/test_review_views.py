@@ -805,6 +805,23 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     assert "Re-scored by neuro" in content
 
 
+def test_after_a_re_score_the_detail_says_only_what_changed_since_it(neuro_client, criteria_changed_after_submission):
+    """Once re-scored against today's criteria, "the criteria have changed" would send the neurologist to a preview
+    that shows nothing new; it comes back, naming the set, when the criteria change again."""
+    screening = criteria_changed_after_submission
+    assert "The criteria have changed since this screening was scored" in neuro_client.get(
+        detail_url(screening)).content.decode()
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]))
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    assert "The criteria have changed" not in content and "Preview against the current criteria" not in content
+
+    criterion = Criterion.objects.get(criteria_set__code="ebmt-2020", code="age_under_45")
+    criterion.value, criterion.label = 50, "Aged under 50"
+    criterion.save()
+    content = " ".join(neuro_client.get(detail_url(screening)).content.decode().split())
+    assert "The criteria have changed since the last re-score (EBMT guideline (2020))." in content
+
+
 RED_FLAG_CASES = [
     ("serious comorbidity", dict(comorbidities=["heart"]), "Serious health condition reported"),
     ("mental health", dict(comorbidities=["mental_health"]), "Mental health condition reported"),
