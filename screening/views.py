@@ -116,6 +116,10 @@ def home(request):
 @never_cache
 @post_only("home")
 def start(request):
+    """New, empty answers. Over answers in progress only once asked "are you sure?": a slip of the finger on the
+    start page would otherwise clear them, and without a resume code they cannot be brought back."""
+    if request.POST.get("confirm") != "yes" and draft_from_cookie(request):
+        return render(request, "screening/start_again.html")
     draft, token = services.draft_create()
     return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
 
@@ -173,10 +177,10 @@ def saved_with_code(request, draft):
 
 
 @never_cache
-@post_only("result")
+@post_only("review")
 @needs_draft
-def result_save(request, draft):
-    """From the result page: a resume code, to come back to the answers (and their result) another day."""
+def answers_save(request, draft):
+    """From the result page, or before starting again: a resume code, to come back to the answers another day."""
     return saved_with_code(request, draft)
 
 

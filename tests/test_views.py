@@ -91,7 +91,7 @@ def answer_steps(client, raw, *, until=None):
 
     Returns ``[(slug, n, N), ...]`` as read from each step page.
     """
-    response = client.post(reverse("start"))
+    response = client.post(reverse("start"), {"confirm": "yes"})  # empty answers, even over some in progress
     assert response.status_code == 302
     shown = []
     while response["Location"] != REVIEW:
@@ -502,8 +502,8 @@ def test_a_result_can_be_saved_to_come_back_to_on_another_day(shipped_criteria, 
     """Someone who needs to rest or talk it over before sending: a resume code from the result page brings the
     answers back in a new browser, ready to be scored again; once sent, there is nothing to save."""
     screening = see_result(patient, answers(age=47))
-    assert 'action="/result/save/"' in html(patient.get(RESULT))
-    response = patient.post(reverse("result_save"))
+    assert 'action="/check/save/"' in html(patient.get(RESULT))
+    response = patient.post(reverse("answers_save"))
     assert response.status_code == 302 and response["Location"] == reverse("saved")
     code = read_resume_code(patient.get(reverse("saved")))
 
@@ -516,8 +516,8 @@ def test_a_result_can_be_saved_to_come_back_to_on_another_day(shipped_criteria, 
 
     sender = Client()
     submit(sender, answers())
-    assert 'action="/result/save/"' not in html(sender.get(RESULT))  # sent: the answers live in the submission
-    assert sender.post(reverse("result_save"))["Location"] == HOME
+    assert 'action="/check/save/"' not in html(sender.get(RESULT))  # sent: the answers live in the submission
+    assert sender.post(reverse("answers_save"))["Location"] == HOME
 
 
 @pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", " abcde fghjk mnpqr stvwx "])
@@ -871,7 +871,7 @@ def test_a_withdrawal_page_reopened_by_its_address_shows_the_form_again_not_a_bl
     assert screening.status == Screening.Status.SUBMITTED and screening.answers
 
 
-@pytest.mark.parametrize("name, page", [("start", HOME), ("result_create", REVIEW), ("result_save", RESULT),
+@pytest.mark.parametrize("name, page", [("start", HOME), ("result_create", REVIEW), ("answers_save", REVIEW),
                                         ("withdraw", "/status/yours/")])
 def test_a_form_address_opened_without_its_form_leads_to_the_form(db, patient, name, page):
     response = patient.get(reverse(name))
@@ -1193,6 +1193,26 @@ def test_garbage_posted_to_the_other_forms_never_crashes(shipped_criteria, patie
 
 
 # ---------------------------------------------------------------- missing things: 404 and redirects
+
+
+def test_starting_again_over_answers_in_progress_asks_first_and_keeps_them_until_told(shipped_criteria, patient):
+    """"Start again with empty answers" sits under "Continue where you stopped": a slip of a shaking finger must not
+    clear answers that only a resume code could bring back."""
+    patient.post(reverse("start"))
+    post_step(patient, "about-you", answers())
+    token = patient.cookies[DRAFT].value
+    assert "Start again with empty answers" in html(patient.get(HOME))
+
+    response = patient.post(reverse("start"))
+    assert response.status_code == 200 and "Start again with empty answers?" in html(response)
+    assert f'href="{REVIEW}"' in html(response) and 'action="/check/save/"' in html(response)
+    assert DRAFT not in response.cookies and patient.cookies[DRAFT].value == token
+    assert "34" in html(patient.get(REVIEW))  # still there
+
+    response = patient.post(reverse("start"), {"confirm": "yes"})
+    assert response.status_code == 302 and slug_of(response["Location"]) == STEPS[0].slug
+    assert patient.cookies[DRAFT].value != token
+    assert "Not answered yet" in html(patient.get(REVIEW))
 
 
 @pytest.mark.parametrize("with_draft", [True, False])
