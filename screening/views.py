@@ -7,6 +7,7 @@ goes into a URL or a cookie, and every page is sent with ``Cache-Control: no-sto
 """
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -48,12 +49,17 @@ def questionnaire_for(draft):
     return Questionnaire(draft.data, timezone.localdate())
 
 
-def go_to(step, *, returning=False):
-    """To a step (keeping the way back to the review page when the person came from it), or to the review."""
+SHOW_ERRORS = "errors"  # a step's address with ?errors=1: the page after a post that did not validate
+
+
+def go_to(step, *, returning=False, errors=False):
+    """To a step (keeping the way back to the review page when the person came from it, and saying that its answers
+    did not validate), or to the review."""
     if step is None:
         return redirect("review")
+    query = urlencode({**({"return": "review"} if returning else {}), **({SHOW_ERRORS: 1} if errors else {})})
     url = reverse("step", args=[step.slug])
-    return redirect(f"{url}?return=review" if returning else url)
+    return redirect(f"{url}?{query}" if query else url)
 
 
 def draft_missing(request):
@@ -126,7 +132,10 @@ def start(request):
 
 @never_cache
 def step(request, slug):
-    """One questionnaire step. What was typed is saved on every post, valid or not: back and save lose nothing."""
+    """One questionnaire step. What was typed is saved on every post, valid or not: back and save lose nothing.
+
+    Every post is answered with a redirect, also when the answers need correcting (the step is then shown with its
+    messages): the browser's Back button and a reload never send a step's old answers again over newer ones."""
     step = STEPS_BY_SLUG.get(slug)
     if step is None:
         raise Http404
@@ -147,15 +156,16 @@ def step(request, slug):
             return go_to(previous, returning=returning) if previous else redirect("home")
         if step not in questionnaire.applicable:  # kept, but not asked: the earlier answers say skip it
             return go_to(questionnaire.first_incomplete())
-        if not questionnaire.forms[slug].errors:
-            if returning:  # to what is left to answer, or back to where this step's answers are on the review page
-                following = questionnaire.first_incomplete()
-                return go_to(following, returning=True) if following else redirect(
-                    f"{reverse('review')}#section-{slug}")
-            return go_to(questionnaire.neighbour(step, +1))
-        form = questionnaire.form_to_show(slug)
-    elif step not in questionnaire.applicable:
+        if questionnaire.forms[slug].errors:
+            return go_to(step, returning=returning, errors=True)
+        if returning:  # to what is left to answer, or back to where this step's answers are on the review page
+            following = questionnaire.first_incomplete()
+            return go_to(following, returning=True) if following else redirect(f"{reverse('review')}#section-{slug}")
+        return go_to(questionnaire.neighbour(step, +1))
+    if step not in questionnaire.applicable:
         return go_to(questionnaire.first_incomplete())
+    if SHOW_ERRORS in request.GET and step in questionnaire.incomplete:  # after a post: every message, "required" too
+        form = questionnaire.form_to_show(slug)
     elif step in questionnaire.to_correct:  # what was typed, with the reason it no longer holds next to it
         form = questionnaire.form_to_correct(slug)
     else:

@@ -407,6 +407,8 @@ def test_an_invalid_step_is_shown_again_with_the_message_next_to_the_field_and_w
         shipped_criteria, patient, slug, posted, field, words, typed):
     answer_until(patient, slug)
     response = post_raw_step(patient, slug, posted)
+    assert response.status_code == 302 and response["Location"] == f"{step_url(slug)}?errors=1"
+    response = patient.get(response["Location"])
     assert response.status_code == 200
     text = html(response)
     block = field_block(text, field)
@@ -417,6 +419,23 @@ def test_an_invalid_step_is_shown_again_with_the_message_next_to_the_field_and_w
     saved = Draft.objects.get().data
     for name, value in posted.items():
         assert saved[name] == value, name  # the draft keeps what was typed, valid or not
+
+
+def test_the_browsers_back_button_after_a_corrected_step_shows_the_correction_and_resends_nothing(
+        shipped_criteria, patient):
+    """The page with the messages is reached by a redirect, so the browser's history holds no post: Back (or a
+    reload) after correcting the year shows the corrected year, instead of "Confirm form resubmission" and then the
+    old, wrong year sent again over the right one."""
+    answer_until(patient, "diagnosis")
+    wrong = {"diagnosis_confirmed": "yes", "ms_type": "rrms", "diagnosis_year": "1970", "diagnosis_month": "3"}
+    with_errors = post_raw_step(patient, "diagnosis", wrong)["Location"]
+    assert "before you were born" in error_summary(html(patient.get(with_errors)))
+    assert post_raw_step(patient, "diagnosis", {**wrong, "diagnosis_year": "2015"}).status_code == 302
+
+    back = html(patient.get(with_errors))
+    assert not error_summary(back) and "before you were born" not in back
+    assert_typed_values_shown(back, {"diagnosis_year": "2015"})
+    assert Draft.objects.get().data["diagnosis_year"] == "2015"
 
 
 @pytest.mark.parametrize("slug, posted, previous, typed", [
@@ -981,7 +1000,7 @@ def test_no_url_in_the_flow_carries_an_answer_or_a_code(shipped_criteria, patien
         for secret in secrets_ | answer_values:
             assert secret not in url, (secret, url)
         query = urlsplit(url).query
-        assert query in ("", "return=review"), url
+        assert query in ("", "return=review", "errors=1", "return=review&errors=1"), url
 
 
 def test_no_log_line_of_the_flow_carries_an_answer_a_contact_or_a_code(shipped_criteria, patient, caplog):
@@ -1139,7 +1158,7 @@ def test_a_nul_character_typed_into_a_step_gets_a_message_and_is_storable_on_pos
     browser = Client()
     set_draft(browser, {})
     names = list(STEPS_BY_SLUG[slug].form_class.base_fields)
-    response = browser.post(step_url(slug), {**{name: "3\x004" for name in names}, "action": "next"})
+    response = browser.post(step_url(slug), {**{name: "3\x004" for name in names}, "action": "next"}, follow=True)
     assert response.status_code == 200 and error_summary(html(response))
     assert "\\u0000" not in json.dumps(Draft.objects.get().data)
 
