@@ -247,7 +247,9 @@ class DiagnosisForm(StepForm):
             return cleaned
         age = self.answers.get("age")
         earliest = max(FIRST_DIAGNOSIS_YEAR, self.today.year - age - 1) if age else FIRST_DIAGNOSIS_YEAR
-        if year > self.today.year or (year == self.today.year and month and month > self.today.month):
+        if not 1000 <= year <= 9999:  # "19" for 2019: not "before you were born"
+            self.add_error("diagnosis_year", self.fields["diagnosis_year"].error_messages["invalid"])
+        elif year > self.today.year or (year == self.today.year and month and month > self.today.month):
             self.add_error("diagnosis_year", _("The diagnosis date cannot be in the future."))
         elif year < earliest:
             if age and earliest > FIRST_DIAGNOSIS_YEAR:

@@ -109,6 +109,9 @@ DIAGNOSIS_CASES = [
     (None, {"diagnosis_year": "1949"}, "diagnosis_year", "from 1950 onwards"),
     (34, {"diagnosis_year": "abc"}, "diagnosis_year", "four digits"),
     (34, {"diagnosis_year": "20 19"}, "diagnosis_year", "four digits"),
+    (34, {"diagnosis_year": "19"}, "diagnosis_year", "four digits"),  # two digits for 2019, not "before you were born"
+    (None, {"diagnosis_year": "19"}, "diagnosis_year", "four digits"),
+    (34, {"diagnosis_year": "20190"}, "diagnosis_year", "four digits"),
     (34, {"diagnosis_year": ""}, "diagnosis_year", "Enter the year you were diagnosed"),
     (34, {"diagnosis_year": "2019", "diagnosis_month": "13"}, "diagnosis_month", "Choose a month from the list"),
     (34, {"diagnosis_year": "2019", "diagnosis_month": "March"}, "diagnosis_month", "Choose a month from the list"),
