@@ -84,7 +84,15 @@ class CriterionLabelForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         label = cleaned.get("label")
-        if self.instance.pk and "value" in cleaned and label == self.instance.label:
+        if not self.instance.pk or label != self.instance.label:
+            return cleaned
+        turned = [name for name in ("operator", "kind")
+                  if name in cleaned and cleaned[name] != getattr(self.instance, name)]
+        if turned:  # "Aged under 45" over "age gte 45" would read as the opposite of the test
+            self.add_error("label", _("The label is unchanged, but the test is not (%(fields)s): patients read this "
+                                      "label as what the test looks for. Change it to match.")
+                           % {"fields": ", ".join(str(self.fields[name].label).lower() for name in turned)})
+        elif "value" in cleaned:
             stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"])
             quoted = [text for text in NUMBER.findall(label) if float(text) in stale]
             if quoted:

@@ -918,6 +918,20 @@ def test_a_new_threshold_under_a_label_quoting_the_old_one_is_a_message_on_the_l
     assert criterion(code, set_code).value == json.loads(value)
 
 
+@pytest.mark.parametrize("change, named", [({"operator": "gte"}, "operator"), ({"kind": "exclusion"}, "kind"),
+                                           ({"operator": "gte", "kind": "exclusion"}, "operator, kind")])
+def test_a_test_turned_round_under_an_unchanged_label_is_a_message_on_the_label(shipped_criteria, admin, change,
+                                                                               named):
+    """"Aged under 45" over a test of age 45 or above would tell patients the opposite of what is tested."""
+    age = criterion("age_under_45", "ebmt-2020")
+    change_url = url("criterion_change", age.pk)
+    errors = assert_not_saved_with_message(save(admin, change_url, {**form_data(admin.get(change_url)), **change}),
+                                           f"The label is unchanged, but the test is not ({named})")
+    assert list(errors) == ["label"]
+    assert_saved(save(admin, change_url, {**form_data(admin.get(change_url)), **change, "label": "Aged 45 or over"}))
+    assert criterion("age_under_45", "ebmt-2020").operator == change.get("operator", "lt")
+
+
 def test_a_preview_of_a_duplicate_code_lists_the_problem(shipped_criteria, admin):
     criteria_set = article()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "diagnosed_under_10_years", code="edss_below_6")
