@@ -95,6 +95,11 @@ class ConditionFields:
     the value parses for it. The rule itself lives in :func:`rules.check_condition`."""
 
     def check_condition(self, fact, operator, value, prefix=""):
+        missing = {"fact": _("Choose a fact"), "operator": _("Choose an operator"), "value": _("Enter a value")}
+        for name, given in (("fact", fact), ("operator", operator), ("value", value)):
+            if given in ("", None):  # a condition half written: say what is missing, not "no fact called ''"
+                raise ValidationError({prefix + name: _("%(what)s, or clear the whole condition.")
+                                       % {"what": missing[name]} if prefix else missing[name] + "."})
         try:
             rules.check_condition(fact, operator, value)
         except rules.RuleError as error:
@@ -210,6 +215,8 @@ class Note(ConditionFields, models.Model):
     def clean(self):
         if self.condition_fact or self.condition_operator or self.condition_value is not None:
             self.check_condition(self.condition_fact, self.condition_operator, self.condition_value, "condition_")
+        if self.verdicts is None:  # the optional box left empty: every verdict
+            self.verdicts = []
         if not isinstance(self.verdicts, list) or any(v not in rules.VERDICTS for v in self.verdicts):
             raise ValidationError({"verdicts": _("Use a list of verdicts: likely, possible, unlikely.")})
 

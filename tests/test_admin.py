@@ -657,6 +657,26 @@ def test_a_notes_verdicts_must_be_verdicts(shipped_criteria, admin):
     assert "verdicts" in errors
 
 
+@pytest.mark.parametrize("condition, field, words", [
+    ({"condition_fact": "pregnancy", "condition_operator": "ne", "condition_value": ""}, "condition_value",
+     "Enter a value, or clear the whole condition."),
+    ({"condition_fact": "", "condition_operator": "ne", "condition_value": '"no"'}, "condition_fact",
+     "Choose a fact, or clear the whole condition."),
+    ({"condition_fact": "pregnancy", "condition_operator": "", "condition_value": '"no"'}, "condition_operator",
+     "Choose an operator, or clear the whole condition."),
+])
+def test_a_notes_condition_half_written_says_what_is_missing(shipped_criteria, admin, condition, field, words):
+    data = {**form_data(admin.get(url("note_add"))), **NEW_NOTE, **condition}
+    errors = assert_not_saved_with_message(admin.post(url("note_add"), data), words)
+    assert list(errors) == [field]
+
+
+def test_a_note_with_its_optional_verdicts_left_empty_shows_for_every_verdict(shipped_criteria, admin):
+    data = {**form_data(admin.get(url("note_add"))), **NEW_NOTE, "verdicts": ""}
+    assert_saved(admin.post(url("note_add"), data, follow=True))
+    assert Note.objects.get(code=NEW_NOTE["code"]).verdicts == []
+
+
 # --- Reference cases on the set page, the preview, and a screening stored before the edit -------------------------
 
 
