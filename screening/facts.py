@@ -114,6 +114,10 @@ def edss_with_source(answers):
     return estimate, ("walking_estimate" if estimate else None)
 
 
+def mri_activity(answer):
+    return {"yes": True, "no": False}.get(answer)  # "unsure" and "no_mri": unknown
+
+
 def highly_active(relapses_12m, mri_activity):
     if relapses_12m is None:
         return None
@@ -146,7 +150,7 @@ def dmt_response(answers):
 
 def derive_facts(answers: dict, today: date) -> dict:
     """Every fact of PRODUCT.md §3 from validated answers. Unknown facts are ``None``."""
-    mri = {"yes": True, "no": False}.get(answers.get("mri_activity_12m"))
+    mri = mri_activity(answers.get("mri_activity_12m"))
     relapses_12m = answers.get("relapses_12m")
     edss, edss_source = edss_with_source(answers)
     comorbidities = set(answers.get("comorbidities") or ())

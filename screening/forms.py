@@ -16,7 +16,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .facts import HIGH_EFFICACY_DMTS
+from .facts import HIGH_EFFICACY_DMTS, inflammatory_activity, mri_activity
 from .models import CODE_ALPHABET, CODE_LENGTH, normalise_code, reference_body
 
 FIRST_DIAGNOSIS_YEAR = 1950
@@ -426,14 +426,25 @@ def asks_treatment_response(answers):
     return None if "dmts" not in answers else bool(answers["dmts"])
 
 
+def activity_hint(answers):
+    """Relapses or MRI activity this year beside a No to "still active after 6 months on a medicine" would count the
+    MS as kept quiet by medicine (PRODUCT.md §3): a reminder of what was said, for the question to be read with it."""
+    if inflammatory_activity(answers.get("relapses_12m"), mri_activity(answers.get("mri_activity_12m"))):
+        return _("You told us about a relapse or new MRI activity in the last 12 months. If it came after at least "
+                 "6 months on one of these medicines, the answer below is Yes.")
+    return None
+
+
 @dataclass(frozen=True)
 class Step:
-    """One screen of the questionnaire; ``applies`` decides from earlier answers whether it is asked."""
+    """One screen of the questionnaire; ``applies`` decides from earlier answers whether it is asked, ``hint`` what
+    the earlier answers add to its questions (or ``None``)."""
 
     slug: str
     title: str
     form_class: type
     applies: Callable[[dict], bool] = lambda answers: True
+    hint: Callable[[dict], str | None] = lambda answers: None
 
 
 STEPS = (
@@ -444,7 +455,8 @@ STEPS = (
     Step("walking-distance", _("Walking distance"), WalkingDistanceForm, asks_walking_distance),
     Step("relapses", _("Relapses and MRI"), RelapsesForm),
     Step("treatments", _("Your MS medicines"), TreatmentsForm),
-    Step("treatment-response", _("How your medicines worked"), TreatmentResponseForm, asks_treatment_response),
+    Step("treatment-response", _("How your medicines worked"), TreatmentResponseForm, asks_treatment_response,
+         activity_hint),
     Step("health", _("Your health"), HealthForm),
     Step("region", _("Where you live"), RegionForm),
 )

@@ -171,7 +171,7 @@ def step(request, slug):
     else:
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     return render(request, "screening/step.html", {
-        "step": step, "form": form, "returning": returning,
+        "step": step, "form": form, "returning": returning, "hint": step.hint(questionnaire.answers),
         # A step not answered yet looks the same for everyone: its form's HTML is rendered once per process.
         "blank": not form.is_bound and not any(name in draft.data for name in form.fields), "fields": list(form.fields),
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),

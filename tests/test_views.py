@@ -421,6 +421,19 @@ def test_an_invalid_step_is_shown_again_with_the_message_next_to_the_field_and_w
         assert saved[name] == value, name  # the draft keeps what was typed, valid or not
 
 
+@pytest.mark.parametrize("relapses, mri, hinted", [("2", "no", True), ("0", "yes", True), ("0", "no", False),
+                                                  ("0", "unsure", False)])
+def test_the_treatment_response_question_reminds_of_this_years_activity(shipped_criteria, patient, relapses, mri,
+                                                                         hinted):
+    """Someone with relapses this year who answers No (thinking of a medicine that once worked) would read that
+    their MS is kept quiet by medicine: the question is shown with what they said about this year."""
+    answer_until(patient, "relapses")
+    post_raw_step(patient, "relapses", {"relapses_12m": relapses, "relapses_36m": "3", "mri_activity_12m": mri})
+    post_step(patient, "treatments", answers())
+    page = html(patient.get(step_url("treatment-response")))
+    assert ("You told us about a relapse or new MRI activity in the last 12 months." in page) is hinted
+
+
 def test_the_browsers_back_button_after_a_corrected_step_shows_the_correction_and_resends_nothing(
         shipped_criteria, patient):
     """The page with the messages is reached by a redirect, so the browser's history holds no post: Back (or a
