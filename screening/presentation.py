@@ -211,6 +211,7 @@ def set_views(snapshot, facts, editions):
         words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
         views.append({**entry, "rows": rows, "text": words[entry["verdict"]],
                       "deciding": deciding_rows(entry, rows)})
+        views[-1]["also"] = also_rows(views[-1])
     return views
 
 
@@ -219,6 +220,15 @@ def deciding_rows(entry, rows):
     if entry["verdict"] == rules.UNLIKELY:
         return [r for r in rows if r["outcome"] == rules.UNFAVOURABLE and r["severity"] == rules.UNLIKELY]
     return [r for r in rows if r["outcome"] != rules.FAVOURABLE]
+
+
+def also_rows(view):
+    """Beside an "unlikely" verdict, the other criteria not met or not known (a heart condition, say): they do not
+    decide it, and they still matter."""
+    if view["verdict"] != rules.UNLIKELY:
+        return []
+    deciding = {row["code"] for row in view["deciding"]}
+    return [row for row in view["rows"] if row["outcome"] != rules.FAVOURABLE and row["code"] not in deciding]
 
 
 def result_context(screening, notes, editions):

@@ -1304,6 +1304,25 @@ def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shippe
     assert "Does not match" not in verdict
 
 
+def test_beside_an_unlikely_verdict_the_other_criteria_not_met_are_listed_too(shipped_criteria, patient):
+    """PPMS at 60 with a heart condition: the verdict rests on the MS type and the EDSS, and the heart condition must
+    not look unimportant for not deciding it."""
+    screening = see_result(patient, answers(ms_type="ppms", age=60, edss=7.0, comorbidities=["heart"]))
+    assert screening.primary_verdict == "unlikely"
+    page = html(patient.get(RESULT))
+    because = re.search(r'<ul class="deciding">(.*?)</ul>', page, re.S).group(1)
+    also = re.search(r'Also to look at with your neurologist:</p>\s*<ul class="also">(.*?)</ul>', page, re.S).group(1)
+    assert "Relapsing-remitting MS" in because and "No serious heart" not in because
+    assert "No serious heart, lung, kidney or liver disease" in also and "your answer: a heart" in also
+    assert "Relapsing-remitting MS" not in also
+
+
+def test_beside_a_possible_verdict_there_is_one_list(shipped_criteria, patient):
+    see_result(patient, answers(comorbidities=["heart"]))
+    page = html(patient.get(RESULT))
+    assert "To look at with your neurologist:" in page and "Also to look at" not in page
+
+
 @pytest.mark.parametrize("respondent, told", [("carer", True), ("self", False), (None, False)])
 def test_a_result_filled_in_for_someone_else_says_whom_your_means(shipped_criteria, patient, respondent, told):
     see_result(patient, answers(respondent=respondent))
