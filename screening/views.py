@@ -67,6 +67,15 @@ def draft_missing(request):
     return redirect("home")
 
 
+def result_missing(request):
+    """A result page opened in a browser that holds no result (another browser, one closed since, or the result
+    was withdrawn): said, with the ways on, rather than a silent start page or a page that says it was sent."""
+    messages.info(request, _("There is no result to show in this browser: a result stays only in the browser that "
+                             "did the check, until it is closed. If you sent it to a neurologist, check its status "
+                             "with your two codes; if you saved your answers, use your resume code."))
+    return redirect("home")
+
+
 def post_only(page):
     """A form's address, which only takes posts: opened any other way (a tab the browser restored, a bookmark, an
     address typed from a screenshot) it goes to ``page``, where the form is, instead of a blank "405"."""
@@ -197,8 +206,10 @@ def answers_save(request, draft):
 @never_cache
 def saved(request):
     """The resume code, shown once and printable."""
-    return render(request, "screening/saved.html", {"resume_code": request.session.pop(SHOW_ONCE, None),
-                                                    "has_draft": DRAFT in request.COOKIES})
+    resume_code = request.session.pop(SHOW_ONCE, None)
+    if not resume_code and DRAFT not in request.COOKIES:  # nothing was saved here: not "Your answers are saved"
+        return draft_missing(request)
+    return render(request, "screening/saved.html", {"resume_code": resume_code})
 
 
 def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):
@@ -290,7 +301,7 @@ def status_screening(request):
 def result(request):
     screening = result_screening(request)
     if screening is None:
-        return redirect("home")
+        return result_missing(request)
     notes = Note.objects.filter(active=True)
     return render(request, "screening/result.html", {
         "screening": screening, "has_draft": DRAFT in request.COOKIES,
@@ -303,7 +314,7 @@ def submit(request):
     """Send the result to a neurologist: explicit consent, optional contact, codes shown once."""
     screening = result_screening(request)
     if screening is None:
-        return redirect("home")
+        return result_missing(request)
     if screening.reference:
         return redirect("submitted")
     form = SubmitForm(request.POST or None, carer=screening.facts.get("respondent") == "carer")
@@ -333,6 +344,8 @@ def submitted(request):
             request.session[SHOW_ONCE] = {"reference": screening.reference, "access_code": access_code}
         return redirect("submitted")
     codes = request.session.pop(SHOW_ONCE, None)
+    if not isinstance(codes, dict) and not (screening and screening.reference):  # nothing was sent from here
+        return result_missing(request)
     return render(request, "screening/submitted.html", {
         "codes": codes if isinstance(codes, dict) else None,
         "reference": screening.reference if screening else "",

@@ -492,8 +492,9 @@ def test_continuing_after_saving_needs_no_code_in_the_same_browser(shipped_crite
     for page in (patient.get(reverse("saved")), patient.get(reverse("saved"))):  # the code shown, then gone
         assert f'href="{REVIEW}">Continue now' in html(page)
     assert patient.get(REVIEW).status_code == 200
-    elsewhere = html(Client().get(reverse("saved")))
-    assert f'href="{reverse("resume")}">Continue now' in elsewhere
+    elsewhere = Client().get(reverse("saved"), follow=True)
+    assert elsewhere.redirect_chain == [(HOME, 302)] and "use your resume code" in html(elsewhere)
+    assert f'href="{reverse("resume")}">I have a resume code' in html(elsewhere)
 
 
 def test_save_shows_the_resume_code_once_and_stores_only_its_hash(shipped_criteria, patient):
@@ -741,7 +742,26 @@ def test_codes_are_shown_once(shipped_criteria, patient):
     assert again.status_code == 200
     assert access not in html(again) and 'data-code="access"' not in html(again)
     assert f'data-code="reference">{reference}<' in html(again)  # not secret: shown again
-    assert "shown once already" in html(Client().get(reverse("submitted")))  # another browser: nothing to show
+
+
+
+@pytest.mark.parametrize("url", [reverse("submitted"), reverse("saved"), RESULT, reverse("submit")])
+def test_a_page_about_something_done_in_another_browser_says_there_is_nothing_here(shipped_criteria, url):
+    """Opened in a fresh browser (or one closed since), "Your result has been sent" or "Your answers are saved"
+    would be untrue: the start page says what is and is not kept, and the ways on."""
+    response = Client().get(url, follow=True)
+    assert response.redirect_chain == [(HOME, 302)]
+    assert "There is no result to show in this browser" in html(response) or (
+        "could not find answers in progress" in html(response))
+    assert "has been sent" not in html(response) and "are saved" not in html(response)
+
+
+def test_after_withdrawal_the_sent_page_no_longer_says_it_was_sent(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    look_up(patient, reference, access)
+    patient.post(reverse("withdraw"), {"confirm": "on"})
+    response = patient.get(reverse("submitted"), follow=True)
+    assert response.redirect_chain == [(HOME, 302)] and "There is no result to show" in html(response)
 
 
 def test_an_access_code_lost_before_it_was_written_down_can_be_replaced_in_the_same_browser(shipped_criteria,
