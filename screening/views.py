@@ -350,6 +350,7 @@ def submitted(request):
         "codes": codes if isinstance(codes, dict) else None,
         "reference": screening.reference if screening else "",
         "reissuable": bool(screening and screening.reference and services.access_code_reissuable(screening)),
+        "status_url": request.build_absolute_uri(reverse("status")),  # on paper too, where links do not work
     })
 
 

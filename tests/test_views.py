@@ -736,6 +736,15 @@ def test_codes_are_random_long_and_stored_only_as_hashes(shipped_criteria, patie
     assert other_reference != reference and other_access != access
 
 
+def test_the_codes_page_gives_the_status_pages_full_address_for_paper(shipped_criteria, patient):
+    """Printed, "Check the status of your result" is words without a link: the address is written out (no code in
+    it)."""
+    see_result(patient, answers())
+    patient.post(reverse("submit"), {"consent": "on"})
+    page = html(patient.get(reverse("submitted")))
+    assert '<strong class="web-address">http://testserver/status/</strong>' in page
+
+
 def test_codes_are_shown_once(shipped_criteria, patient):
     screening, reference, access = submit(patient, answers())
     again = patient.get(reverse("submitted"))
