@@ -1422,6 +1422,21 @@ def test_the_other_sets_table_reads_a_trials_result_as_fitting_its_entry_rules(s
         assert ("usual profile" in cell or "not usually offered" in cell) is (code not in trials), (code, cell)
 
 
+def test_the_other_sets_say_once_what_a_trials_result_does_not_mean(shipped_criteria, patient):
+    see_result(patient, answers())
+    assert html(patient.get(RESULT)).count("For a trial, this only shows how your answers compare") == 1
+    CriteriaSet.objects.filter(kind="trial").update(active=False)
+    see_result(patient, answers())
+    assert "For a trial" not in html(patient.get(RESULT))
+
+
+def test_the_start_page_says_what_the_browser_keeps_and_for_how_long(db, patient):
+    """Draft and result cookies go when the browser closes: "kept so that you do not lose them" promised more."""
+    page = " ".join(html(patient.get(HOME)).split())
+    assert "This browser keeps your answers and your result until you close it." in page
+    assert "save your answers with a resume code" in page
+
+
 @pytest.mark.parametrize("age, shown", [(60, True), (45, True), (44, False)])
 def test_a_result_says_what_the_guidelines_make_of_age_when_the_primary_set_does_not(shipped_criteria, patient,
                                                                                       age, shown):
