@@ -23,6 +23,9 @@ VERDICT_CHOICES = [(rules.LIKELY, _("Likely")), (rules.POSSIBLE, _("Possible")),
 class User(AbstractUser):
     """A person who signs in: a neurologist or an admin. Patients have no account."""
 
+    def __str__(self):  # "Dr Ana Silva" in the queue and the histories, where a name is given
+        return self.get_full_name() or self.username
+
 
 class CriteriaSetManager(models.Manager):
     def get_by_natural_key(self, code):

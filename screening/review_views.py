@@ -90,8 +90,8 @@ def queue(request):
         paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
     rows = with_last_decision(Screening.objects.filter(pk__in=list(page.object_list))).select_related(
-        "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "opened_by__username"
-                          ).in_bulk()
+        "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "opened_by__username",
+                          "opened_by__first_name", "opened_by__last_name").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
     request.session[QUEUE_QUERY] = request.GET.urlencode()
     query = request.GET.copy()
@@ -157,6 +157,8 @@ def decide(request, pk):
         services.review_decide(screening=screening, request=request, **form.cleaned_data)
     except services.ReviewConflict:
         screening.refresh_from_db()
+        if screening.status == Screening.Status.WITHDRAWN:  # the page then shows no form: its message would be lost
+            return render_detail(request, screening, form, status=409, withdrawn_meanwhile=True)
         if services.decided_only_by(request.user, screening, form.cleaned_data["revision"]):
             form.add_error(None, _("You saved a decision on this screening in another tab or window while this page "
                                    "was open. Nothing from this page was saved: read that decision in the history "

@@ -1065,6 +1065,14 @@ def make_primary(client, *sets):
         "action": "make_primary", "_selected_action": [s.pk for s in sets], "index": "0"}, follow=True)
 
 
+def test_an_admin_refused_an_action_is_told_why_in_admin_words(shipped_criteria, admin):
+    response = admin.get(url("criteriaset_delete", article().pk))
+    assert response.status_code == 403
+    text = page_text(response)
+    assert "the primary criteria set cannot be deleted (make another set primary first)" in html.unescape(text)
+    assert "This page is for neurologists" not in text
+
+
 def test_making_two_sets_primary_at_once_is_refused_with_a_message(shipped_criteria, admin):
     mist, starms = CriteriaSet.objects.get(code="mist"), CriteriaSet.objects.get(code="starms")
     response = make_primary(admin, mist, starms)

@@ -869,13 +869,34 @@ def test_a_withdrawn_screening_shows_no_answers(neuro_client, shipped_criteria):
     assert neuro_client.get(reverse("review_rescore", args=[submission.screening.pk])).status_code == 404
 
 
-def test_a_decision_on_a_withdrawn_screening_saves_nothing(neuro_client, shipped_criteria):
+def test_a_decision_on_a_screening_withdrawn_meanwhile_saves_nothing_and_says_so(neuro_client, shipped_criteria):
     screening = make_submission().screening
+    neuro_client.get(detail_url(screening))
     services.screening_withdraw(screening=screening)
     response = neuro_client.post(reverse("review_decide", args=[screening.pk]), decision_data(screening))
-    assert response.status_code < 500
+    assert response.status_code == 409
+    assert ("Your decision was not saved and no message was released: the patient withdrew this submission while "
+            "you were working on it.") in response.content.decode()
     assert not Review.objects.exists()
     assert Screening.objects.get(pk=screening.pk).status == Screening.Status.WITHDRAWN
+
+
+def test_the_history_shows_a_message_in_its_lines_as_the_patient_reads_it(neuro_client, shipped_criteria):
+    screening = make_submission().screening
+    neuro_client.post(decide_url(screening), decision_data(screening, message="Dear patient,\n1. Send your MRI.",
+                                                           internal_note="Seen\nat MDT"))
+    page = neuro_client.get(detail_url(screening)).content.decode()
+    assert "Dear patient,<br>1. Send your MRI." in page and "Seen<br>at MDT" in page
+
+
+def test_colleagues_are_named_by_their_names_where_they_have_them(neuro_client, neurologist, shipped_criteria):
+    neurologist.first_name, neurologist.last_name = "Ana", "Silva"
+    neurologist.save()
+    screening = make_submission().screening
+    neuro_client.get(detail_url(screening))
+    row = re.search(rf'<tr data-reference="{screening.reference}">(.*?)</tr>',
+                    neuro_client.get(reverse("queue")).content.decode(), re.S).group(1)
+    assert "In review (Ana Silva)" in row
 
 
 def test_an_unknown_screening_is_404(neuro_client, db):
