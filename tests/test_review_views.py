@@ -189,7 +189,6 @@ ENDPOINTS = [
     Endpoint("decide", "post", "review_decide", True, 302, post_data=decision_data),
     Endpoint("rescore-preview", "get", "review_rescore", True, 200),
     Endpoint("rescore-save", "post", "review_rescore", True, 302),
-    Endpoint("keepalive", "post", "keepalive", False, 204),
 ]
 ROLES = ["anonymous", "patient", "staff_without_permission", "neurologist", "admin"]
 
@@ -403,6 +402,19 @@ def test_keepalive_extends_the_session(neuro_client, settings):
     assert neuro_client.post(reverse("keepalive")).status_code == 204
     stored = Session.objects.get(session_key=key)
     assert stored.expire_date > timezone.now() + timedelta(seconds=settings.STAFF_IDLE_SECONDS - 60)
+
+
+@pytest.mark.parametrize("role, status", [("anonymous", 302), ("staff_without_permission", 204), ("neurologist", 204),
+                                          ("admin", 204)])
+def test_keepalive_serves_any_signed_in_member_of_staff(client, db, role, status):
+    """The admin's pages warn before the idle sign-out too: "Stay signed in" there is for admins who do not review."""
+    if role != "anonymous":
+        client.force_login(make_user(role, staff=role == "staff_without_permission", neurologist=role == "neurologist",
+                                     superuser=role == "admin"))
+    response = client.post(reverse("keepalive"))
+    assert response.status_code == status
+    if role == "anonymous":
+        assert login_redirect_target(response) == reverse("keepalive")
 
 
 def test_patient_sessions_are_not_shortened(client, shipped_criteria, settings):

@@ -6,7 +6,7 @@ import re
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from screening.models import CriteriaSet, Criterion
+from screening.models import CriteriaSet, Criterion, Note
 
 PASSWORD = "Correct-Horse-Battery-42"
 CASE = "active-rrms-failed-natalizumab"  # EDSS 3.5: likely under the Article set while its limit is EDSS below 6.0
@@ -64,3 +64,30 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot):
     assert edss.value == 3.0
     assert CriteriaSet.objects.get(pk=article.pk).version == article.version + 1
     assert edss.history.latest().history_user.username == "criteria-admin"
+
+
+def test_the_admin_warns_before_the_idle_sign_out_and_keeps_an_edit_from_being_lost(page, site, settings):
+    """An admin writing a note's body can pass the idle time: warned first, "Stay signed in" keeps the session; once
+    signed out, Save is held back (it would lead to the sign-in page and drop the edit) and the text stays to copy."""
+    settings.STAFF_IDLE_SECONDS = 8  # the warning opens 4 seconds before the end
+    get_user_model().objects.create_superuser("notes-admin", "notes-admin@example.org", PASSWORD)
+    note = Note.objects.order_by("pk").first()
+    page.goto(f"{site}/admin/login/?next=/admin/screening/note/{note.pk}/change/")
+    page.get_by_label("Username").fill("notes-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/screening/note/\d+/change/$"))
+    body = page.locator("textarea[name=body]")
+    body.fill("A long edit, typed slowly.")
+    dialog = page.locator("#idle-dialog")
+    page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
+    expect(dialog).to_contain_text("You will be signed out soon")  # the dialog the review pages check with axe
+    with page.expect_response(lambda r: r.url.endswith("/accounts/keepalive/")) as kept:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert kept.value.status == 204
+
+    expect(dialog.get_by_role("heading")).to_have_text("You have been signed out", timeout=12_000)
+    dialog.get_by_role("button", name="Close").click()
+    expect(body).to_have_value("A long edit, typed slowly.")
+    expect(page.locator('input[type=submit][name="_save"]')).to_be_disabled()
+    assert Note.objects.get(pk=note.pk).body == note.body

@@ -10,7 +10,7 @@
   }
 
   var dialog = document.getElementById("idle-dialog");
-  if (!dialog) { record(); return; }  // an admin page: no warning of its own, but it extended the session too
+  if (!dialog) { record(); return; }
   var seconds = parseInt(dialog.dataset.idleSeconds, 10);
   var warnBefore = Math.min(120, Math.floor(seconds / 2));
   var token = dialog.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -27,12 +27,18 @@
   }
 
   // Signed out: say so, and keep a button that closes the (modal) dialog so the typed text can be copied. What the
-  // page shows about patients goes; its forms stay, with what was typed.
+  // page shows about patients goes (data-hide); its forms stay, with what was typed, but can no longer be sent: a
+  // form sent now would lead to the sign-in page and lose the text.
   function signedOut() {
     expired = true;
     clearTimeout(warnTimer);
     clearTimeout(expireTimer);
-    document.querySelectorAll("main > :not(form)").forEach(function (element) { element.hidden = true; });
+    if (dialog.dataset.hide) {
+      document.querySelectorAll(dialog.dataset.hide).forEach(function (element) { element.hidden = true; });
+    }
+    document.querySelectorAll("form:not([method=dialog]) [type=submit]").forEach(function (button) {
+      button.disabled = true;
+    });
     // The words come from the template, translated there.
     dialog.querySelector("#idle-title").textContent = dialog.dataset.signedOutTitle;
     dialog.querySelector("[data-idle-message]").textContent = dialog.dataset.signedOutMessage;
