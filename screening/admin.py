@@ -78,27 +78,31 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 class CriterionLabelForm(forms.ModelForm):
-    """A criterion whose threshold changes while its label still quotes the old one is not saved: patients would read
-    "below 6.0" in the criterion beside "below 6.5" in what the criteria look for, and the verdict from 6.5."""
+    """A criterion's words follow its test. One whose threshold changes while its label or explanation still quotes
+    the old one is not saved (patients would read "below 6.0" beside "below 6.5" in what the criteria look for, and
+    the verdict from 6.5), nor one whose operator or kind changes under the same label."""
 
     def clean(self):
         cleaned = super().clean()
-        label = cleaned.get("label")
-        if not self.instance.pk or label != self.instance.label:
+        if not self.instance.pk:
             return cleaned
         turned = [name for name in ("operator", "kind")
                   if name in cleaned and cleaned[name] != getattr(self.instance, name)]
-        if turned:  # "Aged under 45" over "age gte 45" would read as the opposite of the test
+        if turned and cleaned.get("label") == self.instance.label:  # "Aged under 45" over "age gte 45"
             self.add_error("label", _("The label is unchanged, but the test is not (%(fields)s): patients read this "
                                       "label as what the test looks for. Change it to match.")
                            % {"fields": ", ".join(str(self.fields[name].label).lower() for name in turned)})
-        elif "value" in cleaned:
-            stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"])
-            quoted = [text for text in NUMBER.findall(label) if float(text) in stale]
+        stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"]) if "value" in cleaned else set()
+        for name in ("label", "explanation"):
+            words = cleaned.get(name)
+            if not stale or words != getattr(self.instance, name) or name in self.errors:
+                continue
+            quoted = [text for text in NUMBER.findall(words) if float(text) in stale]
             if quoted:
-                self.add_error("label", _("The label still says %(old)s, but the threshold is now %(new)s. "
-                                          "Patients read this label beside the threshold: change it to match.")
-                               % {"old": " and ".join(quoted), "new": json.dumps(cleaned["value"])})
+                self.add_error(name, _("The %(field)s still says %(old)s, but the threshold is now %(new)s. "
+                                       "Patients read it beside the threshold: change it to match.")
+                               % {"field": str(self.fields[name].label).lower(), "old": " and ".join(quoted),
+                                  "new": json.dumps(cleaned["value"])})
         return cleaned
 
 
