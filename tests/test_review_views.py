@@ -675,6 +675,16 @@ def test_colleagues_see_who_took_a_submission_into_review(neuro_client, neurolog
     assert "<td>Submitted</td>" in row
 
 
+@pytest.mark.parametrize("name, details, flagged", [("", "", True), ("Jo", "", True), ("Jo", "jo@example.org", False),
+                                                    ("", "07700 900123", False)])
+def test_the_detail_says_when_the_patient_left_no_way_to_reach_them(neuro_client, shipped_criteria, name, details,
+                                                                    flagged):
+    screening = make_submission(contact_name=name, contact_details=details).screening
+    page = neuro_client.get(detail_url(screening)).content.decode()
+    assert ("No contact details given" in page) is flagged
+    assert ("the patient reads your message only on their status page" in page) is flagged
+
+
 def test_the_detail_shows_the_answers_and_contact(neuro_client, shipped_criteria):
     screening = make_submission(contact_name="Alex Patient", contact_details="alex@example.org",
                                 age=41, respondent="carer").screening
