@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -38,6 +39,13 @@ class AuditedAdmin(SimpleHistoryAdmin):
     """History for every change (who, when, a readable diff) and an audit entry for each."""
 
     formfield_overrides = STRICT_JSON
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # simple-history's select_related() without names follows only keys that cannot be null, and drops its own
+        # "history_user": its history page then read the user of every entry one query at a time
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return records.select_related(*(field.name for field in records.model._meta.concrete_fields
+                                        if field.many_to_one))
 
     def audit(self, request, obj, verb):
         services.audit("criteria_changed", request=request, detail=f"{verb} {obj._meta.model_name} “{obj}”"[:200])
@@ -157,6 +165,18 @@ class CriteriaSetAdmin(AuditedAdmin):
     def revert_disabled(self, request, obj=None):
         return True
 
+    object_history_template = "admin/screening/criteriaset/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The set's own history, and below it every change to its criteria (a version a result quotes is made by
+        those): one query for all of them, each compared with the one before it."""
+        records = list(Criterion.history.filter(criteria_set_id=object_id).select_related("history_user")
+                       .order_by("id", "history_date", "history_id"))
+        changes = [(record, field_changes(record, previous) if previous.id == record.id else [])
+                   for previous, record in zip(records[:1] + records, records)]
+        changes.sort(key=lambda change: (change[0].history_date, change[0].history_id), reverse=True)
+        return super().history_view(request, object_id, {**(extra_context or {}), "criteria_changes": changes})
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
@@ -221,6 +241,12 @@ class CriteriaSetAdmin(AuditedAdmin):
             context["rows"] = [{"case": b["case"], "before": b["verdicts"][code], "after": a["verdicts"][code]}
                                for b, a in zip(before, after)]
         return TemplateResponse(request, "admin/screening/criteriaset/preview.html", context)
+
+
+def field_changes(record, previous):
+    """``[(field's name as the forms show it, old, new)]`` from one historical record to the next."""
+    return [(capfirst(record.instance_type._meta.get_field(change.field).verbose_name), change.old, change.new)
+            for change in record.diff_against(previous).changes]
 
 
 def formset_errors(formset):

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from screening import services
@@ -447,6 +449,42 @@ def test_the_sets_history_shows_the_version_an_edit_of_its_criteria_made(shipped
     column = {heading.lower(): value for heading, value in newest.items() if isinstance(value, str)}.get("version")
     assert column == "2" or ("Version", "1", "2") in newest["changes"], (
         f"the set's history page does not show the version on the entry of this edit: {newest}")
+
+
+def criteria_changes(client, criteria_set):
+    """The set's history page's "Changes to its criteria", newest first: ``(criterion, change, [lines])``."""
+    text = history_page(client, "criteriaset", criteria_set.pk)
+    table = text[text.index('id="criteria-changes"'):]
+    rows = re.findall(r'<tr data-criterion="([^"]+)" data-type="(.)">(.*?)</tr>', table, re.S)
+    return [(code, kind, [" ".join(html.unescape(re.sub(r"<[^>]+>", "", item)).split())
+                          for item in re.findall(r"<li>(.*?)</li>", cells, re.S)]) for code, kind, cells in rows]
+
+
+def test_the_sets_history_lists_what_changed_in_its_criteria_with_a_fixed_number_of_queries(
+        shipped_criteria, admin):
+    """The version a result quotes is made by changes to the set's criteria: the set's history says which, by whom,
+    from what to what (a deleted criterion included), however many there are."""
+    criteria_set = article()
+    page = form_data(set_page(admin, criteria_set))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+                      with_criterion(page, "edss_below_6", **edss_threshold("5.5"))))
+    with CaptureQueriesContext(connection) as few:
+        first = criteria_changes(admin, criteria_set)
+    assert first[0] == ("edss_below_6", "~", [
+        "Label: Disability score (EDSS) below 6.0: able to walk about 100 m without a stick → "
+        "Disability score (EDSS) below 5.5", "Value: 6.0 → 5.5"])
+    for value in ("5.0", "4.5", "4.0"):
+        page = form_data(set_page(admin, criteria_set))
+        assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+                          with_criterion(page, "edss_below_6", **edss_threshold(value))))
+    page = form_data(set_page(admin, criteria_set))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+                      {**page, row_of(page, "serious_comorbidity") + "DELETE": "on"}))
+    with CaptureQueriesContext(connection) as many:
+        changes = criteria_changes(admin, criteria_set)
+    assert changes[0][:2] == ("serious_comorbidity", "-")
+    assert [lines for code, kind, lines in changes if kind == "~"][0][-1] == "Value: 4.5 → 4.0"
+    assert len(many) == len(few)
 
 
 def test_a_set_cannot_be_reverted_from_its_history(shipped_criteria, admin):
