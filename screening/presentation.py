@@ -237,8 +237,12 @@ def result_context(screening, notes, editions):
     shown = [note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])]
     groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
               for kind, label in NOTE_KINDS]
-    return {"headline": sets[0], "others": sets[1:], "note_groups": [(label, ns) for label, ns in groups if ns],
-            "has_trials": any(view.get("kind") == "trial" for view in sets[1:])}
+    headline = sets[0]
+    return {"headline": headline, "others": sets[1:], "note_groups": [(label, ns) for label, ns in groups if ns],
+            "has_trials": any(view.get("kind") == "trial" for view in sets[1:]),
+            # a score estimated from walking behind the verdict: said there, not only in a note far below
+            "estimate_behind_verdict": screening.facts.get("edss_source") == "walking_estimate" and any(
+                row["fact"] == "edss" for row in headline["deciding"] + headline["also"])}
 
 
 # Red flags for the reviewer: conditions over facts, evaluated like criteria; they prompt a closer look, never decide.

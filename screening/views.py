@@ -248,11 +248,13 @@ def resume(request):
         found = services.draft_resume(data["resume_code"])
         if found:
             draft, token = found
+            messages.success(request, _("Welcome back: your answers are here as you saved them."))
             return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)
 
     return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",
                        failure_field="resume_code",
-                       failure_message=_("We could not find answers for that code. Check it and try again."))
+                       failure_message=_("We could not find answers for that code. Check it and try again. If you "
+                                         "saved more than once, only the newest code works."))
 
 
 @never_cache

@@ -497,6 +497,28 @@ def test_continuing_after_saving_needs_no_code_in_the_same_browser(shipped_crite
     assert f'href="{reverse("resume")}">I have a resume code' in html(elsewhere)
 
 
+def test_saving_on_the_review_page_gives_a_resume_code(shipped_criteria, patient):
+    """Tired, or not ready to see a result today: the last page before it keeps the answers for another day."""
+    answer_steps(patient, answers())
+    assert 'action="/check/save/"' in html(patient.get(REVIEW))
+    assert patient.post(reverse("answers_save"))["Location"] == reverse("saved")
+    saved = patient.get(reverse("saved"))
+    assert read_resume_code(saved) and "only the newest one works" in html(saved)
+
+
+def test_a_resumed_check_says_the_answers_are_back_and_an_old_code_says_why_it_fails(shipped_criteria, patient):
+    answer_until(patient, "relapses")
+    patient.post(step_url("relapses"), {"action": "save"})
+    first = read_resume_code(patient.get(reverse("saved")))
+    patient.post(step_url("relapses"), {"action": "save"})
+    second = read_resume_code(patient.get(reverse("saved")))
+    elsewhere = Client()
+    response = elsewhere.post(reverse("resume"), {"resume_code": first})
+    assert "only the newest code works" in html(response)
+    response = elsewhere.post(reverse("resume"), {"resume_code": second}, follow=True)
+    assert "Welcome back: your answers are here as you saved them." in html(response)
+
+
 def test_save_shows_the_resume_code_once_and_stores_only_its_hash(shipped_criteria, patient):
     response = save_on_edss(patient)
     assert response.status_code == 302 and response["Location"] == reverse("saved")
@@ -1344,6 +1366,18 @@ def test_beside_an_unlikely_verdict_the_other_criteria_not_met_are_listed_too(sh
     assert "Relapsing-remitting MS" in because and "No serious heart" not in because
     assert "No serious heart, lung, kidney or liver disease" in also and "your answer: a heart" in also
     assert "Relapsing-remitting MS" not in also
+
+
+@pytest.mark.parametrize("changes, said", [
+    (dict(edss=None, walking_aid="one_sided", walking_distance="100_199"), True),  # 6.0 estimated: decides it
+    (dict(edss=6.5), False),  # a score the neurologist gave: nothing to add
+    (dict(edss=None, walking_aid="none", walking_distance="500_plus"), False),  # estimated, but not behind it
+])
+def test_a_verdict_resting_on_a_score_estimated_from_walking_says_so_in_the_verdict(shipped_criteria, patient,
+                                                                                    changes, said):
+    see_result(patient, answers(**changes))
+    verdict = re.search(r'<section class="verdict.*?</section>', html(patient.get(RESULT)), re.S).group(0)
+    assert ("was estimated from what you told us about walking" in verdict) is said
 
 
 def test_beside_a_possible_verdict_there_is_one_list(shipped_criteria, patient):
