@@ -107,6 +107,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "screening.services.login_username"
 
 # Signed-in staff are signed out after this much inactivity; pages warn STAFF_IDLE_WARNING seconds before.
 STAFF_IDLE_SECONDS = int(os.environ.get("STAFF_IDLE_SECONDS", 15 * 60))

@@ -72,6 +72,8 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):
             queryset = queryset.filter(submitted_at__date__lte=data["submitted_to"])
+        if data.get("reference", "").strip(" -") and not self.searched_reference():  # typed, nothing a code holds
+            return queryset.none()
         if self.searched_reference():
             queryset = queryset.alias(typed_reference=Replace("reference", Value("-"), Value(""))).filter(
                 typed_reference__contains=self.searched_reference())
@@ -91,7 +93,7 @@ class DecisionForm(forms.ModelForm):
     internal_note = forms.CharField(label=_("Internal note (not shown to the patient)"), required=False,
                                     validators=[MaxLengthValidator(TEXT_LIMIT)],
                                     widget=forms.Textarea(attrs={"rows": 3}))
-    revision = forms.IntegerField(widget=forms.HiddenInput)
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
     class Meta:
         model = Review

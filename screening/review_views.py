@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -144,6 +145,9 @@ def render_detail(request, screening, form, status=200, **extra):
     return render(request, "review/detail.html", context, status=status)
 
 
+DECISION_SAVED = gettext_lazy("Decision saved. The message is now on the patient's status page.")
+
+
 @reviewer_required
 def decide(request, pk):
     """Saves a decision. A GET (e.g. back from signing in again after a timeout) goes to the screening instead."""
@@ -159,6 +163,11 @@ def decide(request, pk):
         screening.refresh_from_db()
         if screening.status == Screening.Status.WITHDRAWN:  # the page then shows no form: its message would be lost
             return render_detail(request, screening, form, status=409, withdrawn_meanwhile=True)
+        latest = screening.reviews.first()
+        if latest and latest.neurologist_id == request.user.pk and (latest.decision, latest.message) == (
+                form.cleaned_data["decision"], form.cleaned_data["message"]):  # a double click: the first was saved
+            messages.success(request, DECISION_SAVED)
+            return redirect("review_detail", pk=screening.pk)
         if services.decided_only_by(request.user, screening, form.cleaned_data["revision"]):
             form.add_error(None, _("You saved a decision on this screening in another tab or window while this page "
                                    "was open. Nothing from this page was saved: read that decision in the history "
@@ -169,7 +178,7 @@ def decide(request, pk):
                                    "your text is still here to save again if you still want to."))
         form.data = {**form.data.dict(), "revision": screening.revision}
         return render_detail(request, screening, form, status=409)
-    messages.success(request, _("Decision saved. The message is now on the patient's status page."))
+    messages.success(request, DECISION_SAVED)
     return redirect("review_detail", pk=screening.pk)
 
 

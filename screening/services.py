@@ -208,11 +208,14 @@ def draft_save_step(token, step_data: dict) -> Draft | None:
     return _draft_row(_MERGE_STEP[connection.vendor], [json.dumps(step_data), timezone.now(), hash_code(token)])
 
 
-def draft_issue_resume_code(draft: Draft) -> str:
-    """A new resume code for the draft (replacing any earlier one); only its hash is stored."""
+def draft_issue_resume_code(draft: Draft) -> str | None:
+    """A new resume code for the draft (replacing any earlier one); only its hash is stored. ``None`` when another
+    request replaced the code since the draft was read (a double click): its code is the one that works."""
     code = new_code()
+    if not Draft.objects.filter(pk=draft.pk, resume_code_hash=draft.resume_code_hash).update(
+            resume_code_hash=hash_code(code), updated_at=timezone.now()):
+        return None
     draft.resume_code_hash = hash_code(code)
-    draft.save(update_fields=["resume_code_hash", "updated_at"])
     return code
 
 
@@ -256,14 +259,16 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
     """Submit a scored screening for neurologist review with the consent as it was shown.
 
     Returns ``(reference, access_code)``; the access code is stored only as a hash, so this is the one time it exists.
+    ``None`` when it was submitted meanwhile (a double click): the codes are those the other request gave.
     """
     reference, access_code = f"R-{new_code(groups=4)}", new_code()
-    screening.reference = reference
-    screening.access_code_hash = hash_code(access_code)
-    screening.consent_version, screening.consent_text = consent_version, consent_text
-    screening.contact_name, screening.contact_details = contact_name, contact_details
-    screening.status, screening.submitted_at = Screening.Status.SUBMITTED, timezone.now()
-    screening.save()
+    now = timezone.now()
+    if not Screening.objects.filter(pk=screening.pk, status=Screening.Status.SCORED).update(
+            reference=reference, access_code_hash=hash_code(access_code), consent_version=consent_version,
+            consent_text=consent_text, contact_name=contact_name, contact_details=contact_details,
+            status=Screening.Status.SUBMITTED, submitted_at=now, updated_at=now):
+        return None
+    screening.refresh_from_db()
     audit("submitted", screening=screening, request=request)
     return reference, access_code
 
@@ -431,3 +436,9 @@ def criteria_set_make_primary(*, criteria_set: CriteriaSet, request) -> None:
     criteria_set.is_primary = True
     criteria_set.save()
     audit("primary_set_changed", request=request, detail=criteria_set.code)
+
+
+def login_username(request, credentials) -> str:
+    """The username django-axes records for a sign-in attempt, cut to the longest a username can be (150): a longer
+    one is nobody's, and axes's column holds 255 (PostgreSQL refused the row with a 500)."""
+    return ((credentials or {}).get("username") or request.POST.get("username", ""))[:150]

@@ -26,7 +26,8 @@ from .models import CriteriaSet, Note, Screening
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
 STATUS = "status_screening_id"  # in the session: the submission opened with its codes
-SHOW_ONCE = "show_once"  # codes shown on the next page only
+SHOW_RESUME_CODE, SHOW_CODES = "show_resume_code", "show_codes"  # codes shown on the next page only
+WITHDRAWN = "withdrawn_here"  # in the session: this browser has just withdrawn a submission
 
 
 def draft_from_cookie(request):
@@ -133,7 +134,8 @@ def home(request):
 def start(request):
     """New, empty answers. Over answers in progress only once asked "are you sure?": a slip of the finger on the
     start page would otherwise clear them, and without a resume code they cannot be brought back."""
-    if request.POST.get("confirm") != "yes" and draft_from_cookie(request):
+    draft = draft_from_cookie(request) if request.POST.get("confirm") != "yes" else None
+    if draft and draft.data:  # answers in progress (none yet: nothing to lose, nothing to ask)
         return render(request, "screening/start_again.html")
     draft, token = services.draft_create()
     return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
@@ -190,8 +192,10 @@ def step(request, slug):
 
 
 def saved_with_code(request, draft):
-    """A new resume code for the draft, shown once on the saved page."""
-    request.session[SHOW_ONCE] = services.draft_issue_resume_code(draft)
+    """A new resume code for the draft, shown once on the saved page (by the request that stored it)."""
+    code = services.draft_issue_resume_code(draft)
+    if code:
+        request.session[SHOW_RESUME_CODE] = code
     return redirect("saved")
 
 
@@ -206,8 +210,8 @@ def answers_save(request, draft):
 @never_cache
 def saved(request):
     """The resume code, shown once and printable."""
-    resume_code = request.session.pop(SHOW_ONCE, None)
-    if not resume_code and DRAFT not in request.COOKIES:  # nothing was saved here: not "Your answers are saved"
+    resume_code = request.session.pop(SHOW_RESUME_CODE, None)
+    if not resume_code and draft_from_cookie(request) is None:  # nothing was saved here: not "Your answers are saved"
         return draft_missing(request)
     return render(request, "screening/saved.html", {"resume_code": resume_code})
 
@@ -321,12 +325,14 @@ def submit(request):
         return redirect("submitted")
     form = SubmitForm(request.POST or None, carer=screening.facts.get("respondent") == "carer")
     if request.method == "POST" and form.is_valid():
-        reference, access_code = services.screening_submit(
+        codes = services.screening_submit(
             screening=screening, consent_version=form.consent_version, consent_text=str(form.consent_text),
             contact_name=form.cleaned_data["contact_name"], contact_details=form.cleaned_data["contact_details"],
             request=request,
         )
-        request.session[SHOW_ONCE] = {"reference": reference, "access_code": access_code}
+        if codes is None:  # sent by a click a moment before: that request shows the codes
+            return redirect("submitted")
+        request.session[SHOW_CODES] = dict(zip(("reference", "access_code"), codes))
         services.draft_discard(request.COOKIES.get(DRAFT))  # the answers now live only in the submission
         response = redirect("submitted")
         response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
@@ -343,9 +349,9 @@ def submitted(request):
     if request.method == "POST":
         access_code = screening and services.screening_reissue_access_code(screening=screening, request=request)
         if access_code:
-            request.session[SHOW_ONCE] = {"reference": screening.reference, "access_code": access_code}
+            request.session[SHOW_CODES] = {"reference": screening.reference, "access_code": access_code}
         return redirect("submitted")
-    codes = request.session.pop(SHOW_ONCE, None)
+    codes = request.session.pop(SHOW_CODES, None)
     if not isinstance(codes, dict) and not (screening and screening.reference):  # nothing was sent from here
         return result_missing(request)
     return render(request, "screening/submitted.html", {
@@ -397,6 +403,7 @@ def withdraw(request):
         return status_page(request, screening, form)
     services.screening_withdraw(screening=screening, request=request)
     request.session.pop(STATUS, None)
+    request.session[WITHDRAWN] = True
     response = redirect("withdrawn")
     response.delete_cookie(RESULT, samesite=settings.SESSION_COOKIE_SAMESITE)
     return response
@@ -404,4 +411,6 @@ def withdraw(request):
 
 @never_cache
 def withdrawn(request):
+    if not request.session.get(WITHDRAWN):  # "Your result has been withdrawn" only where it was
+        return redirect("home")
     return render(request, "screening/withdrawn.html")

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -339,6 +340,13 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
     assert login_redirect_target(client.get(reverse("queue"))) == reverse("queue")
 
 
+def test_a_sign_in_with_a_username_longer_than_any_is_refused_not_a_500(client, fast_passwords, neurologist):
+    """django-axes records the username it was given in a column of 255: PostgreSQL refused 256 characters."""
+    response = client.post(reverse("login"), {"username": "x" * 256, "password": WRONG_PASSWORD})
+    assert response.status_code == 200
+    assert all(len(attempt.username) <= 150 for attempt in AccessAttempt.objects.all())
+
+
 def test_fewer_failures_than_the_limit_do_not_lock_out(client, fast_passwords, neurologist, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         client.post(reverse("login"), {"username": "neuro", "password": WRONG_PASSWORD})
@@ -540,6 +548,8 @@ def test_a_reference_is_found_whatever_became_of_it_and_however_it_is_typed(neur
     assert references(neuro_client.get(reverse("queue"), {"reference": reference, "status": "submitted"})) == []
     everyone_waiting = references(neuro_client.get(reverse("queue")))
     assert references(neuro_client.get(reverse("queue"), {"reference": " - "})) == everyone_waiting  # no search
+    for nothing_a_reference_holds in ("😀", "%", "?!"):  # not "every one": an export would hold them all
+        assert references(neuro_client.get(reverse("queue"), {"reference": nothing_a_reference_holds})) == []
 
 
 def test_any_status_lists_every_submission(neuro_client, queue_mix):
@@ -1169,9 +1179,27 @@ def test_a_stale_revision_never_overwrites(neuro_client, shipped_criteria):
     response = neuro_client.post(decide_url(screening), decision_data(screening, "not_suitable", revision=0))
     assert response.status_code == 409
     assert list(Review.objects.values_list("decision", flat=True)) == ["refer"]
-    response = neuro_client.post(decide_url(screening), decision_data(screening, revision=57))
+    response = neuro_client.post(decide_url(screening), decision_data(screening, message="Other words.", revision=57))
     assert response.status_code == 409
     assert Review.objects.count() == 1
+
+
+def test_a_decision_sent_twice_by_a_double_click_reads_as_saved(neuro_client, shipped_criteria):
+    """The second click of a double click arrives with the revision the first one used: its decision and message are
+    the saved ones, so "Nothing from this page was saved" would be untrue."""
+    screening = make_submission().screening
+    data = decision_data(screening, revision=0)
+    assert neuro_client.post(decide_url(screening), data).status_code == 302
+    response = neuro_client.post(decide_url(screening), data, follow=True)
+    assert response.status_code == 200 and "Decision saved." in response.content.decode()
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.parametrize("revision", ["-1", "-1000000000000000000000000000000", "99999999999999999999"])
+def test_a_revision_out_of_range_is_a_form_error_not_a_500(neuro_client, shipped_criteria, revision):
+    screening = make_submission().screening
+    response = neuro_client.post(decide_url(screening), decision_data(screening, revision=revision))
+    assert response.status_code == 200 and not Review.objects.exists()
 
 
 # --- the audit log ---------------------------------------------------------------------------------------------

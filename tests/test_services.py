@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from screening.models import CriteriaEdition, CriteriaSet, Criterion, Screening
+from screening import services
+from screening.models import AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Screening
 from screening.services import NoPrimarySet, editions_for, evaluate, screening_create
 
 from .factories import answers, make_criterion, make_set
@@ -104,3 +105,22 @@ def test_teaching_text_is_read_from_the_database_once_per_process(shipped_criter
     with django_assert_num_queries(0):
         assert editions_for(screening.snapshot) == editions
     assert set(editions) == {entry["edition"] for entry in screening.snapshot}
+
+
+def test_a_second_submission_of_the_same_result_at_once_gives_no_codes_that_do_not_work(shipped_criteria):
+    """A double click on "Send": both requests read the result before either wrote. The one that loses gets no codes
+    (its page shows the winner's), so no patient is handed a reference that opens nothing."""
+    screening = services.screening_create(answers=answers(), today=TODAY)
+    stale = Screening.objects.get(pk=screening.pk)
+    reference, access = services.screening_submit(screening=screening, consent_version="v", consent_text="t")
+    assert services.screening_submit(screening=stale, consent_version="v", consent_text="t") is None
+    assert services.screening_for_codes(reference, access).pk == screening.pk
+    assert AuditEvent.objects.filter(action="submitted").count() == 1
+
+
+def test_a_second_resume_code_issued_at_once_is_not_shown_and_the_first_works(db):
+    draft, _token = services.draft_create()
+    stale = Draft.objects.get(pk=draft.pk)
+    code = services.draft_issue_resume_code(draft)
+    assert services.draft_issue_resume_code(stale) is None
+    assert services.draft_resume(code)[0].pk == draft.pk

@@ -787,6 +787,25 @@ def test_a_page_about_something_done_in_another_browser_says_there_is_nothing_he
     assert "has been sent" not in html(response) and "are saved" not in html(response)
 
 
+def test_the_withdrawn_page_says_so_only_where_a_result_was_withdrawn(shipped_criteria, patient):
+    assert Client().get(reverse("withdrawn"))["Location"] == HOME
+    screening, reference, access = submit(patient, answers())
+    look_up(patient, reference, access)
+    patient.post(reverse("withdraw"), {"confirm": "on"})
+    assert "Your result has been withdrawn" in html(patient.get(reverse("withdrawn")))
+
+
+def test_the_saved_page_with_a_cookie_whose_answers_are_gone_says_nothing_was_found(db, patient):
+    patient.cookies[DRAFT] = "made-up-token"
+    response = patient.get(reverse("saved"), follow=True)
+    assert response.redirect_chain == [(HOME, 302)] and "could not find answers in progress" in html(response)
+
+
+def test_starting_over_answers_not_given_yet_asks_nothing(db, patient):
+    patient.post(reverse("start"))
+    assert patient.post(reverse("start"))["Location"] == step_url(STEPS[0].slug)
+
+
 def test_after_withdrawal_the_sent_page_no_longer_says_it_was_sent(shipped_criteria, patient):
     screening, reference, access = submit(patient, answers())
     look_up(patient, reference, access)
