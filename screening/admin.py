@@ -85,7 +85,7 @@ def numbers_in(value):
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-class CriterionLabelForm(forms.ModelForm):
+class CriterionWordsForm(forms.ModelForm):
     """A criterion's words follow its test. One whose threshold changes while its label or explanation still quotes
     the old one is not saved (patients would read "below 6.0" beside "below 6.5" in what the criteria look for, and
     the verdict from 6.5), nor one whose operator or kind changes under the same label."""
@@ -127,7 +127,7 @@ class CriterionFormSet(forms.BaseInlineFormSet):
 
 class CriterionInline(admin.StackedInline):
     model = Criterion
-    form = CriterionLabelForm
+    form = CriterionWordsForm
     formset = CriterionFormSet
     formfield_overrides = STRICT_JSON
     extra = 0
@@ -270,7 +270,7 @@ def case_rows(code, results):
     return [{"case": row["case"], **row["verdicts"][code]} for row in results]
 
 
-class CriterionForm(CriterionLabelForm):
+class CriterionForm(CriterionWordsForm):
     class Meta:
         model = Criterion
         fields = "__all__"

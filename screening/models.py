@@ -101,8 +101,8 @@ class ConditionFields:
         missing = {"fact": _("Choose a fact"), "operator": _("Choose an operator"), "value": _("Enter a value")}
         for name, given in (("fact", fact), ("operator", operator), ("value", value)):
             if given in ("", None):  # a condition half written: say what is missing, not "no fact called ''"
-                raise ValidationError({prefix + name: _("%(what)s, or clear the whole condition.")
-                                       % {"what": missing[name]} if prefix else missing[name] + "."})
+                message = _("%(what)s, or clear the whole condition.") if prefix else "%(what)s."
+                raise ValidationError({prefix + name: message % {"what": missing[name]}})
         try:
             rules.check_condition(fact, operator, value)
         except rules.RuleError as error:

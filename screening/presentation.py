@@ -209,9 +209,9 @@ def set_views(snapshot, facts, editions):
             rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
                          "answer": answers[fact], "looks_for": favourable_text(criterion)})
         words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
-        views.append({**entry, "rows": rows, "text": words[entry["verdict"]],
-                      "deciding": deciding_rows(entry, rows)})
-        views[-1]["also"] = also_rows(views[-1])
+        deciding = deciding_rows(entry, rows)
+        views.append({**entry, "rows": rows, "text": words[entry["verdict"]], "deciding": deciding,
+                      "also": also_rows(entry, rows, deciding)})
     return views
 
 
@@ -222,13 +222,12 @@ def deciding_rows(entry, rows):
     return [r for r in rows if r["outcome"] != rules.FAVOURABLE]
 
 
-def also_rows(view):
+def also_rows(entry, rows, deciding):
     """Beside an "unlikely" verdict, the other criteria not met or not known (a heart condition, say): they do not
     decide it, and they still matter."""
-    if view["verdict"] != rules.UNLIKELY:
+    if entry["verdict"] != rules.UNLIKELY:
         return []
-    deciding = {row["code"] for row in view["deciding"]}
-    return [row for row in view["rows"] if row["outcome"] != rules.FAVOURABLE and row["code"] not in deciding]
+    return [row for row in rows if row["outcome"] != rules.FAVOURABLE and row not in deciding]
 
 
 def result_context(screening, notes, editions):

@@ -163,9 +163,8 @@ def decide(request, pk):
         screening.refresh_from_db()
         if screening.status == Screening.Status.WITHDRAWN:  # the page then shows no form: its message would be lost
             return render_detail(request, screening, form, status=409, withdrawn_meanwhile=True)
-        latest = screening.reviews.first()
-        if latest and latest.neurologist_id == request.user.pk and (latest.decision, latest.message) == (
-                form.cleaned_data["decision"], form.cleaned_data["message"]):  # a double click: the first was saved
+        if services.repeats_latest_decision(request.user, screening, form.cleaned_data["decision"],
+                                            form.cleaned_data["message"]):
             messages.success(request, DECISION_SAVED)
             return redirect("review_detail", pk=screening.pk)
         if services.decided_only_by(request.user, screening, form.cleaned_data["revision"]):

@@ -263,12 +263,13 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
     """
     reference, access_code = f"R-{new_code(groups=4)}", new_code()
     now = timezone.now()
-    if not Screening.objects.filter(pk=screening.pk, status=Screening.Status.SCORED).update(
-            reference=reference, access_code_hash=hash_code(access_code), consent_version=consent_version,
-            consent_text=consent_text, contact_name=contact_name, contact_details=contact_details,
-            status=Screening.Status.SUBMITTED, submitted_at=now, updated_at=now):
+    fields = dict(reference=reference, access_code_hash=hash_code(access_code), consent_version=consent_version,
+                  consent_text=consent_text, contact_name=contact_name, contact_details=contact_details,
+                  status=Screening.Status.SUBMITTED, submitted_at=now, updated_at=now)
+    if not Screening.objects.filter(pk=screening.pk, status=Screening.Status.SCORED).update(**fields):
         return None
-    screening.refresh_from_db()
+    for name, value in fields.items():
+        setattr(screening, name, value)
     audit("submitted", screening=screening, request=request)
     return reference, access_code
 
@@ -340,6 +341,13 @@ def purge_stale(*, before) -> tuple[int, int]:
     return drafts, unsubmitted
 
 
+def repeats_latest_decision(user, screening: Screening, decision: str, message: str) -> bool:
+    """Whether the newest decision is ``user``'s own with this decision and message: the same form sent twice (a
+    double click), the first of which was saved."""
+    latest = screening.reviews.first()
+    return bool(latest) and (latest.neurologist_id, latest.decision, latest.message) == (user.pk, decision, message)
+
+
 def decided_only_by(user, screening: Screening, since_revision: int) -> bool:
     """Whether every decision saved on the screening after ``since_revision`` is ``user``'s own (one per revision):
     a conflict with oneself, from another tab, rather than with a colleague."""
@@ -387,10 +395,9 @@ def review_decide(*, screening: Screening, revision: int, decision: str, message
 def criteria_changed_since(scored: Screening | Rescore, current_versions: dict) -> list[str]:
     """Names of the sets whose criteria changed (or that were added or retired) since the screening (or a re-score
     of it) was scored."""
-    snapshot = scored.snapshot
-    changed = [entry["name"] for entry in snapshot if current_versions.get(entry["set"]) != entry["version"]]
-    scored = {entry["set"] for entry in snapshot}
-    return changed + [code for code in current_versions if code not in scored]
+    changed = [entry["name"] for entry in scored.snapshot if current_versions.get(entry["set"]) != entry["version"]]
+    codes = {entry["set"] for entry in scored.snapshot}
+    return changed + [code for code in current_versions if code not in codes]
 
 
 def rescore_preview(screening: Screening) -> Evaluation:

@@ -203,7 +203,8 @@ def saved_with_code(request, draft):
 @post_only("review")
 @needs_draft
 def answers_save(request, draft):
-    """From the result page, or before starting again: a resume code, to come back to the answers another day."""
+    """From the review page, the result page, or before starting again: a resume code, to come back to the answers
+    another day."""
     return saved_with_code(request, draft)
 
 
