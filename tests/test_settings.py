@@ -32,3 +32,39 @@ def test_production_passes_the_deploy_check_with_no_warnings():
                     ALLOWED_HOSTS="hsct.example.org", SECRET_KEY=secrets.token_urlsafe(64))
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+CONCURRENT_WRITERS = """
+import threading, time
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("create table t (n integer)")
+errors = []
+def score(delay):  # like scoring: read inside a transaction, then write
+    time.sleep(delay)
+    try:
+        with transaction.atomic(), connection.cursor() as c:
+            c.execute("select count(*) from t")
+            time.sleep(0.2)
+            c.execute("insert into t values (1)")
+            time.sleep(0.2)
+    except Exception as e:
+        errors.append(repr(e))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=score, args=(0.05 * i,)) for i in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+with connection.cursor() as c:
+    c.execute("select count(*) from t")
+    print("stored", c.fetchone()[0], "errors", errors)
+"""
+
+
+def test_on_sqlite_people_scoring_at_once_wait_their_turn_instead_of_failing(tmp_path):
+    # SQLite is what `make run` uses; its default transactions fail with "database is locked" when two overlap.
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", CONCURRENT_WRITERS], cwd=ROOT,
+                            env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "stored 4 errors []" in result.stdout
