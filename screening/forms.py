@@ -564,15 +564,22 @@ def as_form_data(raw: dict) -> dict:
 
 
 def step_data(step, post) -> dict:
-    """The fields of one step as posted. A step that was shown and posted counts as answered: an unticked checkbox
-    group becomes [], an optional radio left unchosen becomes "no answer"; a required radio stays absent (missing)."""
+    """The fields of one step as posted. A step sent with Continue counts as answered: an unticked checkbox group
+    becomes [] (none of them), an optional radio left unchosen becomes "no answer"; a required radio stays absent.
+
+    Back and "Save and finish later" keep what was typed and answer nothing more: an unticked group stays
+    unanswered (not "I have never taken an MS medicine"), unless it had an answer before, which the page lists in
+    ``answered_before`` (unticking every box then means none); an unchosen radio stays as it was."""
+    answering = post.get("action") not in ("back", "save")
+    answered_before = post.getlist("answered_before")
     data = {}
     for name, field in step.form_class.base_fields.items():
         if isinstance(field, forms.MultipleChoiceField):
-            data[name] = [storable(value) for value in post.getlist(name)]
+            if answering or name in post or name in answered_before:
+                data[name] = [storable(value) for value in post.getlist(name)]
         elif name in post:
             data[name] = storable(post.get(name))
-        elif not field.required:
+        elif not field.required and answering:
             data[name] = DONT_KNOW
     return data
 

@@ -181,10 +181,12 @@ def step(request, slug):
         form = questionnaire.form_to_correct(slug)
     else:
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
+    answered_before = [name for name in form.fields if name in draft.data]
     return render(request, "screening/step.html", {
         "step": step, "form": form, "returning": returning, "hint": step.hint(questionnaire.answers),
         # A step not answered yet looks the same for everyone: its form's HTML is rendered once per process.
-        "blank": not form.is_bound and not any(name in draft.data for name in form.fields), "fields": list(form.fields),
+        "blank": not form.is_bound and not answered_before, "fields": list(form.fields),
+        "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
         "is_first": step == STEPS[0],
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],

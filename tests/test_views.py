@@ -480,6 +480,26 @@ def test_continue_after_fixing_an_invalid_answer_goes_on(shipped_criteria, patie
 # ---------------------------------------------------------------- save and resume
 
 
+@pytest.mark.parametrize("action", ["back", "save"])
+def test_back_or_save_with_no_medicine_ticked_leaves_the_question_unanswered(shipped_criteria, patient, action):
+    """Leaving the medicines step with Back or "Save and finish later" before ticking anything is not the answer
+    "I have never taken an MS medicine": the question is still to answer, not skipped and scored as never treated."""
+    answer_until(patient, "treatments")
+    assert post_raw_step(patient, "treatments", {}, action=action).status_code == 302
+    assert "dmts" not in Draft.objects.get().data
+    review = html(patient.get(REVIEW))
+    assert f'href="{step_url("treatments")}?return=review">Answer the remaining questions' in review
+
+
+def test_unticking_every_medicine_and_going_back_keeps_the_change(shipped_criteria, patient):
+    answer_until(patient, "treatments")
+    post_step(patient, "treatments", answers(dmts=["natalizumab"]))
+    page = html(patient.get(step_url("treatments")))
+    assert '<input type="hidden" name="answered_before" value="dmts">' in page
+    post_raw_step(patient, "treatments", {"answered_before": "dmts"}, action="back")
+    assert Draft.objects.get().data["dmts"] == []
+
+
 def save_on_edss(client):
     answer_until(client, "edss", answers(age=47))
     return post_raw_step(client, "edss", {"edss": "5.5"}, action="save")
