@@ -219,15 +219,16 @@ def draft_issue_resume_code(draft: Draft) -> str | None:
     return code
 
 
-def draft_resume(code: str) -> tuple[Draft, str] | None:
-    """The draft a resume code opens, with a fresh token for it; ``None`` for an unknown code."""
-    draft = Draft.objects.filter(resume_code_hash=hash_code(code)).first()
-    if draft is None:
-        return None
+def draft_for_resume_code(code: str) -> Draft | None:
+    return Draft.objects.filter(resume_code_hash=hash_code(code)).first()
+
+
+def draft_reopen(draft: Draft) -> str:
+    """A fresh token for a draft opened with its resume code (for the browser that typed the code)."""
     token = new_code(groups=6)
     draft.token_hash = hash_code(token)
     draft.save(update_fields=["token_hash", "updated_at"])
-    return draft, token
+    return token
 
 
 def audit(action: str, *, screening=None, request=None, detail="") -> AuditEvent:

@@ -252,11 +252,16 @@ def tries_left_text(left):
 @never_cache
 def resume(request):
     def find(data):
-        found = services.draft_resume(data["resume_code"])
-        if found:
-            draft, token = found
-            messages.success(request, _("Welcome back: your answers are here as you saved them."))
-            return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)
+        draft = services.draft_for_resume_code(data["resume_code"])
+        if draft is None:
+            return None
+        here = draft_from_cookie(request)
+        if here and here.data and here.pk != draft.pk and request.POST.get("confirm") != "yes":
+            # Other answers are in progress in this browser, and the code's answers would take their place: ask first.
+            return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
+        token = services.draft_reopen(draft)
+        messages.success(request, _("Welcome back: your answers are here as you saved them."))
+        return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)
 
     return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",
                        failure_field="resume_code",

@@ -123,4 +123,4 @@ def test_a_second_resume_code_issued_at_once_is_not_shown_and_the_first_works(db
     stale = Draft.objects.get(pk=draft.pk)
     code = services.draft_issue_resume_code(draft)
     assert services.draft_issue_resume_code(stale) is None
-    assert services.draft_resume(code)[0].pk == draft.pk
+    assert services.draft_for_resume_code(code).pk == draft.pk

@@ -539,6 +539,35 @@ def test_a_resumed_check_says_the_answers_are_back_and_an_old_code_says_why_it_f
     assert "Welcome back: your answers are here as you saved them." in html(response)
 
 
+def test_a_resume_code_asks_before_its_answers_replace_others_in_progress(shipped_criteria, patient):
+    """Someone who began again on this device, then finds their code, does not lose today's answers unasked."""
+    elsewhere = Client()
+    answer_until(elsewhere, "relapses", answers(age=52))
+    elsewhere.post(step_url("relapses"), {"action": "save"})
+    code = read_resume_code(elsewhere.get(reverse("saved")))
+    answer_until(patient, "relapses", answers(age=34))
+
+    asked = patient.post(reverse("resume"), {"resume_code": code})
+    assert asked.status_code == 200 and "Replace the answers in progress?" in html(asked)
+    assert f'href="{REVIEW}">No, keep the answers in progress' in html(asked)
+    assert 'action="/check/save/"' in html(asked)
+    assert "34" in html(patient.get(REVIEW))  # nothing replaced yet
+
+    response = patient.post(reverse("resume"), {"resume_code": code, "confirm": "yes"}, follow=True)
+    assert "Welcome back: your answers are here as you saved them." in html(response)
+    assert "52" in html(patient.get(REVIEW))
+
+
+def test_a_resume_code_for_the_answers_already_here_or_over_none_asks_nothing(shipped_criteria, patient):
+    answer_until(patient, "relapses")
+    patient.post(step_url("relapses"), {"action": "save"})
+    code = read_resume_code(patient.get(reverse("saved")))
+    assert patient.post(reverse("resume"), {"resume_code": code}).status_code == 302
+    fresh = Client()
+    fresh.post(reverse("start"))
+    assert fresh.post(reverse("resume"), {"resume_code": code}).status_code == 302
+
+
 def test_save_shows_the_resume_code_once_and_stores_only_its_hash(shipped_criteria, patient):
     response = save_on_edss(patient)
     assert response.status_code == 302 and response["Location"] == reverse("saved")
