@@ -171,7 +171,11 @@ def step(request, slug):
             return go_to(step, returning=returning, errors=True)
         if returning:  # to what is left to answer, or back to where this step's answers are on the review page
             following = questionnaire.first_incomplete()
-            return go_to(following, returning=True) if following else redirect(f"{reverse('review')}#section-{slug}")
+            if following is None:
+                return redirect(f"{reverse('review')}#section-{slug}")
+            # The button said "Save and return to review", but the answer opened a question (or others wait):
+            messages.info(request, _("Saved. This question needs an answer too, then you go back to the review."))
+            return go_to(following, returning=True)
         return go_to(questionnaire.neighbour(step, +1))
     if step not in questionnaire.applicable:
         return go_to(questionnaire.first_incomplete())

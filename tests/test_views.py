@@ -281,6 +281,8 @@ def test_changing_an_answer_from_the_review_page_returns_to_it_via_any_new_quest
     response = post_step(patient, "edss", {"edss": None}, **{"return": "review"})
     assert urlsplit(response["Location"]).path == step_url("walking-aid")  # "don't know" brings a new question
     page = patient.get(response["Location"])
+    # the button said "Save and return to review": the page says why it is another question instead
+    assert "Saved. This question needs an answer too, then you go back to the review." in html(page)
     carried = {"return": "review"} if 'name="return" value="review"' in html(page) else {}
     response = post_step(patient, "walking-aid", {"walking_aid": "wheelchair"}, **carried)
     # the new question answered, back to the review, where that answer is: not on through every step answered
@@ -296,7 +298,6 @@ def test_changing_an_answer_from_the_review_page_returns_to_it_via_any_new_quest
     assert response["Location"] == f"{REVIEW}#section-relapses"
     assert 'id="section-relapses"' in html(patient.get(REVIEW))
     assert Draft.objects.get().data["relapses_36m"] == "1"
-
 
 
 def test_an_answer_made_wrong_by_a_later_change_is_shown_with_its_message(shipped_criteria, patient):
