@@ -51,6 +51,25 @@ OUTCOME_TEXT = {
     rules.UNFAVOURABLE: ("✗", gettext_lazy("Does not match")),
     rules.UNKNOWN: ("?", gettext_lazy("Not known from the answers given")),
 }
+# Beside a criterion not known from the answers: where the person can find out, to answer again or to ask.
+RELAPSES_FIND_OUT = gettext_lazy("Your clinic letters, or a relapse diary, list your relapses; your MS team keeps a "
+                                 "record.")
+ACTIVITY_FIND_OUT = gettext_lazy("Your clinic letters list your relapses, and your last MRI report says whether it "
+                                 "showed new, enlarging or enhancing lesions: your MS team can tell you both.")
+FIND_OUT = {
+    "diagnosis_confirmed": gettext_lazy("Your neurologist's letters say whether the diagnosis of MS is confirmed."),
+    "ms_type": gettext_lazy("Your type of MS is usually written in your neurologist's letters; your MS nurse can "
+                            "tell you."),
+    "edss": gettext_lazy("Ask your neurologist or MS nurse for your EDSS score: it is often in clinic letters."),
+    "relapses_12m": RELAPSES_FIND_OUT,
+    "relapses_36m": RELAPSES_FIND_OUT,
+    "mri_activity_12m": gettext_lazy("Your last MRI report says whether it showed new, enlarging or enhancing "
+                                     "lesions; your MS team can tell you."),
+    "highly_active": ACTIVITY_FIND_OUT,
+    "inflammatory_activity": ACTIVITY_FIND_OUT,
+    "dmt_response": gettext_lazy("Your neurologist can say whether you had a relapse or new MRI activity after 6 "
+                                 "months on an MS medicine."),
+}
 CHOICE_LABELS = {
     "ms_type": {"rrms": gettext_lazy("relapsing-remitting MS"), "spms": gettext_lazy("secondary progressive MS"),
                 "ppms": gettext_lazy("primary progressive MS"), "cis": gettext_lazy("clinically isolated syndrome")},
@@ -200,14 +219,17 @@ def set_views(snapshot, facts, editions):
     views = []
     for entry in snapshot:
         texts = editions.get(entry["edition"], {})
-        rows = []
+        rows, find_out_said = [], set()
         for criterion in entry["criteria"]:
             fact = criterion["fact"]
             if fact not in answers:
                 answers[fact] = fact_text(fact, facts.get(fact), facts)
             icon, outcome_text = outcome_texts[criterion["outcome"]]
+            find_out = FIND_OUT.get(fact) if criterion["outcome"] == rules.UNKNOWN else None
             rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
-                         "answer": answers[fact], "looks_for": favourable_text(criterion)})
+                         "answer": answers[fact], "looks_for": favourable_text(criterion),
+                         "find_out": find_out if find_out not in find_out_said else None})  # said once is enough
+            find_out_said.add(find_out)
         words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
         deciding = deciding_rows(entry, rows)
         views.append({**entry, "rows": rows, "text": words[entry["verdict"]], "deciding": deciding,

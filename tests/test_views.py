@@ -1512,6 +1512,19 @@ def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
     assert "Your answer" in content and "patient" not in " ".join(captions)
 
 
+def test_a_criterion_not_known_from_the_answers_says_where_to_find_out(shipped_criteria, patient):
+    """Someone who answered "I'm not sure" reads, beside each criterion left open, where the answer can be found."""
+    see_result(patient, answers(ms_type="unsure", mri_activity_12m="unsure", relapses_12m=None, relapses_36m=None,
+                                 dmts=["fumarate"], activity_on_dmt="unsure"))
+    content = html(patient.get(RESULT))
+    verdict = re.search(r'<section class="verdict.*?</section>', content, re.S).group(0)
+    assert "Your type of MS is usually written in your neurologist&#x27;s letters" in verdict
+    assert "your last MRI report says whether it showed new, enlarging or enhancing lesions" in verdict
+    assert verdict.count("after 6 months on an MS medicine") == 1  # two criteria on it: said once
+    known = html(Client().get(RESULT))  # nothing here for a stranger; and a result with everything known:
+    see_result(patient, answers())
+    assert "find-out" not in html(patient.get(RESULT)) and "find-out" not in known
+
 
 def test_the_other_sets_table_reads_a_trials_result_as_fitting_its_entry_rules(shipped_criteria, patient):
     screening = see_result(patient, answers())
