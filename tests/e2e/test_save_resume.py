@@ -38,6 +38,9 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
     try:
         other = context.new_page()
         later = Patient(other, site, check_accessible, shoot)
+        later.start()  # other answers begun here first: the code's answers will take their place, once asked
+        answer_step(other, STEP_SLUGS[0], ANSWERS)
+        press(other, "Continue")
         response = later.goto("/check/resume/", "resume", "resume")
         assert "no-store" in response.headers["cache-control"]
         code_input = other.get_by_label("Resume code")
@@ -51,6 +54,9 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
 
         code_input.fill(code.lower().replace("-", " "))  # typed loosely: case and separators do not matter
         press(other, "Continue")
+        expect(other.get_by_role("heading", level=1)).to_have_text("Replace the answers in progress?")
+        later.arrive("resume (answers in progress here)", "resume-replace")
+        press(other, "Yes, continue with the saved answers")
         assert current_slug(other) == "relapses", "the first question not answered yet"
         n, total = step_position(ANSWERS, "relapses")
         assert step_count_text(other) == f"Step {n} of {total}"
