@@ -259,11 +259,28 @@ def result_context(screening, notes, editions):
     groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
               for kind, label in NOTE_KINDS]
     headline = sets[0]
+    estimated = screening.facts.get("edss_source") == "walking_estimate"
     return {"headline": headline, "others": sets[1:], "note_groups": [(label, ns) for label, ns in groups if ns],
             "has_trials": any(view.get("kind") == "trial" for view in sets[1:]),
             # a score estimated from walking behind the verdict: said there, not only in a note far below
-            "estimate_behind_verdict": screening.facts.get("edss_source") == "walking_estimate" and any(
-                row["fact"] == "edss" for row in headline["deciding"] + headline["also"])}
+            "estimate_behind_verdict": estimated and any(
+                row["fact"] == "edss" for row in headline["deciding"] + headline["also"]),
+            # ... and deciding "not usually offered" from a borderline estimate (6.0 or 6.5 at best: one or two sticks,
+            # or short distances), which self-report tends to over-state (clinical.md §3d): it may well be lower
+            "estimate_decides": estimated and screening.facts["edss"][0] <= 6.5
+            and headline["verdict"] == rules.UNLIKELY and any(row["fact"] == "edss" for row in headline["deciding"]),
+            "guidelines_differ": guidelines_differ(headline, sets[1:])}
+
+
+def guidelines_differ(headline, others):
+    """Beside "not usually offered": the guidelines that look at the same answers (a criterion on each fact behind
+    the verdict) and judge them less strictly. One that does not look at them at all (no disability limit, say)
+    does not count as differing."""
+    if headline["verdict"] != rules.UNLIKELY:
+        return []
+    behind = {row["fact"] for row in headline["deciding"]}
+    return [view for view in others if view.get("kind") == "guideline" and view["verdict"] != rules.UNLIKELY
+            and behind <= {row["fact"] for row in view["rows"]}]
 
 
 # Red flags for the reviewer: conditions over facts, evaluated like criteria; they prompt a closer look, never decide.

@@ -1437,16 +1437,45 @@ def test_beside_an_unlikely_verdict_the_other_criteria_not_met_are_listed_too(sh
     assert "Relapsing-remitting MS" not in also
 
 
-@pytest.mark.parametrize("changes, said", [
-    (dict(edss=None, walking_aid="one_sided", walking_distance="100_199"), True),  # 6.0 estimated: decides it
-    (dict(edss=6.5), False),  # a score the neurologist gave: nothing to add
-    (dict(edss=None, walking_aid="none", walking_distance="500_plus"), False),  # estimated, but not behind it
+@pytest.mark.parametrize("changes, said, borderline", [
+    (dict(edss=None, walking_aid="one_sided", walking_distance="100_199"), True, True),  # 6.0 estimated: decides it
+    (dict(edss=None, walking_aid="two_sided", walking_distance="50_99"), True, True),  # 6.5
+    (dict(edss=None, walking_aid="wheelchair"), True, False),  # 7.0 to 9.5: not a borderline estimate
+    (dict(edss=6.5), False, False),  # a score the neurologist gave: nothing to add
+    (dict(edss=None, walking_aid="none", walking_distance="500_plus"), False, False),  # estimated, but not behind it
 ])
 def test_a_verdict_resting_on_a_score_estimated_from_walking_says_so_in_the_verdict(shipped_criteria, patient,
-                                                                                    changes, said):
+                                                                                    changes, said, borderline):
+    """clinical.md §3d: people rate their own disability higher than a neurologist does, so a borderline estimate
+    behind "not usually offered" is said to be one, in the verdict box, not only in a note far below."""
     see_result(patient, answers(**changes))
     verdict = re.search(r'<section class="verdict.*?</section>', html(patient.get(RESULT)), re.S).group(0)
     assert ("was estimated from what you told us about walking" in verdict) is said
+    assert ("This rests on an estimate." in verdict and "If it is lower, this result may be different" in verdict
+            ) is borderline
+
+
+@pytest.mark.parametrize("changes, differing", [
+    # SPMS with relapses: the guidelines that ask about the type of MS look closer (clinical.md §1a)
+    (dict(ms_type="spms"), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)",
+                            "US National MS Society recommendations (2021)"]),
+    # a walking estimate of 6.0: the NMSS sets no disability limit, so it is not "reading it differently"
+    (dict(edss=None, walking_aid="one_sided", walking_distance="500_plus"),
+     ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
+    (dict(edss=7.0), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
+    (dict(), []),  # not "unlikely": nothing to contrast
+    # a transplant before and 6.5: the NMSS is less strict about the first, but sets no disability limit
+    (dict(prior_hsct=True, edss=6.5), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
+    (dict(dmts=["natalizumab"], activity_on_dmt="no", activity_on_high_efficacy_dmt="no"), []),  # all agree
+])
+def test_beside_not_usually_offered_the_guidelines_that_judge_the_same_answers_less_strictly(
+        shipped_criteria, patient, changes, differing):
+    see_result(patient, answers(**changes))
+    verdict = re.search(r'<section class="verdict.*?</section>', html(patient.get(RESULT)), re.S).group(0)
+    listed = re.search(r'<ul class="guidelines-differ">(.*?)</ul>', verdict, re.S)
+    names = [unescape(item).split(" — ")[0] for item in re.findall(r"<li>(.*?)</li>", listed.group(1))] if listed else []
+    assert names == differing
+    assert ('href="#other-criteria"' in verdict) is bool(differing)
 
 
 def test_beside_a_possible_verdict_there_is_one_list(shipped_criteria, patient):
