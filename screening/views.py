@@ -63,8 +63,12 @@ def go_to(step, *, returning=False, errors=False):
     return redirect(f"{url}?{query}" if query else url)
 
 
-def draft_missing(request):
-    messages.info(request, _("We could not find answers in progress. Start the check, or use your resume code."))
+def draft_missing(request, *, typed_lost=False):
+    """No answers in progress in this browser (closed since, or another one). Answers posted from a step had nowhere
+    to go (``typed_lost``): said, so that nobody thinks that page was kept."""
+    lost = _(" What was on that page was not saved.") if typed_lost else ""
+    messages.info(request, _("We could not find answers in progress.%(lost)s Start the check, or use your resume code.")
+                  % {"lost": lost})
     return redirect("home")
 
 
@@ -155,7 +159,7 @@ def step(request, slug):
     else:
         draft = draft_from_cookie(request)
     if draft is None:
-        return draft_missing(request)
+        return draft_missing(request, typed_lost=request.method == "POST")
     questionnaire = questionnaire_for(draft)
     returning = request.GET.get("return") == "review" or request.POST.get("return") == "review"
     if request.method == "POST":
@@ -270,7 +274,10 @@ def resume(request):
     return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",
                        failure_field="resume_code",
                        failure_message=_("We could not find answers for that code. Check it and try again. If you "
-                                         "saved more than once, only the newest code works."))
+                                         "saved more than once, only the newest code works. Saved answers are "
+                                         "deleted after %(days)s days, and once their result is sent to a "
+                                         "neurologist: its status page then shows it.")
+                       % {"days": settings.DRAFT_RETENTION_DAYS})
 
 
 @never_cache

@@ -633,6 +633,7 @@ def test_a_wrong_resume_code_gets_a_message(shipped_criteria, patient, code):
     assert response.status_code == 200
     text = html(response)
     assert "We could not find answers for that code" in field_block(text, "resume_code")
+    assert "deleted after 30 days, and once their result is sent to a neurologist" in field_block(text, "resume_code")
     assert elsewhere.get(REVIEW)["Location"] == HOME  # nothing was opened
 
 
@@ -1382,7 +1383,10 @@ def test_an_unknown_step_is_not_found(db, patient, slug, with_draft):
 def test_without_answers_in_progress_you_are_sent_home_with_a_message(db, patient, method, url):
     response = getattr(patient, method)(url, {"age": "34", "action": "next"} if method == "post" else {})
     assert response.status_code == 302 and response["Location"] == HOME
-    assert "could not find answers in progress" in html(patient.get(HOME))
+    home = html(patient.get(HOME))
+    assert "could not find answers in progress" in home
+    # what was typed had nowhere to go: said, rather than letting the person think it was kept
+    assert ("What was on that page was not saved." in home) is (method == "post" and "/check/result/" not in url)
     assert not Draft.objects.exists()
 
 
