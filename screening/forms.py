@@ -228,9 +228,12 @@ class DiagnosisForm(StepForm):
         help_text=_("Your neurologist's letters usually say which type."),
     )
     diagnosis_year = forms.IntegerField(
-        label=_("In which year were you diagnosed?"), help_text=_("For example 2019."),
+        label=_("In which year were you diagnosed?"),
+        help_text=_("For example 2019. Not sure? Your neurologist's first letter gives it; otherwise give your best "
+                    "guess and tell your neurologist it is one."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        error_messages={"required": _("Enter the year you were diagnosed."),
+        error_messages={"required": _("Enter the year you were diagnosed. If you are not sure, your best guess "
+                                      "will do."),
                         "invalid": _("Enter a year as four digits, for example 2019.")},
     )
     diagnosis_month = forms.TypedChoiceField(
