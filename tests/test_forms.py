@@ -112,7 +112,7 @@ DIAGNOSIS_CASES = [
     (34, {"diagnosis_year": "19"}, "diagnosis_year", "four digits"),  # two digits for 2019, not "before you were born"
     (None, {"diagnosis_year": "19"}, "diagnosis_year", "four digits"),
     (34, {"diagnosis_year": "20190"}, "diagnosis_year", "four digits"),
-    (34, {"diagnosis_year": ""}, "diagnosis_year", "Enter the year you were diagnosed. If you are not sure, your best guess"),
+    (34, {"diagnosis_year": ""}, "diagnosis_year", "If you are not sure, your best guess will do"),
     (34, {"diagnosis_year": "2019", "diagnosis_month": "13"}, "diagnosis_month", "Choose a month from the list"),
     (34, {"diagnosis_year": "2019", "diagnosis_month": "March"}, "diagnosis_month", "Choose a month from the list"),
     (34, {"diagnosis_year": "2019", "diagnosis_confirmed": None}, "diagnosis_confirmed", "Choose one answer"),

@@ -1477,7 +1477,8 @@ def test_beside_not_usually_offered_the_guidelines_that_judge_the_same_answers_l
     see_result(patient, answers(**changes))
     verdict = re.search(r'<section class="verdict.*?</section>', html(patient.get(RESULT)), re.S).group(0)
     listed = re.search(r'<ul class="guidelines-differ">(.*?)</ul>', verdict, re.S)
-    names = [unescape(item).split(" — ")[0] for item in re.findall(r"<li>(.*?)</li>", listed.group(1))] if listed else []
+    items = re.findall(r"<li>(.*?)</li>", listed.group(1)) if listed else []
+    names = [unescape(item).split(" — ")[0] for item in items]
     assert names == differing
     assert ('href="#other-criteria"' in verdict) is bool(differing)
 
