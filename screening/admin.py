@@ -114,11 +114,23 @@ class CriterionWordsForm(forms.ModelForm):
         return cleaned
 
 
+CODE_STILL_HELD = _("Another criterion in this set still has the code “%(code)s”: codes cannot be swapped, or taken "
+                    "from a criterion being deleted, in one save. Give this one a code no criterion has yet and "
+                    "save first.")
+
+
 class CriterionFormSet(forms.BaseInlineFormSet):
-    """The criteria of the set being edited: an active set keeps at least one active criterion."""
+    """The criteria of the set being edited: an active set keeps at least one active criterion, and a criterion
+    takes no code another one still holds (criteria are saved one at a time: the database would refuse the first,
+    a 500)."""
 
     def clean(self):
         super().clean()
+        held = dict(self.get_queryset().values_list("code", "pk"))
+        for form in self.initial_forms:
+            code = form.cleaned_data.get("code")
+            if held.get(code, form.instance.pk) != form.instance.pk and not self._should_delete_form(form):
+                form.add_error("code", CODE_STILL_HELD % {"code": code})
         set_active = forms.CheckboxInput().value_from_datadict(self.data, self.files, "active")
         if set_active and not any(form.cleaned_data.get("active") for form in self.forms
                                   if not self._should_delete_form(form)):

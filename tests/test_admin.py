@@ -1048,6 +1048,29 @@ def test_a_new_row_with_an_existing_code_in_the_inline_is_a_message(shipped_crit
     assert article().criteria.count() == 7
 
 
+@pytest.mark.parametrize("delete_second", [False, True], ids=["swap", "code-of-a-deleted-row"])
+def test_a_code_another_criterion_still_holds_in_the_inline_is_a_message_not_a_500(shipped_criteria, admin,
+                                                                                    delete_second):
+    """Criteria are saved one at a time: the first row to take the other's code met the database's unique
+    constraint (a 500). What the admin typed comes back on the form."""
+    criteria_set = article()
+    data = form_data(set_page(admin, criteria_set))
+    first, second = data["criteria-0-code"], data["criteria-1-code"]
+    held = {code: criterion(code).pk for code in (first, second)}
+    data["criteria-0-code"] = second
+    if delete_second:
+        data["criteria-1-DELETE"] = "on"
+    else:
+        data["criteria-1-code"] = first
+    response = save(admin, url("criteriaset_change", criteria_set.pk), data)
+    errors = assert_not_saved_with_message(response, "still has the code")
+    assert list(errors) == ["criteria-0-code"] if delete_second else ["criteria-0-code", "criteria-1-code"]
+    shown = form_data(response)
+    assert (shown["criteria-0-code"], shown["criteria-1-code"]) == (data["criteria-0-code"], data["criteria-1-code"])
+    assert {code: criterion(code).pk for code in (first, second)} == held
+    assert article().version == criteria_set.version
+
+
 def test_a_new_criterion_in_the_criterion_admin_with_a_code_taken_in_its_set_is_a_message(shipped_criteria, admin):
     data = {**form_data(admin.get(url("criterion_add"))), **NEW_CRITERION, "code": "edss_below_6",
             "criteria_set": str(article().pk)}
