@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "screening.middleware.ClientAddressMiddleware",
     "screening.middleware.FormCharsetMiddleware",
+    "screening.middleware.AdminQueryNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

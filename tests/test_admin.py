@@ -1222,6 +1222,24 @@ def test_submitted_records_cannot_be_added_changed_or_deleted_in_the_admin(one_o
     assert type(obj).objects.filter(pk=obj.pk).exists()
 
 
+@pytest.mark.parametrize("changelist, name, value", [
+    ("screening_criteriaset", "kind", "trial"), ("screening_criteriaset", "q", "ebmt"),
+    ("screening_criterion", "severity", "unlikely"), ("screening_criterion", "kind__exact", "exclusion"),
+    ("screening_note", "kind", "risk"), ("screening_referencecase", "q", "rrms"),
+    ("screening_auditevent", "action", "login"), ("screening_auditevent", "created_at__year", "2026"),
+    ("screening_user", "q", "admin"), ("axes_accessattempt", "path_info", "/accounts/login/"),
+])
+def test_a_nul_character_in_an_admin_lists_filter_or_search_gets_the_400_page(shipped_criteria, admin, changelist,
+                                                                              name, value):
+    """The admin passes filter values to the database as they come: PostgreSQL refused the NUL (a 500)."""
+    list_url = reverse(f"admin:{changelist}_changelist")
+    assert admin.get(list_url, {name: value}).status_code == 200
+    for query in ({name: value + "\x00"}, {name: "\x00"}, {name + "\x00": value}):
+        response = admin.get(list_url, query)
+        assert response.status_code == 400, (query, response.status_code)
+        assert "Something went wrong" in page_text(response)
+
+
 def test_the_audit_log_gives_times_on_the_24_hour_clock_as_the_queue_does(admin, db):
     """An afternoon event reads "14:05" in the admin, as in the review queue, not "2:05 p.m."."""
     event = services.audit("login")
