@@ -11,8 +11,9 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -39,6 +40,18 @@ class AuditedAdmin(SimpleHistoryAdmin):
     """History for every change (who, when, a readable diff) and an audit entry for each."""
 
     formfield_overrides = STRICT_JSON
+
+    def response_action(self, request, queryset):
+        """An action on a chosen row whose id no row could have (made up: "abc", or beyond the database's integers)
+        is a message over the list, as one on a row that is gone is, not a 500."""
+        try:
+            for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                self.opts.pk.clean(pk, None)
+        except ValidationError:
+            self.message_user(request, _("Nothing was changed: a chosen row is not in the list. Choose again."),
+                              messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history's select_related() without names follows only keys that cannot be null, and drops its own

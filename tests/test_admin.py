@@ -1168,6 +1168,26 @@ def test_an_inactive_set_is_not_made_primary(shipped_criteria, admin):
     assert CriteriaSet.objects.get(code="starms").active is False
 
 
+@pytest.mark.parametrize("chosen", ["abc", "", "1.5", "\x00", "99999999999999999999999"])
+def test_an_action_on_a_made_up_row_is_a_message_over_the_list_not_a_500(shipped_criteria, admin, chosen):
+    """The chosen rows' ids are posted as they come: one that is not a number (or is beyond the database's) met the
+    database (a 500). A number that is no row's id already met the action's own message."""
+    mist = CriteriaSet.objects.get(code="mist")
+    for ids, message in ([chosen], "a chosen row is not in the list"), ([mist.pk, chosen], "a chosen row is not"), (
+            [999999], "Choose exactly one set to make primary."):
+        response = admin.post(url("criteriaset_changelist"), {
+            "action": "make_primary", "_selected_action": ids, "index": "0"}, follow=True)
+        assert response.status_code == 200 and response.redirect_chain == [(url("criteriaset_changelist"), 302)]
+        assert any(message in str(m) for m in response.context["messages"]), (ids, response.context["messages"])
+    response = admin.post(url("criterion_changelist"), {
+        "action": "delete_selected", "_selected_action": [criterion("edss_below_6").pk, chosen], "post": "yes"},
+        follow=True)
+    assert response.status_code == 200 and response.redirect_chain
+    assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["article"]
+    assert article().criteria.filter(code="edss_below_6").exists()
+    assert not AuditEvent.objects.filter(action="primary_set_changed").exists()
+
+
 def test_making_one_set_primary_moves_the_headline_and_is_audited(shipped_criteria, admin, superuser):
     mist = CriteriaSet.objects.get(code="mist")
     response = make_primary(admin, mist)
