@@ -133,12 +133,13 @@ def submitted_screening(pk):
 @reviewer_required
 def detail(request, pk):
     screening = submitted_screening(pk)
-    services.screening_open(screening=screening, request=request)
-    form = DecisionForm(initial={"revision": screening.revision})
-    return render_detail(request, screening, form)
+    return render_detail(request, screening, DecisionForm(initial={"revision": screening.revision}))
 
 
 def render_detail(request, screening, form, status=200, **extra):
+    """The screening's evidence, with the decision form: whichever way it is reached (opened, or shown again
+    around a decision that was not saved), its showing is audited and opens the submission."""
+    services.screening_open(screening=screening, request=request)
     query = request.session.get(QUEUE_QUERY)
     context = {"screening": screening, "form": form, **detail_context(screening), **extra,
                "queue_url": reverse("queue") + (f"?{query}" if query else "")}

@@ -665,6 +665,19 @@ def test_opening_a_submission_moves_it_into_review_and_is_audited(neuro_client, 
     assert screening.status == Screening.Status.IN_REVIEW
 
 
+@pytest.mark.parametrize("posted", [{}, {"decision": "refer", "message": ""}, {"decision": "refer", "message": "x\x00"}])
+def test_a_decision_not_saved_shows_the_record_again_audited_and_opened(neuro_client, neurologist, shipped_criteria,
+                                                                         posted):
+    """A refused decision shows the whole record again: that showing is a view like any other, in the audit log."""
+    screening = make_submission().screening
+    response = neuro_client.post(reverse("review_decide", args=[screening.pk]), {"revision": 0, **posted})
+    assert response.status_code == 200 and screening.reference in response.content.decode()
+    event = AuditEvent.objects.get(action="detail_viewed")
+    assert (event.actor, event.screening) == (neurologist, screening)
+    screening.refresh_from_db()
+    assert (screening.status, screening.opened_by) == (Screening.Status.IN_REVIEW, neurologist)
+
+
 def test_colleagues_see_who_took_a_submission_into_review(neuro_client, neurologist, shipped_criteria):
     """Two neurologists working one queue: "In review" says by whom, so that the second does not start on it too.
     Opening it later, or by someone else, does not change who took it."""
