@@ -18,7 +18,7 @@ from screening.models import Criterion, Review, Screening
 
 from ..factories import answers as valid_answers
 from .answer_sets import ANSWER_SETS
-from .flow import Patient, follow, press
+from .flow import Patient, follow, no_horizontal_scroll, press
 
 PASSWORD = "Correct-Horse-Battery-42"
 WRONG_PASSWORD = "Wrong-Secret-Password-99"
@@ -254,6 +254,10 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     expect(page.locator("tr[data-set='article']")).to_have_attribute("data-verdict", "likely")  # as scored
     check_accessible(page, "detail (criteria changed)")
     shoot(page, "review-detail-criteria-changed")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone: the tables scroll, not the page
+    no_horizontal_scroll(page, 390)
+    check_accessible(page, "detail (390 px)")
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     follow(page, "Preview against the current criteria")
     assert page.url == f"{site}/review/{screening.pk}/rescore/"
