@@ -348,9 +348,11 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
 
     # Past the session's original end: it was extended, so the decision is saved (not a login page).
     page.wait_for_timeout(max(0, 8.7 - (time.monotonic() - loaded)) * 1000)
-    # Half-way through the extended session the warning has opened again; close it without extending anything.
+    # Half-way through the extended session the warning has opened again: Esc dismisses it, and that is activity.
     page.wait_for_selector("#idle-dialog[open]", timeout=2_000)
-    page.keyboard.press("Escape")
+    with page.expect_response(lambda r: r.url.endswith("/accounts/keepalive/")) as kept:
+        page.keyboard.press("Escape")
+    assert kept.value.status == 204
     expect(page.locator("#idle-dialog[open]")).to_have_count(0)
     decision(page, "More information needed").check()
     press(page, SAVE)
@@ -392,6 +394,25 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
     dialog.get_by_role("button", name="Stay signed in").click()
     expect(dialog.get_by_role("heading")).to_have_text(SIGNED_OUT, timeout=3_000)
     expect(page.locator("#idle-dialog[open]")).to_have_count(1)
+
+
+def test_typing_a_long_message_keeps_the_session(page, site, settings):
+    """Writing a careful message takes longer than the idle time: typing is activity, so no warning interrupts it
+    and the session does not end under it."""
+    settings.STAFF_IDLE_SECONDS = 8
+    make_user("dr-typist")
+    screening = submit()
+    sign_in(page, site, "dr-typist")
+    page.goto(detail_url(site, screening))
+    started = time.monotonic()
+    while time.monotonic() - started < 11:  # past the session's end, typing a little every half second
+        message_box(page).press_sequentially("word ")
+        page.wait_for_timeout(500)
+        expect(page.locator("#idle-dialog[open]")).to_have_count(0)
+    decision(page, "More information needed").check()
+    press(page, SAVE)
+    assert page.url == detail_url(site, screening), page.url
+    assert Review.objects.get().message.startswith("word word")
 
 
 # --- 4. the keyboard alone -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Idle timeout for signed-in staff: warn two minutes before the session expires, and extend it with one click
-// ("Stay signed in") without leaving the page, so nothing typed is lost. The server enforces the timeout.
+// ("Stay signed in", or Esc) without leaving the page, so nothing typed is lost; typing extends it too. The server
+// enforces the timeout.
 // Every request from any tab extends the session, so tabs tell each other when they last spoke to the server
 // (localStorage): a tab left alone while another is in use is not signed out.
 (function () {
@@ -66,11 +67,21 @@
     schedule(lastActivity());
   });
 
-  dialog.querySelector("form").addEventListener("submit", function () {
+  function keepAlive() {
     if (expired) { return; }
+    record();  // asked for now: typing on does not ask again while this is on its way
     // Only 204 means the session was extended: a session ended elsewhere is redirected to the login page (200).
     fetch(dialog.dataset.keepaliveUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
       .then(function (response) { if (response.status === 204) { active(); } else { signedOut(); } });
+  }
+
+  dialog.querySelector("form").addEventListener("submit", keepAlive);
+  // Esc closes the warning as "Stay signed in" does: someone who dismisses it is there, getting on with the page.
+  dialog.addEventListener("cancel", keepAlive);
+  // Typing is activity too: a long message being written keeps the session (one request a minute at most).
+  var typingEvery = Math.min(60, seconds / 4) * 1000;
+  document.addEventListener("input", function () {
+    if (!dialog.open && Date.now() - lastActivity() > typingEvery) { keepAlive(); }
   });
   active();
 })();
