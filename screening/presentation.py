@@ -284,19 +284,24 @@ def guidelines_differ(headline, others):
 
 
 # Red flags for the reviewer: conditions over facts, evaluated like criteria; they prompt a closer look, never decide.
-RED_FLAGS = (
-    (rules.Condition("serious_comorbidity", "eq", True), gettext_lazy("Serious health condition reported")),
-    (rules.Condition("mental_health_concern", "eq", True), gettext_lazy("Mental health condition reported")),
-    (rules.Condition("pregnancy", "ne", "no"), gettext_lazy("Pregnant, breastfeeding or planning a pregnancy")),
-    (rules.Condition("prior_hsct", "eq", True), gettext_lazy("Has had a stem cell transplant before")),
-    (rules.Condition("diagnosis_confirmed", "ne", "yes"), gettext_lazy("Diagnosis not confirmed by a neurologist")),
-    (rules.Condition("edss_source", "ne", "reported"), gettext_lazy("EDSS estimated from walking, not recorded")),
+RED_FLAGS = (  # each with the answer behind it, if any: what was said ("A heart condition"), not only the flag
+    (rules.Condition("serious_comorbidity", "eq", True), gettext_lazy("Health condition reported"), "comorbidities"),
+    (rules.Condition("mental_health_concern", "eq", True), gettext_lazy("Mental health condition reported"), None),
+    (rules.Condition("pregnancy", "ne", "no"), gettext_lazy("Pregnant, breastfeeding or planning a pregnancy"),
+     "pregnancy"),
+    (rules.Condition("prior_hsct", "eq", True), gettext_lazy("Has had a stem cell transplant before"), None),
+    (rules.Condition("diagnosis_confirmed", "ne", "yes"), gettext_lazy("Diagnosis not confirmed by a neurologist"),
+     "diagnosis_confirmed"),
+    (rules.Condition("edss_source", "ne", "reported"), gettext_lazy("EDSS estimated from walking, not recorded"), None),
 )
+ANSWER_FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
 
 
-def red_flags(facts):
-    """The red flags that hold, or may hold (an unknown fact is flagged too: it needs asking)."""
-    return [label for condition, label in RED_FLAGS if condition.holds(facts) is not False]
+def red_flags(facts, answers):
+    """The red flags that hold, or may hold (an unknown fact is flagged too: it needs asking), each with the answer
+    behind it."""
+    return [f"{label} — {_('answer:')} {display_answer(ANSWER_FIELDS[key], answers.get(key))}" if key else str(label)
+            for condition, label, key in RED_FLAGS if condition.holds(facts) is not False]
 
 
 def choice_label(name, value):

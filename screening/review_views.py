@@ -115,7 +115,7 @@ def detail_context(screening):
     return {
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
-        "red_flags": presentation.red_flags(screening.facts),
+        "red_flags": presentation.red_flags(screening.facts, screening.answers),
         "results": presentation.set_views(screening.snapshot, screening.facts, editions),
         # since the last re-score, once there is one: that re-score already read the changes before it
         "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
