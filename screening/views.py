@@ -397,8 +397,9 @@ def status(request):
 
 
 def status_page(request, screening, form):
+    latest = screening.reviews.all()[:2]  # the message shown, and whether it replaced an earlier one
     return render(request, "screening/status_detail.html", {
-        "screening": screening, "review": screening.reviews.first(), "form": form,
+        "screening": screening, "review": latest[0] if latest else None, "replaced": len(latest) > 1, "form": form,
     })
 
 
