@@ -24,7 +24,7 @@ urlpatterns = [
     path("status/withdrawn/", views.withdrawn, name="withdrawn"),
     # Neurologist workspace
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views.post_only("queue")(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/keepalive/", review_views.keepalive, name="keepalive"),
     path("review/", review_views.queue, name="queue"),
     path("review/export.csv", review_views.export, name="review_export"),

@@ -368,6 +368,13 @@ def test_logout_ends_the_session_and_is_audited(client, fast_passwords, neurolog
     assert event.actor == neurologist and event.ip_address == "127.0.0.1"
 
 
+def test_the_sign_out_address_opened_directly_leads_to_the_sign_out_button(neuro_client):
+    """A bookmarked or typed /accounts/logout/ was a blank "405" (signing out takes a post, from the button)."""
+    response = neuro_client.get(reverse("logout"))
+    assert response.status_code == 302 and response.url == reverse("queue")
+    assert 'action="/accounts/logout/"' in neuro_client.get(response.url).content.decode()
+
+
 def test_the_old_session_cookie_is_useless_after_logout(fast_passwords, neurologist):
     browser = Client()
     browser.post(reverse("login"), {"username": "neuro", "password": PASSWORD})
