@@ -76,7 +76,7 @@ CHOICE_LABELS = {
     "dmt_response": {"none_tried": gettext_lazy("no MS medicine tried"),
                      "breakthrough": gettext_lazy("still active on an MS medicine"),
                      "breakthrough_high_efficacy": gettext_lazy("still active on a high-efficacy MS medicine"),
-                     "stable": gettext_lazy("stable on an MS medicine")},
+                     "stable": gettext_lazy("quiet after 6 months on an MS medicine")},
     "edss_source": {"reported": gettext_lazy("score given in the check"),
                     "walking_estimate": gettext_lazy("estimated from walking")},
     "respondent": {"self": gettext_lazy("the person with MS"), "carer": gettext_lazy("someone helping them")},

@@ -43,7 +43,7 @@ def test_an_answer_reads_as_what_the_person_said(fact, value, facts, expected):
     ("prior_hsct", "ne", True, "no HSCT before"),
     ("serious_comorbidity", "eq", False, "no heart, lung, kidney or liver condition, cancer or long-term infection"),
     ("ms_type", "in", ["rrms", "spms"], "relapsing-remitting MS or secondary progressive MS"),
-    ("dmt_response", "ne", "stable", "not stable on an MS medicine"),
+    ("dmt_response", "ne", "stable", "not quiet after 6 months on an MS medicine"),
 ])
 def test_a_threshold_reads_in_the_same_words_as_the_answers(fact, operator, value, expected):
     assert condition_text(fact, operator, value) == expected

@@ -1424,7 +1424,7 @@ def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shippe
     items = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip()
              for item in re.findall(r"<li>(.*?)</li>", verdict, re.S)]
     assert items and all("your answer: " in item for item in items), items
-    assert any(item.endswith("your answer: stable on an MS medicine") for item in items), items
+    assert any(item.endswith("your answer: quiet after 6 months on an MS medicine") for item in items), items
     assert "Does not match" not in verdict
 
 
