@@ -350,7 +350,8 @@ class RelapsesForm(StepForm):
 class TreatmentsForm(StepForm):
     dmts = checkboxes(
         DMT_CHOICES, label=_("Which MS medicines have you ever taken?"),
-        help_text=_("Tick all that apply. Leave all unticked if you have never taken one."),
+        help_text=_("Tick all that apply. If you took one but do not remember which, tick “Another MS medicine”. "
+                    "Leave all unticked only if you have never taken one."),
     )
 
 

@@ -492,6 +492,14 @@ def test_back_or_save_with_no_medicine_ticked_leaves_the_question_unanswered(shi
     assert f'href="{step_url("treatments")}?return=review">Answer the remaining questions' in review
 
 
+def test_the_medicines_question_says_what_to_tick_when_you_do_not_remember_which(shipped_criteria, patient):
+    """Left unticked, the answer reads "never treated" (PRODUCT.md §2): someone who forgot the name is told the way
+    that keeps them counted as treated."""
+    answer_until(patient, "treatments")
+    page = unescape(html(patient.get(step_url("treatments"))))
+    assert "If you took one but do not remember which, tick “Another MS medicine”." in page
+
+
 def test_unticking_every_medicine_and_going_back_keeps_the_change(shipped_criteria, patient):
     answer_until(patient, "treatments")
     post_step(patient, "treatments", answers(dmts=["natalizumab"]))
