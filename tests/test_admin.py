@@ -1258,6 +1258,8 @@ def test_a_nul_character_in_an_admin_lists_filter_or_search_gets_the_400_page(sh
         response = admin.get(list_url, query)
         assert response.status_code == 400, (query, response.status_code)
         assert "Something went wrong" in page_text(response)
+        # in the staff pages' frame, with the way back to their work: not the patients' help and start page
+        assert "what do these words mean" not in page_text(response) and "Go to the review queue" in page_text(response)
 
 
 def test_the_audit_log_gives_times_on_the_24_hour_clock_as_the_queue_does(admin, db):

@@ -1322,6 +1322,7 @@ def test_a_form_posted_in_another_encoding_gets_the_400_page_and_stores_nothing(
     set_draft(browser, {})
     response = browser.generic("POST", path, body.encode("latin-1"), content_type=content_type)
     assert response.status_code == 400 and "Something went wrong" in html(response)
+    assert "Go to the start page" in html(response)  # a patient's (or signing-in) page: the patients' frame
     assert Draft.objects.get().data == {}
 
 
