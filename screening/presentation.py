@@ -1,5 +1,6 @@
 """How answers, facts and thresholds read to a person: words only, no decisions (those live in rules.py)."""
 
+import math
 from functools import lru_cache
 
 from django.utils.translation import get_language
@@ -265,20 +266,31 @@ def result_context(screening, notes, editions):
             # a score estimated from walking behind the verdict: said there, not only in a note far below
             "estimate_behind_verdict": estimated and any(
                 row["fact"] == "edss" for row in headline["deciding"] + headline["also"]),
-            # ... and deciding "not usually offered" from a borderline estimate (6.0 or 6.5 at best: one or two sticks,
-            # or short distances), which self-report tends to over-state (clinical.md §3d): it may well be lower
-            "estimate_decides": estimated and screening.facts["edss"][0] <= 6.5
-            and headline["verdict"] == rules.UNLIKELY and any(row["fact"] == "edss" for row in headline["deciding"]),
-            "guidelines_differ": guidelines_differ(headline, sets[1:])}
+            # ... and the only thing behind "not usually offered", estimated near the limits (self-report tends to
+            # over-state it, clinical.md §3d): a lower real score may well change the verdict
+            "estimate_decides": estimated and headline["verdict"] == rules.UNLIKELY and edss_borderline(screening.facts)
+            and {row["fact"] for row in headline["deciding"]} == {"edss"},
+            "guidelines_differ": guidelines_differ(headline, sets[1:], screening.facts)}
 
 
-def guidelines_differ(headline, others):
+EDSS_BORDERLINE = 6.5  # the highest any source accepts (UK NHS centres, clinical.md §1); above it, no exception
+
+
+def edss_borderline(facts):
+    """Whether the disability score may be at or under the highest limit any source accepts."""
+    return (facts.get("edss") or [math.inf])[0] <= EDSS_BORDERLINE
+
+
+def guidelines_differ(headline, others, facts):
     """Beside "not usually offered": the guidelines that look at the same answers (a criterion on each fact behind
     the verdict) and judge them less strictly. One that does not look at them at all (no disability limit, say)
-    does not count as differing."""
+    does not count as differing, nor does any beside a disability score above every source's limit: a guideline's
+    "closer look" there is no real hope."""
     if headline["verdict"] != rules.UNLIKELY:
         return []
     behind = {row["fact"] for row in headline["deciding"]}
+    if "edss" in behind and not edss_borderline(facts):
+        return []
     return [view for view in others if view.get("kind") == "guideline" and view["verdict"] != rules.UNLIKELY
             and behind <= {row["fact"] for row in view["rows"]}]
 

@@ -1454,6 +1454,10 @@ def test_beside_an_unlikely_verdict_the_other_criteria_not_met_are_listed_too(sh
     (dict(edss=None, walking_aid="one_sided", walking_distance="100_199"), True, True),  # 6.0 estimated: decides it
     (dict(edss=None, walking_aid="two_sided", walking_distance="50_99"), True, True),  # 6.5
     (dict(edss=None, walking_aid="wheelchair"), True, False),  # 7.0 to 9.5: not a borderline estimate
+    # the type of MS, or the medicine answer, rules it out whatever the score: no "this may be different"
+    (dict(edss=None, walking_aid="one_sided", walking_distance="100_199", ms_type="ppms"), True, False),
+    (dict(edss=None, walking_aid="one_sided", walking_distance="100_199", activity_on_dmt="no",
+          activity_on_high_efficacy_dmt="no"), True, False),
     (dict(edss=6.5), False, False),  # a score the neurologist gave: nothing to add
     (dict(edss=None, walking_aid="none", walking_distance="500_plus"), False, False),  # estimated, but not behind it
 ])
@@ -1475,7 +1479,9 @@ def test_a_verdict_resting_on_a_score_estimated_from_walking_says_so_in_the_verd
     # a walking estimate of 6.0: the NMSS sets no disability limit, so it is not "reading it differently"
     (dict(edss=None, walking_aid="one_sided", walking_distance="500_plus"),
      ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
-    (dict(edss=7.0), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
+    (dict(edss=6.5), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
+    (dict(edss=7.0), []),  # above every source's limit (6.5 at most): a guideline's "closer look" is no real hope
+    (dict(edss=None, walking_aid="wheelchair"), []),
     (dict(), []),  # not "unlikely": nothing to contrast
     # a transplant before and 6.5: the NMSS is less strict about the first, but sets no disability limit
     (dict(prior_hsct=True, edss=6.5), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
