@@ -415,6 +415,23 @@ def test_typing_a_long_message_keeps_the_session(page, site, settings):
     assert Review.objects.get().message.startswith("word word")
 
 
+def test_a_stay_signed_in_that_fails_to_reach_the_server_does_not_pretend_the_session_goes_on(page, site, settings):
+    """Offline for a moment: the session was not extended, so the page must still say when it ends, rather than let
+    the server end it unannounced under the text being typed."""
+    settings.STAFF_IDLE_SECONDS = 8
+    make_user("dr-offline")
+    screening = submit()
+    sign_in(page, site, "dr-offline")
+    page.goto(detail_url(site, screening))
+    loaded = time.monotonic()
+    page.route("**/accounts/keepalive/", lambda route: route.abort())
+    page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
+    page.locator("#idle-dialog").get_by_role("button", name="Stay signed in").click()
+    message_box(page).press_sequentially("typed while offline")
+    expect(page.locator("#idle-title")).to_have_text(SIGNED_OUT, timeout=8_000)
+    assert time.monotonic() - loaded < 10
+
+
 # --- 4. the keyboard alone -------------------------------------------------------------------------------------
 
 

@@ -67,12 +67,16 @@
     schedule(lastActivity());
   });
 
+  var asked = 0;  // when this tab last asked to extend the session
+
   function keepAlive() {
     if (expired) { return; }
-    record();  // asked for now: typing on does not ask again while this is on its way
-    // Only 204 means the session was extended: a session ended elsewhere is redirected to the login page (200).
+    asked = Date.now();
+    // Only 204 means the session was extended (and only then do the timers move): a session ended elsewhere is
+    // redirected to the login page (200); a request that fails (offline) changes nothing, and the warning comes.
     fetch(dialog.dataset.keepaliveUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
-      .then(function (response) { if (response.status === 204) { active(); } else { signedOut(); } });
+      .then(function (response) { if (response.status === 204) { active(); } else { signedOut(); } })
+      .catch(function () { /* not extended: the timers stand */ });
   }
 
   dialog.querySelector("form").addEventListener("submit", keepAlive);
@@ -81,7 +85,8 @@
   // Typing is activity too: a long message being written keeps the session (one request a minute at most).
   var typingEvery = Math.min(60, seconds / 4) * 1000;
   document.addEventListener("input", function () {
-    if (!dialog.open && Date.now() - lastActivity() > typingEvery) { keepAlive(); }
+    var now = Date.now();
+    if (!dialog.open && now - Math.max(lastActivity(), asked) > typingEvery) { keepAlive(); }
   });
   active();
 })();
