@@ -1054,17 +1054,18 @@ def test_the_patient_is_told_what_a_decision_means_for_them(client, neuro_client
 
 
 def test_a_changed_decision_tells_the_patient_it_replaces_the_earlier_one(client, neuro_client, shipped_criteria):
-    """A "Refer" read yesterday, replaced today by "Not suitable now": the status page says it changed."""
+    """A "Refer" read yesterday, replaced today by "Not suitable now": the status page says it was replaced (a
+    corrected message with the same decision, or one from a colleague, is a replacement too: not "changed")."""
     submission = make_submission()
     screening = submission.screening
     neuro_client.post(decide_url(screening), decision_data(screening, "refer"))
     look_up_status(client, submission)
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
-    assert "This decision replaces an earlier one" not in page
+    assert "This replaces an earlier message" not in page
     screening.refresh_from_db()
     neuro_client.post(decide_url(screening), decision_data(screening, "not_suitable"))
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
-    assert 'data-decision="not_suitable"' in page and "This decision replaces an earlier one" in page
+    assert 'data-decision="not_suitable"' in page and "This replaces an earlier message" in page
     assert re.search(r"Not suitable now</strong> — \d{1,2} \w+ \d{4}, \d\d:\d\d", page)  # the time too
 
 
