@@ -194,9 +194,12 @@ def draft_for_token(token) -> Draft | None:
     return _draft_row(_READ_DRAFT, [hash_code(token)]) if token else None
 
 
-def draft_discard(token) -> None:
+def draft_discard(token, *, unless_saved=False) -> None:
+    """Delete the draft behind a token; with ``unless_saved``, only if no resume code can open it any more (answers
+    this browser leaves behind, starting again or resuming others, are otherwise kept, unreachable, for 30 days)."""
     if token:
-        Draft.objects.filter(token_hash=hash_code(token)).delete()
+        drafts = Draft.objects.filter(token_hash=hash_code(token))
+        (drafts.filter(resume_code_hash=None) if unless_saved else drafts).delete()
 
 
 def draft_save_step(token, step_data: dict) -> Draft | None:

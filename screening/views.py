@@ -141,6 +141,7 @@ def start(request):
     draft = draft_from_cookie(request) if request.POST.get("confirm") != "yes" else None
     if draft and draft.data:  # answers in progress (none yet: nothing to lose, nothing to ask)
         return render(request, "screening/start_again.html")
+    services.draft_discard(request.COOKIES.get(DRAFT), unless_saved=True)
     draft, token = services.draft_create()
     return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
 
@@ -267,6 +268,8 @@ def resume(request):
         if here and here.data and here.pk != draft.pk and request.POST.get("confirm") != "yes":
             # Other answers are in progress in this browser, and the code's answers would take their place: ask first.
             return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
+        if here and here.pk != draft.pk:
+            services.draft_discard(request.COOKIES.get(DRAFT), unless_saved=True)
         token = services.draft_reopen(draft)
         messages.success(request, _("Welcome back: your answers are here as you saved them."))
         return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)

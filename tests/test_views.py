@@ -562,9 +562,11 @@ def test_a_resume_code_asks_before_its_answers_replace_others_in_progress(shippe
     assert 'action="/check/save/"' in html(asked)
     assert "34" in html(patient.get(REVIEW))  # nothing replaced yet
 
+    replaced = patient.cookies[DRAFT].value
     response = patient.post(reverse("resume"), {"resume_code": code, "confirm": "yes"}, follow=True)
     assert "Welcome back: your answers are here as you saved them." in html(response)
     assert "52" in html(patient.get(REVIEW))
+    assert not Draft.objects.filter(token_hash=hash_code(replaced)).exists()  # not kept, unreachable, for 30 days
 
 
 def test_a_resume_code_for_the_answers_already_here_or_over_none_asks_nothing(shipped_criteria, patient):
@@ -1375,6 +1377,17 @@ def test_starting_again_over_answers_in_progress_asks_first_and_keeps_them_until
     assert response.status_code == 302 and slug_of(response["Location"]) == STEPS[0].slug
     assert patient.cookies[DRAFT].value != token
     assert "Not answered yet" in html(patient.get(REVIEW))
+    # the cleared answers are gone, not kept unreachable in the database for 30 days
+    assert Draft.objects.count() == 1 and not Draft.objects.filter(token_hash=hash_code(token)).exists()
+
+
+def test_starting_again_keeps_answers_saved_with_a_resume_code_for_that_code(shipped_criteria, patient):
+    answer_until(patient, "relapses")
+    patient.post(step_url("relapses"), {"action": "save"})
+    code = read_resume_code(patient.get(reverse("saved")))
+    patient.post(reverse("start"), {"confirm": "yes"})
+    assert Draft.objects.count() == 2
+    assert Client().post(reverse("resume"), {"resume_code": code}).status_code == 302
 
 
 @pytest.mark.parametrize("with_draft", [True, False])
