@@ -94,3 +94,29 @@ def test_every_shipped_criterion_and_note_is_valid_and_sourced(shipped_criteria)
     for row in [*Criterion.objects.all(), *Note.objects.all(), *CriteriaSet.objects.all()]:
         row.full_clean()
         assert (getattr(row, "source", None) or row.citation).strip(), row
+
+
+def test_the_medicine_criterion_loaded_before_is_reworded_unless_an_admin_did(transactional_db):
+    """Databases loaded with "your current medicine" (the questionnaire asks about medicines ever taken) are
+    corrected by migration 0007; a label an admin wrote is left alone."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before, after = [("screening", "0006_screening_opened_by")], [("screening", "0007_medicine_criterion_label")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    criteria_set = old.get_model("screening", "CriteriaSet").objects.create(code="s", name="S", citation="c")
+    Criterion = old.get_model("screening", "Criterion")
+    for code, label in (("shipped", "MS not already kept quiet by your current medicine"),
+                        ("own", "MS not controlled by treatment (our wording)")):
+        Criterion.objects.create(criteria_set=criteria_set, code=code, label=label, fact="dmt_response",
+                                 operator="eq", value="stable", kind="exclusion", severity="unlikely")
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    labels = dict(executor.loader.project_state(after).apps.get_model("screening", "Criterion").objects.values_list(
+        "code", "label"))
+    assert labels == {"shipped": "MS not already kept quiet by an MS medicine",
+                      "own": "MS not controlled by treatment (our wording)"}
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
