@@ -138,8 +138,10 @@ def detail(request, pk):
 
 def render_detail(request, screening, form, status=200, **extra):
     """The screening's evidence, with the decision form: whichever way it is reached (opened, or shown again
-    around a decision that was not saved), its showing is audited and opens the submission."""
-    services.screening_open(screening=screening, request=request)
+    around a decision that was not saved), its showing is audited and opens the submission. A withdrawn one shows
+    nothing of the patient: nothing was viewed."""
+    if screening.status != Screening.Status.WITHDRAWN:
+        services.screening_open(screening=screening, request=request)
     query = request.session.get(QUEUE_QUERY)
     context = {"screening": screening, "form": form, **detail_context(screening), **extra,
                "queue_url": reverse("queue") + (f"?{query}" if query else "")}

@@ -935,6 +935,8 @@ def test_a_decision_on_a_screening_withdrawn_meanwhile_saves_nothing_and_says_so
             "you were working on it.") in response.content.decode()
     assert not Review.objects.exists()
     assert Screening.objects.get(pk=screening.pk).status == Screening.Status.WITHDRAWN
+    # the page showed nothing of the patient: only the first opening is a view in the audit log
+    assert AuditEvent.objects.filter(action="detail_viewed", screening=screening).count() == 1
 
 
 def test_the_history_shows_a_message_in_its_lines_as_the_patient_reads_it(neuro_client, shipped_criteria):
