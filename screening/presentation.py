@@ -333,7 +333,7 @@ FACT_NAMES = {
     "highly_active": gettext_lazy("Highly active MS"), "inflammatory_activity": gettext_lazy("Inflammatory activity"),
     "dmt_response": gettext_lazy("Response to MS medicines"),
     "high_efficacy_dmt_tried": gettext_lazy("High-efficacy medicine tried"),
-    "serious_comorbidity": gettext_lazy("Serious health condition"),
+    "serious_comorbidity": gettext_lazy("Heart, lung, kidney or liver condition, cancer or long-term infection"),
     "mental_health_concern": gettext_lazy("Mental health condition"),
 }
 

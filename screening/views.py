@@ -66,9 +66,9 @@ def go_to(step, *, returning=False, errors=False):
 def draft_missing(request, *, typed_lost=False):
     """No answers in progress in this browser (closed since, or another one). Answers posted from a step had nowhere
     to go (``typed_lost``): said, so that nobody thinks that page was kept."""
-    lost = _(" What was on that page was not saved.") if typed_lost else ""
-    messages.info(request, _("We could not find answers in progress.%(lost)s Start the check, or use your resume code.")
-                  % {"lost": lost})
+    messages.info(request, _("We could not find answers in progress, so what was on that page was not saved. Start "
+                             "the check, or use your resume code.") if typed_lost else
+                  _("We could not find answers in progress. Start the check, or use your resume code."))
     return redirect("home")
 
 
@@ -129,7 +129,7 @@ def home(request):
     return render(request, "screening/home.html", {
         "criteria_sets": CriteriaSet.objects.filter(active=True),
         "has_draft": DRAFT in request.COOKIES,
-        "step_count": len(STEPS),
+        "step_count": len(STEPS), "retention_days": settings.DRAFT_RETENTION_DAYS,
     })
 
 
@@ -225,7 +225,8 @@ def saved(request):
     resume_code = request.session.pop(SHOW_RESUME_CODE, None)
     if not resume_code and draft_from_cookie(request) is None:  # nothing was saved here: not "Your answers are saved"
         return draft_missing(request)
-    return render(request, "screening/saved.html", {"resume_code": resume_code})
+    return render(request, "screening/saved.html", {"resume_code": resume_code,
+                                                    "retention_days": settings.DRAFT_RETENTION_DAYS})
 
 
 def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):
