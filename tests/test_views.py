@@ -635,7 +635,6 @@ def test_a_result_can_be_saved_to_come_back_to_on_another_day(shipped_criteria, 
     assert sender.post(reverse("answers_save"))["Location"] == HOME
 
 
-@pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", " abcde fghjk mnpqr stvwx "])
 def test_the_pages_say_how_long_answers_are_kept_as_configured(shipped_criteria, patient, settings):
     settings.DRAFT_RETENTION_DAYS = 14
     assert "deleted after 14 days" in html(patient.get(HOME))
@@ -645,6 +644,7 @@ def test_the_pages_say_how_long_answers_are_kept_as_configured(shipped_criteria,
     assert "deleted after 14 days" in field_block(html(response), "resume_code")
 
 
+@pytest.mark.parametrize("code", ["ABCDE-FGHJK-MNPQR-STVWX", " abcde fghjk mnpqr stvwx "])
 def test_a_wrong_resume_code_gets_a_message(shipped_criteria, patient, code):
     save_on_edss(patient)
     elsewhere = Client()
