@@ -1274,3 +1274,15 @@ def test_the_audit_log_gives_times_on_the_24_hour_clock_as_the_queue_does(admin,
 def test_admin_tabs_are_named_after_the_app(admin):
     title = re.search(r"<title>(.*?)</title>", admin.get(url("criterion_changelist")).content.decode()).group(1)
     assert title.endswith("| HSCT Self-Check admin") and "Django" not in title
+
+
+@pytest.mark.parametrize("reviewer, way_on", [(True, "Go to the review queue"), (False, "Go to the administration")])
+def test_an_error_page_leads_staff_back_to_their_own_work(db, reviewer, way_on):
+    """An admin who edits criteria but reviews no one was sent to the patients' start page."""
+    user = make_user("editor", superuser=reviewer)
+    client = Client()
+    client.force_login(user)
+    for response in (client.get("/admin/screening/no-such-thing/"), client.get("/review/none/"),
+                     client.get("/admin/screening/criteriaset/", {"kind": "\x00"})):
+        assert response.status_code in (400, 404)
+        assert way_on in page_text(response) and "Go to the start page" not in page_text(response)
