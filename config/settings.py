@@ -58,7 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "screening.middleware.ClientAddressMiddleware",
     "screening.middleware.FormCharsetMiddleware",
-    "screening.middleware.AdminQueryNulMiddleware",
+    "screening.middleware.AdminQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,11 +1,13 @@
-"""The client's address behind a proxy; forms read only as UTF-8; no NUL in an admin page's query; signed-in staff
-sessions expire after a short idle time (patients keep the longer default)."""
+"""The client's address behind a proxy; forms read only as UTF-8; an admin query the database cannot read is a 400;
+signed-in staff sessions expire after a short idle time (patients keep the longer default)."""
 
 import codecs
 import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.db import DataError
+from django.views.defaults import bad_request
 
 
 class ClientAddressMiddleware:
@@ -59,10 +61,11 @@ class FormCharsetMiddleware:
         return self.get_response(request)
 
 
-class AdminQueryNulMiddleware:
-    """An admin page whose query holds a NUL character (a list's filter: ``?kind=%00``) gets the 400 page. The admin
-    passes filter values to the database as they come, and PostgreSQL refuses a NUL in a query (a 500; SQLite takes
-    it). The other pages read their queries through forms, which refuse a NUL with a message."""
+class AdminQueryMiddleware:
+    """An admin page whose query the database cannot read gets the 400 page, not a 500. The admin passes a list's
+    filter values to the database as they come: PostgreSQL refuses a NUL character in any query (``?kind=%00``;
+    SQLite takes it), and text that is no address where an address is filtered (``?ip_address=abc``, on the audit
+    log and django-axes' lists). The other pages read their queries through forms, which answer with a message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,9 +74,18 @@ class AdminQueryNulMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.resolver_match.app_name == "admin" and any(
+        if in_admin(request) and any(
                 "\x00" in text for name, values in request.GET.lists() for text in [name, *values]):
             raise BadRequest("A NUL character in an admin page's query.")
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DataError) and in_admin(request) and request.method == "GET" and request.GET:
+            return bad_request(request, exception)
+        return None
+
+
+def in_admin(request):
+    return request.resolver_match is not None and request.resolver_match.app_name == "admin"
 
 
 class StaffIdleTimeoutMiddleware:
