@@ -15,6 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +28,6 @@ from . import rules, services
 from .forms import StrictJSONDecoder, validate_answers
 from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User
 
-admin.site.register(User, UserAdmin)
 admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
 
@@ -36,14 +36,11 @@ admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after eac
 STRICT_JSON = {models.JSONField: {"decoder": StrictJSONDecoder}}
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
-    """History for every change (who, when, a readable diff) and an audit entry for each."""
-
-    formfield_overrides = STRICT_JSON
+class ChosenRowsChecked:
+    """An action on a chosen row whose id no row could have (made up: "abc", or beyond the database's integers) is a
+    message over the list, as one on a row that is gone is, not a 500."""
 
     def response_action(self, request, queryset):
-        """An action on a chosen row whose id no row could have (made up: "abc", or beyond the database's integers)
-        is a message over the list, as one on a row that is gone is, not a 500."""
         try:
             for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
                 self.opts.pk.clean(pk, None)
@@ -52,6 +49,22 @@ class AuditedAdmin(SimpleHistoryAdmin):
                               messages.ERROR)
             return None
         return super().response_action(request, queryset)
+
+
+@admin.register(User)
+class StaffUserAdmin(ChosenRowsChecked, UserAdmin):
+    pass
+
+
+class AuditedAdmin(ChosenRowsChecked, SimpleHistoryAdmin):
+    """History for every change (who, when, a readable diff) and an audit entry for each."""
+
+    formfield_overrides = STRICT_JSON
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not str(version_id).isdigit():  # simple-history reads it as a number: "abc" was a 500
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history's select_related() without names follows only keys that cannot be null, and drops its own

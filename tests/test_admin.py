@@ -1186,6 +1186,15 @@ def test_an_action_on_a_made_up_row_is_a_message_over_the_list_not_a_500(shipped
     assert list(CriteriaSet.objects.filter(is_primary=True).values_list("code", flat=True)) == ["article"]
     assert article().criteria.filter(code="edss_below_6").exists()
     assert not AuditEvent.objects.filter(action="primary_set_changed").exists()
+    response = admin.post(url("user_changelist"), {"action": "delete_selected", "_selected_action": [chosen]},
+                          follow=True)  # the staff accounts' list too
+    assert response.status_code == 200 and get_user_model().objects.exists()
+
+
+def test_a_history_version_no_history_could_have_is_not_found(shipped_criteria, admin):
+    history = url("criteriaset_history", article().pk)
+    assert admin.get(f"{history}abc/").status_code == 404
+    assert admin.get(f"{history}999999/").status_code == 404
 
 
 def test_making_one_set_primary_moves_the_headline_and_is_audited(shipped_criteria, admin, superuser):
