@@ -309,10 +309,13 @@ RED_FLAGS = (  # each with the answer behind it, if any: what was said ("A heart
 ANSWER_FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
 
 
-def red_flags(facts, answers):
+def red_flags(facts, answers=None):
     """The red flags that hold, or may hold (an unknown fact is flagged too: it needs asking), each with the answer
-    behind it."""
-    return [f"{label} — {_('answer:')} {display_answer(ANSWER_FIELDS[key], answers.get(key))}" if key else str(label)
+    behind it when ``answers`` are given (the detail page; the queue lists the flags alone)."""
+    if not facts:  # withdrawn: nothing left to flag
+        return []
+    return [f"{label} — {_('answer:')} {display_answer(ANSWER_FIELDS[key], answers.get(key))}"
+            if key and answers is not None else str(label)
             for condition, label, key in RED_FLAGS if condition.holds(facts) is not False]
 
 

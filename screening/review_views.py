@@ -91,9 +91,11 @@ def queue(request):
         paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
     rows = with_last_decision(Screening.objects.filter(pk__in=list(page.object_list))).select_related(
-        "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "opened_by__username",
-                          "opened_by__first_name", "opened_by__last_name").in_bulk()
+        "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "facts",
+                          "opened_by__username", "opened_by__first_name", "opened_by__last_name").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
+    for screening in page.object_list:  # for triage: pregnancy, a health condition... before opening any
+        screening.red_flags = presentation.red_flags(screening.facts)
     request.session[QUEUE_QUERY] = request.GET.urlencode()
     query = request.GET.copy()
     query.pop("page", None)

@@ -492,6 +492,20 @@ def test_the_queue_shows_the_last_decision(neuro_client, queue_mix):
     assert "Refer for transplant assessment" in response.content.decode()
 
 
+def test_the_queue_shows_each_submissions_red_flags_for_triage(neuro_client, shipped_criteria):
+    """Which of many submissions mention a pregnancy or a heart condition, before opening any of them."""
+    flagged = make_submission(pregnancy="planning", comorbidities=["heart"]).screening
+    plain = make_submission().screening
+    withdrawn = make_submission(prior_hsct=True).screening
+    services.screening_withdraw(screening=withdrawn)
+    content = neuro_client.get(reverse("queue"), {"status": "any"}).content.decode()
+    rows = dict(re.findall(r'<tr data-reference="([^"]+)">(.*?)</tr>', content, re.S))
+    assert "Pregnant, breastfeeding or planning a pregnancy" in rows[flagged.reference]
+    assert "Health condition reported" in rows[flagged.reference]
+    assert "answer:" not in rows[flagged.reference]  # the answers themselves are on the detail page
+    assert "<li>" not in rows[plain.reference] and "<li>" not in rows[withdrawn.reference]
+
+
 def back_to_queue(response):
     return html.unescape(re.search(r'<a href="([^"]*)">Back to the queue</a>', response.content.decode()).group(1))
 
