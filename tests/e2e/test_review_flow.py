@@ -321,13 +321,19 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
 # --- 3. idle timeout and signing out ---------------------------------------------------------------------------
 
 
+def on_a_submission_with_a_short_idle_time(page, site, settings, username):
+    """Signed in with an idle time of 8 seconds (the warning opens 4 seconds before the end), on a submission."""
+    settings.STAFF_IDLE_SECONDS = 8
+    make_user(username)
+    screening = submit()
+    sign_in(page, site, username)
+    page.goto(detail_url(site, screening))
+    return screening
+
+
 def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_ends_it(
         page, site, settings, check_accessible, shoot):
-    settings.STAFF_IDLE_SECONDS = 8  # the warning opens 4 seconds before the end (half of it)
-    make_user("dr-idle")
-    screening = submit()
-    sign_in(page, site, "dr-idle")
-    page.goto(detail_url(site, screening))
+    screening = on_a_submission_with_a_short_idle_time(page, site, settings, "dr-idle")
     loaded = time.monotonic()
     dialog = page.locator("#idle-dialog")
     expect(dialog).to_have_attribute("data-idle-seconds", "8")
@@ -399,11 +405,7 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
 def test_typing_a_long_message_keeps_the_session(page, site, settings):
     """Writing a careful message takes longer than the idle time: typing is activity, so no warning interrupts it
     and the session does not end under it."""
-    settings.STAFF_IDLE_SECONDS = 8
-    make_user("dr-typist")
-    screening = submit()
-    sign_in(page, site, "dr-typist")
-    page.goto(detail_url(site, screening))
+    screening = on_a_submission_with_a_short_idle_time(page, site, settings, "dr-typist")
     started = time.monotonic()
     while time.monotonic() - started < 11:  # past the session's end, typing a little every half second
         message_box(page).press_sequentially("word ")
@@ -418,11 +420,7 @@ def test_typing_a_long_message_keeps_the_session(page, site, settings):
 def test_a_stay_signed_in_that_fails_to_reach_the_server_does_not_pretend_the_session_goes_on(page, site, settings):
     """Offline for a moment: the session was not extended, so the page must still say when it ends, rather than let
     the server end it unannounced under the text being typed."""
-    settings.STAFF_IDLE_SECONDS = 8
-    make_user("dr-offline")
-    screening = submit()
-    sign_in(page, site, "dr-offline")
-    page.goto(detail_url(site, screening))
+    on_a_submission_with_a_short_idle_time(page, site, settings, "dr-offline")
     loaded = time.monotonic()
     page.route("**/accounts/keepalive/", lambda route: route.abort())
     page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
