@@ -266,8 +266,10 @@ def resume(request):
         if draft is None:
             return None
         here = draft_from_cookie(request)
-        if here and here.data and here.pk != draft.pk and request.POST.get("confirm") != "yes":
-            # Other answers are in progress in this browser, and the code's answers would take their place: ask first.
+        if (here and here.data and here.pk != draft.pk and here.resume_code_hash is None
+                and request.POST.get("confirm") != "yes"):
+            # Other answers are in progress in this browser, no code of their own keeps them, and the code's answers
+            # would take their place: ask first. (Once saved with a code, nothing is lost: it still opens them.)
             return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
         if here and here.pk != draft.pk:
             services.draft_discard(request.COOKIES.get(DRAFT), unless_saved=True)

@@ -569,6 +569,24 @@ def test_a_resume_code_asks_before_its_answers_replace_others_in_progress(shippe
     assert not Draft.objects.filter(token_hash=hash_code(replaced)).exists()  # not kept, unreachable, for 30 days
 
 
+def test_answers_in_progress_saved_first_as_the_question_suggests_are_not_asked_about_again(shipped_criteria,
+                                                                                             patient):
+    """"Save them first, then enter your code again": the second time, nothing is at risk (their own code keeps
+    them), so the code opens its answers, and the code just written down still works."""
+    elsewhere = Client()
+    answer_until(elsewhere, "relapses", answers(age=52))
+    elsewhere.post(step_url("relapses"), {"action": "save"})
+    code = read_resume_code(elsewhere.get(reverse("saved")))
+    answer_until(patient, "relapses", answers(age=34))
+    assert "Replace the answers in progress?" in html(patient.post(reverse("resume"), {"resume_code": code}))
+    patient.post(reverse("answers_save"))
+    own_code = read_resume_code(patient.get(reverse("saved")))
+
+    assert patient.post(reverse("resume"), {"resume_code": code}).status_code == 302  # not asked again
+    assert "52" in html(patient.get(REVIEW))
+    assert Client().post(reverse("resume"), {"resume_code": own_code}).status_code == 302
+
+
 def test_a_resume_code_for_the_answers_already_here_or_over_none_asks_nothing(shipped_criteria, patient):
     answer_until(patient, "relapses")
     patient.post(step_url("relapses"), {"action": "save"})
