@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import rules
-from .facts import CHOICE, FACTS, NUMBER
+from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
 from .forms import DONT_KNOW, STEPS
 
 VERDICT_TEXT = {
@@ -212,23 +212,36 @@ NOTE_KINDS = (
 )
 
 
-def set_views(snapshot, facts, editions):
+def conditions_behind(answers):
+    """The conditions ticked that make ``serious_comorbidity`` true, as the question listed them."""
+    return [choice_label("comorbidities", c) for c in answers.get("comorbidities") or () if c in SERIOUS_COMORBIDITIES]
+
+
+def fact_answer(fact, facts, answers):
+    """A fact as read beside a criterion. One that sums up several answers reads as the answers behind it ("a heart
+    condition"), not as the whole list its criterion names."""
+    if fact == "serious_comorbidity" and facts.get(fact) and conditions_behind(answers):
+        return ", ".join(label[:1].lower() + label[1:] for label in conditions_behind(answers))
+    return fact_text(fact, facts.get(fact), facts)
+
+
+def set_views(snapshot, facts, editions, answers):
     """Each set's stored evaluation with each criterion's row as the result tables show it, with the teaching text
     it was scored with (``editions``: {edition key: texts}). Words are looked up once per page, not once per row."""
     outcome_texts = {outcome: (icon, str(text)) for outcome, (icon, text) in OUTCOME_TEXT.items()}
-    answers = {}
+    answer_texts = {}
     views = []
     for entry in snapshot:
         texts = editions.get(entry["edition"], {})
         rows, find_out_said = [], set()
         for criterion in entry["criteria"]:
             fact = criterion["fact"]
-            if fact not in answers:
-                answers[fact] = fact_text(fact, facts.get(fact), facts)
+            if fact not in answer_texts:
+                answer_texts[fact] = fact_answer(fact, facts, answers)
             icon, outcome_text = outcome_texts[criterion["outcome"]]
             find_out = FIND_OUT.get(fact) if criterion["outcome"] == rules.UNKNOWN else None
             rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
-                         "answer": answers[fact], "looks_for": favourable_text(criterion),
+                         "answer": answer_texts[fact], "looks_for": favourable_text(criterion),
                          "find_out": find_out if find_out not in find_out_said else None})  # said once is enough
             find_out_said.add(find_out)
         words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
@@ -255,7 +268,7 @@ def also_rows(entry, rows, deciding):
 
 def result_context(screening, notes, editions):
     """The result page from a stored screening: its snapshot (never the current criteria) and matching notes."""
-    sets = set_views(screening.snapshot, screening.facts, editions)
+    sets = set_views(screening.snapshot, screening.facts, editions, screening.answers)
     shown = [note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])]
     groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
               for kind, label in NOTE_KINDS]
@@ -296,14 +309,19 @@ def guidelines_differ(headline, others, facts):
 
 
 # Red flags for the reviewer: conditions over facts, evaluated like criteria; they prompt a closer look, never decide.
+def answer_to(key):
+    return lambda answers: display_answer(ANSWER_FIELDS[key], answers.get(key))
+
+
 RED_FLAGS = (  # each with the answer behind it, if any: what was said ("A heart condition"), not only the flag
-    (rules.Condition("serious_comorbidity", "eq", True), gettext_lazy("Health condition reported"), "comorbidities"),
+    (rules.Condition("serious_comorbidity", "eq", True), gettext_lazy("Health condition reported"),
+     lambda answers: ", ".join(conditions_behind(answers))),
     (rules.Condition("mental_health_concern", "eq", True), gettext_lazy("Mental health condition reported"), None),
     (rules.Condition("pregnancy", "ne", "no"), gettext_lazy("Pregnant, breastfeeding or planning a pregnancy"),
-     "pregnancy"),
+     answer_to("pregnancy")),
     (rules.Condition("prior_hsct", "eq", True), gettext_lazy("Has had a stem cell transplant before"), None),
     (rules.Condition("diagnosis_confirmed", "ne", "yes"), gettext_lazy("Diagnosis not confirmed by a neurologist"),
-     "diagnosis_confirmed"),
+     answer_to("diagnosis_confirmed")),
     (rules.Condition("edss_source", "ne", "reported"), gettext_lazy("EDSS estimated from walking, not recorded"), None),
 )
 ANSWER_FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
@@ -314,9 +332,8 @@ def red_flags(facts, answers=None):
     behind it when ``answers`` are given (the detail page; the queue lists the flags alone)."""
     if not facts:  # withdrawn: nothing left to flag
         return []
-    return [f"{label} — {_('answer:')} {display_answer(ANSWER_FIELDS[key], answers.get(key))}"
-            if key and answers is not None else str(label)
-            for condition, label, key in RED_FLAGS if condition.holds(facts) is not False]
+    return [f"{label} — {_('answer:')} {answer(answers)}" if answer and answers is not None else str(label)
+            for condition, label, answer in RED_FLAGS if condition.holds(facts) is not False]
 
 
 def choice_label(name, value):

@@ -118,7 +118,7 @@ def detail_context(screening):
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
         "red_flags": presentation.red_flags(screening.facts, screening.answers),
-        "results": presentation.set_views(screening.snapshot, screening.facts, editions),
+        "results": presentation.set_views(screening.snapshot, screening.facts, editions, screening.answers),
         # since the last re-score, once there is one: that re-score already read the changes before it
         "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
@@ -198,8 +198,8 @@ def rescore(request, pk):
     services.audit("detail_viewed", screening=screening, request=request, detail="re-score preview")
     return render(request, "review/rescore.html", {
         "screening": screening,
-        "before": presentation.set_views(screening.snapshot, screening.facts, {}),
-        "after": presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions),
+        "before": presentation.set_views(screening.snapshot, screening.facts, {}, screening.answers),
+        "after": presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions, screening.answers),
     })
 
 

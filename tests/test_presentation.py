@@ -70,5 +70,5 @@ def test_a_trials_verdict_speaks_of_its_entry_rules_not_of_the_usual_profile_for
     """A closed trial's window is who the trial took: fitting it is not "the usual profile for HSCT", and falling
     outside it is not "HSCT is not usually offered"."""
     entry = {"set": "a-set", "name": "A set", "verdict": verdict, "edition": "", "criteria": []}
-    [view] = set_views([{**entry, "kind": kind} if kind else entry], {}, {})
+    [view] = set_views([{**entry, "kind": kind} if kind else entry], {}, {}, {})
     assert str(view["text"]["title"]) == title

@@ -1614,6 +1614,17 @@ def test_a_criterion_not_known_from_the_answers_says_where_to_find_out(shipped_c
     assert "find-out" not in html(patient.get(RESULT))
 
 
+def test_a_health_condition_reads_as_the_one_ticked_beside_its_criterion(shipped_criteria, patient):
+    """The question asked which conditions, not how serious: the answer shown is the one ticked, not the whole
+    list the criterion names."""
+    see_result(patient, answers(comorbidities=["heart", "mental_health"]))
+    content = unescape(html(patient.get(RESULT)))
+    assert "your answer: a heart condition</li>" in content  # in the verdict box
+    cells = re.findall(r'<tr data-criterion="serious_comorbidity"[^>]*>\s*<th[^>]*>[^<]*</th>\s*'
+                       r'<td data-label="Your answer">([^<]*)</td>', content)
+    assert cells and set(cells) == {"a heart condition"}  # in every set's table; mental health has its own row
+
+
 def test_the_other_sets_table_reads_a_trials_result_as_fitting_its_entry_rules(shipped_criteria, patient):
     screening = see_result(patient, answers())
     content = html(patient.get(RESULT))
