@@ -1614,6 +1614,16 @@ def test_a_criterion_not_known_from_the_answers_says_where_to_find_out(shipped_c
     assert "find-out" not in html(patient.get(RESULT))
 
 
+def test_someone_whose_ms_is_quiet_on_medicine_reads_that_this_is_good_news(shipped_criteria, patient):
+    """"Not usually offered … such as reviewing your MS medicine" must not read as a nudge to change a medicine
+    that works: a note says that quiet MS is what the medicine aims for, and not to stop it unasked."""
+    see_result(patient, answers(activity_on_dmt="no", activity_on_high_efficacy_dmt="no"))
+    content = unescape(html(patient.get(RESULT)))
+    assert 'data-note="quiet-on-medicine"' in content and "a good result, not a reason to change" in content
+    see_result(patient, answers())  # still active on medicine: not said
+    assert 'data-note="quiet-on-medicine"' not in html(patient.get(RESULT))
+
+
 def test_a_health_condition_reads_as_the_one_ticked_beside_its_criterion(shipped_criteria, patient):
     """The question asked which conditions, not how serious: the answer shown is the one ticked, not the whole
     list the criterion names."""
