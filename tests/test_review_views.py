@@ -978,11 +978,12 @@ def test_an_unknown_screening_is_404(neuro_client, db):
     assert neuro_client.get(reverse("review_detail", args=[999999])).status_code == 404
 
 
-@pytest.mark.parametrize("role, way_on", [("neurologist", "/review/"), ("staff_without_permission", "/"),
+@pytest.mark.parametrize("role, way_on", [("neurologist", "/review/"), ("staff_without_permission", "/admin/"),
                                           ("patient", "/")])
 def test_error_pages_frame_staff_as_staff_and_patients_as_patients(client, db, role, way_on):
     """A signed-in account's 403 and 404 carry the staff pages' frame (no patients' help or footer), and the 404
-    leads a neurologist back to the queue; a patient's 404 keeps the help and the way to the start page."""
+    leads a neurologist back to the queue and other staff to the administration; a patient's 404 keeps the help and
+    the way to the start page."""
     if role != "patient":
         client.force_login(make_user("someone", neurologist=role == "neurologist", staff=True))
     missing = client.get("/no-such-page/")
