@@ -151,6 +151,9 @@ def render_detail(request, screening, form, status=200, **extra):
 
 
 DECISION_SAVED = gettext_lazy("Decision saved. The message is now on the patient's status page.")
+DECISION_REPLACED = gettext_lazy("Decision saved. Its message replaces the earlier one on the patient's status page, "
+                                 "which says so; nobody tells the patient otherwise, so if the change matters, contact "
+                                 "them.")
 
 
 @reviewer_required
@@ -182,7 +185,7 @@ def decide(request, pk):
                                    "your text is still here to save again if you still want to."))
         form.data = {**form.data.dict(), "revision": screening.revision}
         return render_detail(request, screening, form, status=409)
-    messages.success(request, DECISION_SAVED)
+    messages.success(request, DECISION_REPLACED if form.cleaned_data["revision"] else DECISION_SAVED)
     return redirect("review_detail", pk=screening.pk)
 
 

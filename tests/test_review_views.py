@@ -1083,7 +1083,9 @@ def test_a_changed_decision_tells_the_patient_it_replaces_the_earlier_one(client
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
     assert "This replaces an earlier message" not in page
     screening.refresh_from_db()
-    neuro_client.post(decide_url(screening), decision_data(screening, "not_suitable"))
+    saved = neuro_client.post(decide_url(screening), decision_data(screening, "not_suitable"), follow=True)
+    # the neurologist is told that the patient is not told of the change, beyond their status page
+    assert "nobody tells the patient otherwise" in html.unescape(saved.content.decode())
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
     assert 'data-decision="not_suitable"' in page and "This replaces an earlier message" in page
     assert re.search(r"Not suitable now</strong> — \d{1,2} \w+ \d{4}, \d\d:\d\d", page)  # the time too
