@@ -220,8 +220,8 @@ def conditions_behind(answers):
 def fact_answer(fact, facts, answers):
     """A fact as read beside a criterion. One that sums up several answers reads as the answers behind it ("a heart
     condition"), not as the whole list its criterion names."""
-    if fact == "serious_comorbidity" and facts.get(fact) and conditions_behind(answers):
-        return ", ".join(label[:1].lower() + label[1:] for label in conditions_behind(answers))
+    if fact == "serious_comorbidity" and facts.get(fact) and (conditions := conditions_behind(answers)):
+        return ", ".join(label[:1].lower() + label[1:] for label in conditions)
     return fact_text(fact, facts.get(fact), facts)
 
 
@@ -263,7 +263,8 @@ def also_rows(entry, rows, deciding):
     decide it, and they still matter."""
     if entry["verdict"] != rules.UNLIKELY:
         return []
-    return [row for row in rows if row["outcome"] != rules.FAVOURABLE and row not in deciding]
+    deciding_codes = {row["code"] for row in deciding}
+    return [row for row in rows if row["outcome"] != rules.FAVOURABLE and row["code"] not in deciding_codes]
 
 
 def result_context(screening, notes, editions):

@@ -165,6 +165,8 @@ def decide(request, pk):
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return render_detail(request, screening, form)
+    # A decision over an earlier one (revision 0 is the first) says what the patient is, and is not, told of it
+    saved = DECISION_REPLACED if form.cleaned_data["revision"] else DECISION_SAVED
     try:
         services.review_decide(screening=screening, request=request, **form.cleaned_data)
     except services.ReviewConflict:
@@ -172,8 +174,8 @@ def decide(request, pk):
         if screening.status == Screening.Status.WITHDRAWN:  # the page then shows no form: its message would be lost
             return render_detail(request, screening, form, status=409, withdrawn_meanwhile=True)
         if services.repeats_latest_decision(request.user, screening, form.cleaned_data["decision"],
-                                            form.cleaned_data["message"]):
-            messages.success(request, DECISION_SAVED)
+                                            form.cleaned_data["message"]):  # a double click: the first one saved it
+            messages.success(request, saved)
             return redirect("review_detail", pk=screening.pk)
         if services.decided_only_by(request.user, screening, form.cleaned_data["revision"]):
             form.add_error(None, _("You saved a decision on this screening in another tab or window while this page "
@@ -185,7 +187,7 @@ def decide(request, pk):
                                    "your text is still here to save again if you still want to."))
         form.data = {**form.data.dict(), "revision": screening.revision}
         return render_detail(request, screening, form, status=409)
-    messages.success(request, DECISION_REPLACED if form.cleaned_data["revision"] else DECISION_SAVED)
+    messages.success(request, saved)
     return redirect("review_detail", pk=screening.pk)
 
 

@@ -266,12 +266,10 @@ def resume(request):
         if draft is None:
             return None
         here = draft_from_cookie(request)
-        if (here and here.data and here.pk != draft.pk and here.resume_code_hash is None
-                and request.POST.get("confirm") != "yes"):
-            # Other answers are in progress in this browser, no code of their own keeps them, and the code's answers
-            # would take their place: ask first. (Once saved with a code, nothing is lost: it still opens them.)
-            return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
-        if here and here.pk != draft.pk:
+        if here is not None and here.pk != draft.pk:  # other answers in this browser: the code's take their place
+            if here.data and here.resume_code_hash is None and request.POST.get("confirm") != "yes":
+                # ask first, unless nothing would be lost (a code of their own still opens them)
+                return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
             services.draft_discard(request.COOKIES.get(DRAFT), unless_saved=True)
         token = services.draft_reopen(draft)
         messages.success(request, _("Welcome back: your answers are here as you saved them."))
@@ -403,7 +401,7 @@ def status(request):
 
 
 def status_page(request, screening, form):
-    latest = screening.reviews.all()[:2]  # the message shown, and whether it replaced an earlier one
+    latest = list(screening.reviews.all()[:2])  # the message shown, and whether it replaced an earlier one
     return render(request, "screening/status_detail.html", {
         "screening": screening, "review": latest[0] if latest else None, "replaced": len(latest) > 1, "form": form,
     })
