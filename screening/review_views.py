@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import CriteriaSet, Review, Screening, StatusCount
+from .models import VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
@@ -215,7 +215,26 @@ class Echo:
         return value
 
 
-EXPORT_FIELDS = ["reference", "submitted_at", "status", "primary_verdict", "last_decision"]
+# The file's columns as the queue names them, each with how its value reads there: a status, verdict or decision
+# by its label ("In review", not "in_review"), the red flags the queue lists for triage (from the stored facts).
+EXPORT_COLUMNS = {
+    "reference": (gettext_lazy("Reference"), None),
+    "submitted_at": (gettext_lazy("Submitted"), None),
+    "primary_verdict": (gettext_lazy("Primary verdict"), dict(VERDICT_CHOICES)),
+    "status": (gettext_lazy("Status"), dict(Screening.Status.choices)),
+    "last_decision": (gettext_lazy("Last decision"), dict(Review.Decision.choices)),
+    "facts": (gettext_lazy("Red flags"), lambda facts: "; ".join(presentation.red_flags(facts))),
+}
+CONTACT_COLUMNS = {"contact_name": (gettext_lazy("Contact name"), None),
+                   "contact_details": (gettext_lazy("Contact details"), None)}
+
+
+def export_cell(value, reading):
+    if value in (None, ""):
+        return ""
+    if callable(reading):
+        return reading(value)
+    return reading.get(value, value) if reading is not None else value
 
 
 @reviewer_required
@@ -230,13 +249,16 @@ def export(request):
         return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
     screenings = form.filter(with_last_decision(submissions()))
     with_contact = form.filters().get("include_contact")
-    fields = EXPORT_FIELDS + (["contact_name", "contact_details"] if with_contact else [])
+    columns = {**EXPORT_COLUMNS, **(CONTACT_COLUMNS if with_contact else {})}
     applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})
     services.audit("exported", request=request, detail=(("with contact; " if with_contact else "") + applied)[:200])
     writer = csv.writer(Echo())
-    rows = (map(spreadsheet_cell, row) for row in screenings.values_list(*fields).iterator(chunk_size=2000))
+    readings = [reading for _header, reading in columns.values()]
+    rows = ([spreadsheet_cell(export_cell(value, reading)) for value, reading in zip(row, readings)]
+            for row in screenings.values_list(*columns).iterator(chunk_size=2000))
+    header = [str(header) for header, _reading in columns.values()]
     # The byte order mark makes spreadsheets read the file as UTF-8: "Zoë", not "ZoÃ«".
-    stream = chain(["\ufeff"], (writer.writerow(row) for row in _with_header(fields, rows)))
+    stream = chain(["\ufeff"], (writer.writerow(row) for row in chain([header], rows)))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="screenings-{timezone.localdate():%Y-%m-%d}.csv"'
     response["Cache-Control"] = "no-store"
@@ -249,11 +271,6 @@ def spreadsheet_cell(value):
     if isinstance(value, datetime):
         return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _with_header(fields, rows):
-    yield fields
-    yield from rows
 
 
 @login_required

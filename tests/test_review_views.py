@@ -1360,7 +1360,7 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
     assert "attachment" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
     rows = csv_rows(response)
-    assert rows[0] == ["reference", "submitted_at", "status", "primary_verdict", "last_decision"]
+    assert rows[0] == ["Reference", "Submitted", "Primary verdict", "Status", "Last decision", "Red flags"]
     assert [row[0] for row in rows[1:]] == [export_mix["waiting"].reference, export_mix["unlikely"].reference]
     body = "\n".join(",".join(row) for row in rows)
     for contact in ("Alex Patient", "alex@example.org", "Sam Other", "07700 900123", "contact"):
@@ -1373,7 +1373,7 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
 def test_the_export_follows_the_filters(neuro_client, export_mix):
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"verdict": "unlikely"}))
     assert [row[0] for row in rows[1:]] == [export_mix["unlikely"].reference]
-    assert rows[1][3] == "unlikely"
+    assert rows[1][2:4] == ["Unlikely", "Submitted"]  # as the queue reads, not "unlikely"
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
     assert [row[0] for row in rows[1:]] == [export_mix["reviewed"].reference]
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"reference": export_mix["waiting"].reference}))
@@ -1387,11 +1387,11 @@ def test_the_export_follows_the_filters(neuro_client, export_mix):
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
     rows = csv_rows(response)
-    assert rows[0] == ["reference", "submitted_at", "status", "primary_verdict", "last_decision",
-                       "contact_name", "contact_details"]
+    assert rows[0] == ["Reference", "Submitted", "Primary verdict", "Status", "Last decision", "Red flags",
+                       "Contact name", "Contact details"]
     by_reference = {row[0]: row for row in rows[1:]}
-    assert by_reference[export_mix["waiting"].reference][5:] == ["Alex Patient", "alex@example.org"]
-    assert by_reference[export_mix["unlikely"].reference][5:] == ["Sam Other", "07700 900123"]
+    assert by_reference[export_mix["waiting"].reference][6:] == ["Alex Patient", "alex@example.org"]
+    assert by_reference[export_mix["unlikely"].reference][6:] == ["Sam Other", "07700 900123"]
     event = AuditEvent.objects.get(action="exported")
     assert "with contact" in event.detail
 
@@ -1401,8 +1401,18 @@ def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mi
     Review.objects.create(screening=screening, neurologist=neurologist, decision="more_info", message="a")
     Review.objects.create(screening=screening, neurologist=neurologist, decision="refer", message="b")
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
-    assert rows[1][0] == screening.reference and rows[1][4] == "refer"
+    assert rows[1][0] == screening.reference and rows[1][4] == "Refer for transplant assessment"
 
+
+
+def test_the_export_lists_each_submissions_red_flags_as_the_queue_does(neuro_client, shipped_criteria):
+    """Triage from the file as from the queue: which rows mention a pregnancy or a heart condition."""
+    flagged = make_submission(pregnancy="planning", comorbidities=["heart"]).screening
+    plain = make_submission().screening
+    rows = {row[0]: row for row in csv_rows(neuro_client.get(reverse("review_export")))[1:]}
+    assert rows[flagged.reference][5] == ("Health condition reported; "
+                                          "Pregnant, breastfeeding or planning a pregnancy")
+    assert rows[plain.reference][5] == ""
 
 
 def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipped_criteria):
@@ -1415,7 +1425,7 @@ def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipp
     assert body.startswith("\ufeff".encode())
     (row,) = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
     assert row[1] == "2026-07-01 12:30"  # British Summer Time
-    assert row[5] == "Zoë Ørsted-Łukasz"
+    assert row[6] == "Zoë Ørsted-Łukasz"
 
 
 @pytest.mark.parametrize("query", [{"include_contact": "maybe"}, {"submitted_from": "garbage"},
@@ -1425,7 +1435,7 @@ def test_garbage_export_parameters_never_crash(neuro_client, export_mix, query):
     response = neuro_client.get(reverse("review_export"), query, follow=True)
     assert response.status_code == 200
     if response.streaming:
-        assert csv_rows(response)[0][0] == "reference"
+        assert csv_rows(response)[0][0] == "Reference"
     else:
         assert response.context["form"].errors
 
