@@ -90,17 +90,20 @@ class RadioSelect(forms.RadioSelect):
 
 
 def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=False, required_message=None,
-          invalid_message=None):
+          invalid_message=None, taken_as=None):
+    """A question with one answer; ``taken_as``: the answer an optional one counts as when left unanswered."""
     if nullable:
         field_class, extra = NullableChoiceField, {"number": coerce is float}
     else:
         field_class, extra = forms.TypedChoiceField, {}
-    return field_class(**extra,
+    field = field_class(**extra,
         choices=Choices(choices), coerce=coerce, label=label, help_text=help_text, required=required,
         widget=RadioSelect, empty_value=None,
         error_messages={"required": required_message or _("Choose one answer."),
                         "invalid_choice": invalid_message or _("“%(value)s” is not one of the answers shown.")},
     )
+    field.taken_as = taken_as
+    return field
 
 
 def checkboxes(choices, *, label, help_text):
@@ -200,7 +203,7 @@ class SharedFields(dict):
 class AboutYouForm(StepForm):
     respondent = radio(
         [("self", _("I am filling it in for myself")), ("carer", _("I am helping someone else fill it in"))],
-        label=_("Who is filling in this check?"), required=False,
+        label=_("Who is filling in this check?"), required=False, taken_as="self",
     )
     age = forms.IntegerField(
         label=_("How old are you?"), help_text=_("In years. If you are helping someone, give their age."),
@@ -516,7 +519,7 @@ class Questionnaire:
                         self.to_correct.append(step)
             if applies is not False:
                 self.expected.append(step)
-        self.answers["respondent"] = self.answers.get("respondent") or "self"
+        self.answers["respondent"] = self.answers.get("respondent") or AboutYouForm.base_fields["respondent"].taken_as
 
     def form_to_show(self, slug):
         """A step's form bound as in ``forms``, with fields of its own, to render."""

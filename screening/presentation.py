@@ -197,6 +197,8 @@ def display_answer(field, raw):
     choices = dict((str(k), v) for k, v in getattr(field, "choices", ()))
     if isinstance(raw, list):
         return ", ".join(str(choices.get(v, v)) for v in raw) or _("None")
+    if raw == DONT_KNOW and getattr(field, "taken_as", None):  # an optional question skipped: what it counts as
+        return _("Not answered, so taken as: %(answer)s") % {"answer": choices[field.taken_as]}
     if raw == DONT_KNOW:  # the question's own "don't know", a box left empty for "not sure", or a choice not made
         return str(choices.get(DONT_KNOW) or (_("No answer given") if choices else _("Not sure")))
     return str(choices.get(raw, raw))

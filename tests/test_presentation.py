@@ -51,7 +51,8 @@ def test_a_threshold_reads_in_the_same_words_as_the_answers(fact, operator, valu
 
 @pytest.mark.parametrize("slug, name, expected", [
     ("relapses", "relapses_12m", "Not sure"),  # "leave empty if you are not sure"
-    ("about-you", "respondent", "No answer given"),  # an optional choice not made
+    ("about-you", "respondent", "Not answered, so taken as: I am filling it in for myself"),  # optional, skipped
+    ("diagnosis", "ms_type", "No answer given"),  # a choice not made (saved before answering it)
     ("region", "region", "I'd rather not say"),  # the question's own "don't know"
 ])
 def test_a_dont_know_answer_reads_as_the_question_offered_it(slug, name, expected):

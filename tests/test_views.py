@@ -336,11 +336,12 @@ def test_back_from_a_step_opened_from_the_review_keeps_the_way_back_to_it(shippe
 
 
 
-def test_the_review_shows_a_skipped_optional_question_as_unanswered(shipped_criteria, patient):
+def test_the_review_shows_a_skipped_optional_question_as_the_answer_it_counts_as(shipped_criteria, patient):
+    """Not "No answer given" while the result reads "you" as the person with MS: what the check took it as."""
     answer_steps(patient, {**answers(), "respondent": None})
     review = html(patient.get(REVIEW))
     row = re.search(r"<dt>Who is filling in this check\?</dt>\s*<dd>(.*?)</dd>", review).group(1)
-    assert row == "No answer given"
+    assert row == "Not answered, so taken as: I am filling it in for myself"
 
 
 def test_a_step_that_does_not_apply_sends_you_on(shipped_criteria, patient):
