@@ -9,6 +9,8 @@ Every admin change to criteria, notes and reference cases is also written to the
 import json
 import re
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -54,6 +56,14 @@ class ChosenRowsChecked:
 @admin.register(User)
 class StaffUserAdmin(ChosenRowsChecked, UserAdmin):
     pass
+
+
+# django-axes' lists (sign-in attempts and lockouts), registered by django-axes itself, take the same check.
+for model, model_admin in ((AccessAttempt, AccessAttemptAdmin), (AccessLog, AccessLogAdmin),
+                           (AccessFailureLog, AccessFailureLogAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+        admin.site.register(model, type(model_admin.__name__, (ChosenRowsChecked, model_admin), {}))
 
 
 class AuditedAdmin(ChosenRowsChecked, SimpleHistoryAdmin):

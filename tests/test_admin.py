@@ -1191,6 +1191,15 @@ def test_an_action_on_a_made_up_row_is_a_message_over_the_list_not_a_500(shipped
     assert response.status_code == 200 and get_user_model().objects.exists()
 
 
+@pytest.mark.parametrize("model", ["accessattempt", "accesslog", "accessfailurelog"])
+def test_an_action_on_a_made_up_row_in_the_sign_in_lists_is_a_message_not_a_500(admin, model):
+    """django-axes' lists of sign-in attempts and lockouts take the same check as the app's own lists."""
+    response = admin.post(f"/admin/axes/{model}/", {"action": "delete_selected", "_selected_action": ["abc"]},
+                          follow=True)
+    assert response.status_code == 200 and response.redirect_chain == [(f"/admin/axes/{model}/", 302)]
+    assert any("a chosen row is not in the list" in str(m) for m in response.context["messages"])
+
+
 def test_a_history_version_no_history_could_have_is_not_found(shipped_criteria, admin):
     history = url("criteriaset_history", article().pk)
     assert admin.get(f"{history}abc/").status_code == 404
