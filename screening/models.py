@@ -359,6 +359,9 @@ class Screening(models.Model):
     # Who took it from "submitted" to "in review", so that colleagues working the queue can see who is on it.
     opened_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     opened_at = models.DateTimeField(null=True, blank=True)
+    # The answers in progress it was scored from: deleted when it is sent (the answers then live only here, and a
+    # withdrawal erases them), whichever browser holds them and whether or not a resume code opens them.
+    draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["created_at"]

@@ -197,7 +197,9 @@ def rescore(request, pk):
     screening = get_object_or_404(Screening.objects.exclude(status__in=[Screening.Status.SCORED,
                                                                          Screening.Status.WITHDRAWN]), pk=pk)
     if request.method == "POST":
-        services.rescore_save(screening=screening, request=request)
+        if services.rescore_save(screening=screening, request=request) is None:
+            messages.error(request, _("The patient withdrew this submission a moment ago: the re-score was not "
+                                      "saved."))
         return redirect("review_detail", pk=screening.pk)
     evaluation = services.rescore_preview(screening)
     services.audit("detail_viewed", screening=screening, request=request, detail="re-score preview")

@@ -152,13 +152,14 @@ def editions_for(snapshot: list) -> dict:
 
 
 @transaction.atomic
-def screening_create(*, answers: dict, today: date) -> Screening:
-    """Score validated answers against every active set and store the immutable snapshot."""
+def screening_create(*, answers: dict, today: date, draft: Draft | None = None) -> Screening:
+    """Score validated answers (from ``draft``, on the web) against every active set and store the immutable
+    snapshot."""
     evaluation = evaluate(answers, today)
     store_editions(evaluation)
     return Screening.objects.create(
         answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
-        primary_verdict=evaluation.headline["verdict"],
+        primary_verdict=evaluation.headline["verdict"], draft=draft,
     )
 
 
@@ -274,6 +275,7 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
         return None
     for name, value in fields.items():
         setattr(screening, name, value)
+    Draft.objects.filter(pk=screening.draft_id).delete()  # the answers now live only in the submission
     audit("submitted", screening=screening, request=request)
     return reference, access_code
 
@@ -327,14 +329,18 @@ def screening_for_codes(reference: str, access_code: str) -> Screening | None:
 @transaction.atomic
 def screening_withdraw(*, screening: Screening, request=None) -> None:
     """Withdraw a submission: erase the answers, facts, results and contact data, the neurologists' messages and
-    notes about it and their re-scores; keep the decisions' bare outcomes and an anonymised audit entry."""
+    notes about it and their re-scores; keep the decisions' bare outcomes and an anonymised audit entry.
+
+    The row is erased first, which locks it: a decision or a re-score saved at the same moment either waits and
+    then finds the submission withdrawn (and saves nothing), or was saved just before and is erased with the rest."""
+    now = timezone.now()
+    fields = dict(answers={}, facts={}, snapshot=[], primary_verdict="", contact_name="", contact_details="",
+                  access_code_hash="", status=Screening.Status.WITHDRAWN, withdrawn_at=now, updated_at=now)
+    Screening.objects.filter(pk=screening.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(screening, name, value)
     screening.reviews.update(message="", internal_note="")
     screening.rescores.all().delete()
-    screening.answers, screening.facts, screening.snapshot = {}, {}, []
-    screening.primary_verdict = ""
-    screening.contact_name = screening.contact_details = screening.access_code_hash = ""
-    screening.status, screening.withdrawn_at = Screening.Status.WITHDRAWN, timezone.now()
-    screening.save()
     audit("withdrawn", screening=screening, request=request)
 
 
@@ -409,7 +415,13 @@ def rescore_preview(screening: Screening) -> Evaluation:
     return evaluate(screening.answers, screening.scored_on)
 
 
-def rescore_save(*, screening: Screening, request) -> Rescore:
+@transaction.atomic
+def rescore_save(*, screening: Screening, request) -> Rescore | None:
+    """Store the re-score, or ``None`` when the patient withdrew the submission since it was read (the row is
+    locked first, so a withdrawal at the same moment either comes after and erases the re-score, or before)."""
+    if not Screening.objects.select_for_update().filter(pk=screening.pk).exclude(
+            status=Screening.Status.WITHDRAWN).exists():
+        return None
     evaluation = rescore_preview(screening)
     store_editions(evaluation)
     rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,

@@ -306,7 +306,7 @@ def result_create(request, draft):
     if questionnaire.first_incomplete():
         messages.error(request, _("Some questions still need an answer."))
         return redirect("review")
-    screening = services.screening_create(answers=questionnaire.answers, today=timezone.localdate())
+    screening = services.screening_create(answers=questionnaire.answers, today=timezone.localdate(), draft=draft)
     return with_private_cookie(redirect("result"), RESULT, screening.pk, signed=True)
 
 
@@ -356,9 +356,9 @@ def submit(request):
         if codes is None:  # sent by a click a moment before: that request shows the codes
             return redirect("submitted")
         request.session[SHOW_CODES] = dict(zip(("reference", "access_code"), codes))
-        services.draft_discard(request.COOKIES.get(DRAFT))  # the answers now live only in the submission
         response = redirect("submitted")
-        response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
+        if draft_from_cookie(request) is None:  # the answers sent were this browser's (answers begun since are kept)
+            response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
         return response
     return render(request, "screening/submit.html", {"form": form, "screening": screening,
                                                      "consent_points": CONSENT_POINTS})

@@ -109,6 +109,27 @@ def test_no_decision_on_a_withdrawn_screening(shipped_criteria):
     assert Screening.objects.get(pk=screening.pk).status == Screening.Status.WITHDRAWN
 
 
+def test_a_withdrawal_by_a_page_read_before_a_decision_erases_it_and_keeps_its_revision(shipped_criteria):
+    """The patient's status page was read, then a neurologist decided, then the patient withdrew: the decision's
+    words go with the rest, and the revision the decision counted is not turned back (no lost update)."""
+    read_by_patient = make_submission()
+    services.review_decide(screening=Screening.objects.get(pk=read_by_patient.pk), revision=0, decision="refer",
+                           message="Dear Anna", internal_note="JCV?", request=make_request())
+    services.screening_withdraw(screening=read_by_patient)
+    stored = Screening.objects.get(pk=read_by_patient.pk)
+    assert (stored.status, stored.revision, stored.answers) == (Screening.Status.WITHDRAWN, 1, {})
+    assert list(Review.objects.values_list("decision", "message", "internal_note")) == [("refer", "", "")]
+
+
+def test_a_re_score_of_a_page_read_before_a_withdrawal_is_not_saved(shipped_criteria):
+    """The neurologist's re-score page was open when the patient withdrew: saving it stores nothing of theirs."""
+    read_by_neurologist = make_submission()
+    services.screening_withdraw(screening=Screening.objects.get(pk=read_by_neurologist.pk))
+    assert services.rescore_save(screening=read_by_neurologist, request=make_request()) is None
+    assert not Rescore.objects.exists()
+    assert not AuditEvent.objects.filter(action="rescore_saved").exists()
+
+
 def test_criteria_changed_since_names_edited_added_and_retired_sets(shipped_criteria):
     screening = make_submission()
     assert services.criteria_changed_since(screening, current_versions()) == []

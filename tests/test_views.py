@@ -903,6 +903,25 @@ def test_after_withdrawal_the_sent_page_no_longer_says_it_was_sent(shipped_crite
     assert response.redirect_chain == [(HOME, 302)] and "There is no result to show" in html(response)
 
 
+def test_once_sent_and_withdrawn_no_resume_code_opens_the_answers_again(shipped_criteria, patient):
+    """Answers saved with a resume code, scored, left behind by starting again, then the result sent and withdrawn:
+    "erased" holds for the saved copy too, whichever browser holds it. Answers begun since stay."""
+    see_result(patient, answers(pregnancy="planning"))
+    patient.post(reverse("answers_save"))
+    code = read_resume_code(patient.get(reverse("saved")))
+    patient.post(reverse("start"), {"confirm": "yes"})  # kept: the resume code still opens them
+    post_step(patient, "about-you", answers(age=52))
+    patient.post(reverse("submit"), {"consent": "on"})
+    reference, access = read_codes(patient.get(reverse("submitted")))
+    look_up(patient, reference, access)
+    patient.post(reverse("withdraw"), {"confirm": "on"})
+
+    response = Client().post(reverse("resume"), {"resume_code": code}, follow=True)
+    assert "We could not find answers for that code" in html(response)
+    assert "planning" not in json.dumps(list(Draft.objects.values_list("data", flat=True)))
+    assert text_value(html(patient.get(step_url("about-you"))), "age") == "52"
+
+
 def test_an_access_code_lost_before_it_was_written_down_can_be_replaced_in_the_same_browser(shipped_criteria,
                                                                                            patient):
     """Reloading the page (or a slip of the hand) must not lock the person out of the neurologist's message."""
