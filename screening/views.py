@@ -326,6 +326,16 @@ def status_screening(request):
     return visible_screening(request.session.get(STATUS))
 
 
+def answers_changed_since(screening, request):
+    """Whether the answers this browser's result was scored from have been changed since (the person went back to
+    them from the result): the result then no longer says what their answers give, and is not to be sent."""
+    if screening.reference:  # sent: those answers now live only in the submission
+        return False
+    draft = draft_from_cookie(request)
+    return (draft is not None and draft.pk == screening.draft_id
+            and Questionnaire(draft.data, screening.scored_on).answers != screening.answers)
+
+
 @never_cache
 def result(request):
     screening = result_screening(request)
@@ -334,6 +344,7 @@ def result(request):
     notes = Note.objects.filter(active=True)
     return render(request, "screening/result.html", {
         "screening": screening, "has_draft": DRAFT in request.COOKIES,
+        "answers_changed": answers_changed_since(screening, request),
         **presentation.result_context(screening, notes, services.editions_for(screening.snapshot)),
     })
 
@@ -346,6 +357,8 @@ def submit(request):
         return result_missing(request)
     if screening.reference:
         return redirect("submitted")
+    if answers_changed_since(screening, request):  # the result page says so, and offers the new result
+        return redirect("result")
     form = SubmitForm(request.POST or None, carer=screening.facts.get("respondent") == "carer")
     if request.method == "POST" and form.is_valid():
         codes = services.screening_submit(

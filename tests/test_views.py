@@ -903,6 +903,27 @@ def test_after_withdrawal_the_sent_page_no_longer_says_it_was_sent(shipped_crite
     assert response.redirect_chain == [(HOME, 302)] and "There is no result to show" in html(response)
 
 
+def test_a_result_whose_answers_were_changed_since_says_so_and_is_not_sent(shipped_criteria, patient):
+    """Back on the result after changing an answer (the browser's Back button, say): the page says it is for the
+    earlier answers and offers the new result; the old one cannot be sent, and the change is not lost."""
+    old = see_result(patient, answers(edss=3.5))
+    assert "answers-changed" not in html(patient.get(RESULT))  # unchanged: nothing to say
+    post_step(patient, "edss", answers(edss=7.0), **{"return": "review"})
+
+    page = html(patient.get(RESULT))
+    assert "You have changed your answers since this result was worked out" in page
+    assert f'href="{reverse("submit")}"' not in page
+    response = patient.get(reverse("submit"), follow=True)
+    assert response.redirect_chain == [(RESULT, 302)] and "answers-changed" in html(response)
+    patient.post(reverse("submit"), {"consent": "on"})
+    old.refresh_from_db()
+    assert old.status == Screening.Status.SCORED and Draft.objects.get().data["edss"] == "7.0"
+
+    assert patient.post(reverse("result_create"))["Location"] == RESULT
+    page = html(patient.get(RESULT))
+    assert 'data-verdict="unlikely"' in page and "answers-changed" not in page
+
+
 def test_once_sent_and_withdrawn_no_resume_code_opens_the_answers_again(shipped_criteria, patient):
     """Answers saved with a resume code, scored, left behind by starting again, then the result sent and withdrawn:
     "erased" holds for the saved copy too, whichever browser holds it. Answers begun since stay."""
@@ -1868,10 +1889,11 @@ def test_the_result_cookie_is_private_holds_no_health_data_and_cannot_be_altered
     assert 'data-verdict="likely"' in html(patient.get(RESULT))
 
 
-def test_the_result_page_reads_the_result_and_its_notes_only(shipped_criteria, patient, django_assert_num_queries):
+def test_the_result_page_reads_the_result_its_notes_and_its_answers_only(shipped_criteria, patient,
+                                                                         django_assert_num_queries):
     see_result(patient, answers())
     patient.get(RESULT)  # the criteria's teaching text is read once per process: it never changes
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the answers in progress: whether they changed since it was scored
         assert 'data-verdict="likely"' in html(patient.get(RESULT))
 
 
