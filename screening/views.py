@@ -405,6 +405,8 @@ def status(request):
     def find(data):
         screening = services.screening_for_codes(**data)
         if screening:
+            # A new session key: one planted before the codes were typed (a shared computer) opens nothing.
+            request.session.cycle_key()
             request.session[STATUS] = screening.pk
             return redirect("status_detail")
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
+from django.conf import settings as django_settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
@@ -681,6 +683,24 @@ def test_an_empty_resume_code_gets_a_message(db, patient):
 
 
 # ---------------------------------------------------------------- status lookup and the rate limit
+
+
+def test_a_session_key_known_before_the_codes_were_typed_does_not_open_the_status(shipped_criteria, patient):
+    """Someone who set this browser's session cookie beforehand (a shared computer) and kept its value cannot
+    read the message or withdraw: typing the codes gives the browser a new session key."""
+    _screening, reference, access = submit(patient, answers())
+    kiosk = Client()
+    kiosk.get(reverse("status"))
+    planted = SessionStore()
+    planted.create()
+    kiosk.cookies[django_settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert look_up(kiosk, reference, access)["Location"] == reverse("status_detail")
+    assert kiosk.cookies[django_settings.SESSION_COOKIE_NAME].value != planted.session_key
+    assert kiosk.get(reverse("status_detail")).status_code == 200
+
+    watcher = Client()
+    watcher.cookies[django_settings.SESSION_COOKIE_NAME] = planted.session_key
+    assert watcher.get(reverse("status_detail"))["Location"] == reverse("status")
 
 
 def test_the_status_lookup_does_not_tell_which_code_was_wrong(shipped_criteria, patient):
