@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "screening.middleware.NoStoreByDefaultMiddleware",
     "screening.middleware.ClientAddressMiddleware",
     "screening.middleware.FormCharsetMiddleware",
     "screening.middleware.AdminQueryMiddleware",

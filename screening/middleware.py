@@ -1,4 +1,4 @@
-"""The client's address behind a proxy; forms read only as UTF-8; an admin query the database cannot read is a 400;
+"""Nothing stored by caches unless it says so; the client's address behind a proxy; forms read only as UTF-8; an admin query the database cannot read is a 400;
 signed-in staff sessions expire after a short idle time (patients keep the longer default)."""
 
 import codecs
@@ -7,7 +7,24 @@ import ipaddress
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.db import DataError
+from django.utils.cache import add_never_cache_headers
 from django.views.defaults import bad_request
+
+
+class NoStoreByDefaultMiddleware:
+    """A response that says nothing about caching is not kept by browsers or proxies either: the pages say
+    ``no-store`` themselves, but an error page, a 404 or a redirect to sign in (its address names the page) would
+    otherwise be left to the cache's guess. First in the list, so that it sees every response; static files keep
+    the caching WhiteNoise gives them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 class ClientAddressMiddleware:

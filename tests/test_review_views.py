@@ -978,6 +978,23 @@ def test_an_unknown_screening_is_404(neuro_client, db):
     assert neuro_client.get(reverse("review_detail", args=[999999])).status_code == 404
 
 
+def test_refusals_redirects_and_errors_are_not_cacheable_either(neuro_client, db):
+    """Not only the pages: a 404, a 403, a sign-in redirect naming the page asked for and refused forms are all
+    sent ``no-store``, so that no shared cache keeps them."""
+    denied = signed_in(make_user("someone", staff=True))
+    csrf_checked = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    responses = {
+        "404": neuro_client.get(reverse("review_detail", args=[999999])),
+        "403": denied.get(reverse("queue")),
+        "sign-in redirect": Client().get(reverse("review_detail", args=[1])),
+        "refused form": csrf_checked.post(reverse("start")),
+        "form not in UTF-8": Client().post(reverse("start"), b"a=1", content_type="text/plain; charset=latin-1"),
+    }
+    assert [response.status_code for response in responses.values()] == [404, 403, 302, 403, 400]
+    for name, response in responses.items():
+        assert "no-store" in response.get("Cache-Control", ""), name
+
+
 @pytest.mark.parametrize("role, way_on", [("neurologist", "/review/"), ("staff_without_permission", "/admin/"),
                                           ("patient", "/")])
 def test_error_pages_frame_staff_as_staff_and_patients_as_patients(client, db, role, way_on):
