@@ -236,11 +236,16 @@ def draft_reopen(draft: Draft) -> str:
 
 
 def audit(action: str, *, screening=None, request=None, detail="") -> AuditEvent:
+    """An audit entry: who (a member of staff), from which address, did what, to which screening.
+
+    A patient's own steps with their submission (sending it, reading its status, withdrawing it) record no address:
+    nothing then ties a person's whereabouts to their health data, before or after it is erased. Staff actions, and
+    failed code lookups (limited per address, and tied to no screening), record it."""
     user = getattr(request, "user", None)
+    actor = user if user is not None and user.is_authenticated else None
     return AuditEvent.objects.create(
-        action=action, screening=screening, detail=detail,
-        actor=user if user is not None and user.is_authenticated else None,
-        ip_address=request.META.get("REMOTE_ADDR") if request else None,
+        action=action, screening=screening, detail=detail, actor=actor,
+        ip_address=request.META.get("REMOTE_ADDR") if request and (actor or screening is None) else None,
     )
 
 

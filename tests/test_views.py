@@ -703,6 +703,17 @@ def test_a_session_key_known_before_the_codes_were_typed_does_not_open_the_statu
     assert watcher.get(reverse("status_detail"))["Location"] == reverse("status")
 
 
+def test_a_patients_own_steps_with_their_submission_record_no_address(shipped_criteria):
+    """Sent, read, withdrawn: the audit log keeps what happened and when, but not where the person was."""
+    browser = Client(REMOTE_ADDR="198.51.100.7")
+    screening, reference, access = submit(browser, answers())
+    look_up(browser, reference, access)
+    browser.get(reverse("status_detail"))
+    browser.post(reverse("withdraw"), {"confirm": "on"})
+    events = dict(AuditEvent.objects.filter(screening=screening).values_list("action", "ip_address"))
+    assert events == {"submitted": None, "status_viewed": None, "withdrawn": None}
+
+
 def test_the_status_lookup_does_not_tell_which_code_was_wrong(shipped_criteria, patient):
     screening, reference, access = submit(patient, answers())
     other_access = services.new_code()
