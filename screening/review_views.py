@@ -2,7 +2,7 @@
 
 Every view requires a signed-in member of ``Neurologists`` (permission ``screening.review_screening``):
 anonymous → login redirect; signed in without the permission → 403, audited. Every view of a screening's
-details, every decision and every export is audited.
+details or of the queue (its red flags), every decision and every export is audited.
 """
 
 import csv
@@ -81,8 +81,9 @@ class NearerEndPaginator(Paginator):
 @reviewer_required
 def queue(request):
     """The filtered queue, a page at a time: the counts by status are kept by the database (StatusCount), the page's
-    ids come from an index read from its nearer end, then only those rows are read (four queries whatever the
-    number of submissions; five with filters other than the status, which need a count of their own)."""
+    ids come from an index read from its nearer end, then only those rows are read (four queries and the audit
+    entry whatever the number of submissions; one more with filters other than the status, which need a count of
+    their own)."""
     form = QueueFilterForm(request.GET or None)
     counts = dict(StatusCount.objects.values_list("status", "screenings"))
     paginator = NearerEndPaginator(form.filter(submissions()).values_list("pk", flat=True), PAGE_SIZE)
@@ -96,6 +97,8 @@ def queue(request):
     page.object_list = [rows[pk] for pk in page.object_list]
     for screening in page.object_list:  # for triage: pregnancy, a health condition... before opening any
         screening.red_flags = presentation.red_flags(screening.facts)
+    # The red flags are health data about every row shown: who saw which page of which list is audited.
+    services.audit("queue_viewed", request=request, detail=request.GET.urlencode()[:200])
     request.session[QUEUE_QUERY] = request.GET.urlencode()
     query = request.GET.copy()
     query.pop("page", None)

@@ -1353,6 +1353,9 @@ def test_every_audited_event_says_who_what_which_and_from_where(shipped_criteria
     client.get(reverse("review_export"), REMOTE_ADDR=ip)
     event = AuditEvent.objects.get(action="exported")
     assert (event.actor, event.ip_address) == (neurologist, ip)
+    client.get(reverse("queue"), {"status": "any", "page": "1"}, REMOTE_ADDR=ip)  # its red flags are health data
+    event = AuditEvent.objects.get(action="queue_viewed")
+    assert (event.actor, event.ip_address, event.detail) == (neurologist, ip, "status=any&page=1")
 
 
 # --- CSV export ------------------------------------------------------------------------------------------------
