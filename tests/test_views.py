@@ -1778,6 +1778,11 @@ def test_purge_drafts_deletes_only_stale_drafts_and_unsubmitted_results(db, sett
     stale_result = backdated_screening(old, S.SCORED)
     fresh_result = backdated_screening(new, S.SCORED)
     kept = [backdated_screening(old, status) for status in (S.SUBMITTED, S.IN_REVIEW, S.REVIEWED, S.WITHDRAWN)]
+    sessions = [SessionStore(), SessionStore()]
+    for session, expiry in zip(sessions, (-60, 60)):  # a code shown once, in a session never opened again
+        session["show_codes"] = {"reference": "R-ABCD", "access_code": "ABCDE-FGHJK"}
+        session.set_expiry(expiry)
+        session.save()
 
     out = StringIO()
     call_command("purge_drafts", stdout=out)
@@ -1787,6 +1792,7 @@ def test_purge_drafts_deletes_only_stale_drafts_and_unsubmitted_results(db, sett
     assert set(Screening.objects.values_list("pk", flat=True)) == {fresh_result, *kept}
     assert not Screening.objects.filter(pk=stale_result).exists()
     assert "1 draft(s)" in out.getvalue() and "1 unsubmitted result(s)" in out.getvalue()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [sessions[1].session_key]
 
 
 # ---------------------------------------------------------------- query counts do not grow with the content

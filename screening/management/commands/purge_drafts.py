@@ -1,4 +1,5 @@
-"""``manage.py purge_drafts``: delete questionnaire drafts and unsubmitted results older than the retention period.
+"""``manage.py purge_drafts``: delete questionnaire drafts and unsubmitted results older than the retention period,
+and expired sessions (a code shown once waits in its session until the next page: one never followed stays there).
 
 The period is ``DRAFT_RETENTION_DAYS`` in settings. Run it daily (cron or a scheduler).
 """
@@ -6,6 +7,7 @@ The period is ``DRAFT_RETENTION_DAYS`` in settings. Run it daily (cron or a sche
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -13,9 +15,11 @@ from screening.services import purge_stale
 
 
 class Command(BaseCommand):
-    help = "Delete drafts and never-submitted results older than DRAFT_RETENTION_DAYS."
+    help = "Delete drafts and never-submitted results older than DRAFT_RETENTION_DAYS, and expired sessions."
 
     def handle(self, *args, **options):
         days = settings.DRAFT_RETENTION_DAYS
         drafts, results = purge_stale(before=timezone.now() - timedelta(days=days))
-        self.stdout.write(f"Deleted {drafts} draft(s) and {results} unsubmitted result(s) older than {days} days.")
+        call_command("clearsessions")
+        self.stdout.write(f"Deleted {drafts} draft(s) and {results} unsubmitted result(s) older than {days} days, "
+                          "and expired sessions.")
