@@ -297,17 +297,25 @@ def edss_borderline(facts):
     return (facts.get("edss") or [math.inf])[0] <= EDSS_BORDERLINE
 
 
+STRICTNESS = {rules.LIKELY: 0, rules.POSSIBLE: 1, rules.UNLIKELY: 2}
+
+
 def guidelines_differ(headline, others, facts):
-    """Beside "not usually offered": the guidelines that look at the same answers (a criterion on each fact behind
-    the verdict) and judge them less strictly. One that does not look at them at all (no disability limit, say)
-    does not count as differing, nor does any beside a disability score above every source's limit: a guideline's
-    "closer look" there is no real hope."""
+    """The guidelines whose verdict differs enough to say so beside the headline.
+
+    Beside "match" or "closer look": those that are stricter (a diagnosis not confirmed, say, which the headline's
+    profile does not ask about): a good headline is not to stand alone when guidelines say otherwise.
+    Beside "not usually offered": those that look at the same answers (a criterion on each fact behind the verdict)
+    and judge them less strictly. One that does not look at them at all (no disability limit, say) does not count
+    as differing, nor does any beside a disability score above every source's limit: a guideline's "closer look"
+    there is no real hope."""
+    guidelines = [view for view in others if view.get("kind") == "guideline"]
     if headline["verdict"] != rules.UNLIKELY:
-        return []
+        return [view for view in guidelines if STRICTNESS[view["verdict"]] > STRICTNESS[headline["verdict"]]]
     behind = {row["fact"] for row in headline["deciding"]}
     if "edss" in behind and not edss_borderline(facts):
         return []
-    return [view for view in others if view.get("kind") == "guideline" and view["verdict"] != rules.UNLIKELY
+    return [view for view in guidelines if view["verdict"] != rules.UNLIKELY
             and behind <= {row["fact"] for row in view["rows"]}]
 
 

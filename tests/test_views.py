@@ -1594,7 +1594,7 @@ def test_a_verdict_resting_on_a_score_estimated_from_walking_says_so_in_the_verd
     (dict(edss=6.5), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
     (dict(edss=7.0), []),  # above every source's limit (6.5 at most): a guideline's "closer look" is no real hope
     (dict(edss=None, walking_aid="wheelchair"), []),
-    (dict(), []),  # not "unlikely": nothing to contrast
+    (dict(), []),  # "match" everywhere: nothing to contrast
     # a transplant before and 6.5: the NMSS is less strict about the first, but sets no disability limit
     (dict(prior_hsct=True, edss=6.5), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)"]),
     (dict(dmts=["natalizumab"], activity_on_dmt="no", activity_on_high_efficacy_dmt="no"), []),  # all agree
@@ -1608,6 +1608,25 @@ def test_beside_not_usually_offered_the_guidelines_that_judge_the_same_answers_l
     names = [unescape(item).split(" — ")[0] for item in items]
     assert names == differing
     assert ('href="#other-criteria"' in verdict) is bool(differing)
+
+
+@pytest.mark.parametrize("changes, differing, reason", [
+    # the article's profile asks neither about the diagnosis nor about age (clinical.md §5): the guidelines do
+    (dict(diagnosis_confirmed="no"), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)",
+                                      "US National MS Society recommendations (2021)"], "MS confirmed by a neurologist"),
+    (dict(age=70), ["EBMT guideline (2020)", "ECTRIMS–EBMT recommendations (2025)",
+                    "US National MS Society recommendations (2021)"], "Aged"),
+])
+def test_beside_a_match_the_guidelines_that_are_stricter_are_named_with_their_reasons(
+        shipped_criteria, patient, changes, differing, reason):
+    """"Your answers match" never stands alone when the guidelines say "not usually offered" or "closer look"."""
+    see_result(patient, answers(**changes))
+    verdict = re.search(r'<section class="verdict.*?</section>', html(patient.get(RESULT)), re.S).group(0)
+    assert 'data-verdict="likely"' in verdict
+    items = [unescape(item) for item in re.findall(
+        r"<li>(.*?)</li>", re.search(r'<ul class="guidelines-differ">(.*?)</ul>', verdict, re.S).group(1))]
+    assert [item.split(" — ")[0] for item in items] == differing
+    assert all(f"(because of: {reason}" in item for item in items), items
 
 
 def test_beside_a_possible_verdict_there_is_one_list(shipped_criteria, patient):
