@@ -124,14 +124,19 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 class CriterionWordsForm(forms.ModelForm):
     """A criterion's words follow its test. One whose threshold changes while its label or explanation still quotes
     the old one is not saved (patients would read "below 6.0" beside "below 6.5" in what the criteria look for, and
-    the verdict from 6.5), nor one whose operator or kind changes under the same label."""
+    the verdict from 6.5), nor one whose fact, operator, answer tested or kind changes under the same label."""
 
     def clean(self):
         cleaned = super().clean()
         if not self.instance.pk:
             return cleaned
-        turned = [name for name in ("operator", "kind")
-                  if name in cleaned and cleaned[name] != getattr(self.instance, name)]
+        def turned_round(name):  # a number's change is checked below, against the words that quote it
+            if name not in cleaned or cleaned[name] == getattr(self.instance, name):
+                return False
+            return name != "value" or not numbers_in(cleaned[name]) | numbers_in(self.instance.value)
+
+        # what is tested, how, against which answer ("rrms" → "spms", true → false), and which way it counts
+        turned = [name for name in ("fact", "operator", "value", "kind") if turned_round(name)]
         if turned and cleaned.get("label") == self.instance.label:  # "Aged under 45" over "age gte 45"
             self.add_error("label", _("The label is unchanged, but the test is not (%(fields)s): patients read this "
                                       "label as what the test looks for. Change it to match.")
