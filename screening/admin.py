@@ -99,6 +99,28 @@ class AuditedAdmin(ChosenRowsChecked, SimpleHistoryAdmin):
             self.audit(request, obj, "deleted")
         return super().log_deletions(request, queryset)
 
+    def refuse_deletion(self, queryset):
+        """Why the chosen rows may not be deleted together, or ``None``."""
+        return None
+
+    def get_actions(self, request):
+        """"Delete selected" refuses the whole choice, with the reason, when some rows may not go: deleting the rest
+        said "Successfully deleted" over them all, and audited them all as deleted."""
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            delete_selected, name, description = actions["delete_selected"]
+
+            def checked(modeladmin, request, queryset):
+                reason = modeladmin.refuse_deletion(queryset)
+                if reason:
+                    modeladmin.message_user(request, _("Nothing was deleted. %(reason)s") % {"reason": reason},
+                                            messages.ERROR)
+                    return None
+                return delete_selected(modeladmin, request, queryset)
+
+            actions["delete_selected"] = (checked, name, description)
+        return actions
+
 
 # With no active criterion, the verdict rules (PRODUCT.md §4) read every patient's answers as "likely".
 NO_CRITERIA_LEFT = _("An active set needs at least one active criterion: with none, every patient's answers would "
@@ -235,12 +257,10 @@ class CriteriaSetAdmin(AuditedAdmin):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
-    def delete_queryset(self, request, queryset):
+    def refuse_deletion(self, queryset):
         if queryset.filter(is_primary=True).exists():
-            self.message_user(request, _("The primary set cannot be deleted. Make another set primary first."),
-                              messages.ERROR)
-            queryset = queryset.filter(is_primary=False)
-        super().delete_queryset(request, queryset)
+            return _("The primary set cannot be deleted. Make another set primary first.")
+        return None
 
     @admin.action(description=_("Make the primary set (the patients' headline result)"))
     def make_primary(self, request, queryset):
@@ -345,12 +365,16 @@ class CriterionAdmin(AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.active and leaves_set_empty(obj))
 
+    def refuse_deletion(self, queryset):
+        emptied = CriteriaSet.objects.filter(active=True, criteria__in=queryset.filter(active=True)).exclude(
+            criteria__in=Criterion.objects.filter(active=True).exclude(pk__in=queryset)).distinct()
+        if emptied:
+            return f"{', '.join(map(str, emptied))}: {NO_CRITERIA_LEFT}"
+        return None
+
     def delete_queryset(self, request, queryset):
         for criterion in queryset:  # one by one, so that each set's version goes up
-            if criterion.active and leaves_set_empty(criterion):
-                self.message_user(request, f"{criterion}: {NO_CRITERIA_LEFT}", messages.ERROR)
-            else:
-                criterion.delete()
+            criterion.delete()
     list_filter = ("criteria_set", "kind", "severity", "active")
     search_fields = ("code", "label")
     fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set"]})] + CriterionInline.fieldsets[1:]

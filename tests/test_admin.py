@@ -615,6 +615,33 @@ def test_an_active_set_keeps_at_least_one_active_criterion(shipped_criteria, adm
     assert Criterion.objects.filter(pk=last.pk, active=True).exists()
 
 
+def test_deleting_every_criterion_of_a_set_from_the_list_deletes_none_and_says_why(shipped_criteria, admin, superuser):
+    """Not "Successfully deleted 8 criteria" over the one kept, with 8 audit entries: the whole choice is refused."""
+    criteria_set = article()
+    chosen = list(criteria_set.criteria.values_list("pk", flat=True))
+    response = admin.post(url("criterion_changelist"), {
+        "action": "delete_selected", "_selected_action": chosen, "post": "yes"}, follow=True)
+    said = [str(m) for m in response.context["messages"]]
+    assert said == [f"Nothing was deleted. {criteria_set.name}: An active set needs at least one active criterion: "
+                    "with none, every patient's answers would read as a match. Keep a criterion active, or make the "
+                    "set inactive first."]
+    assert article().criteria.count() == len(chosen) and article().version == criteria_set.version
+    assert not criteria_audits(superuser).exists()
+    admin.post(url("criterion_changelist"), {"action": "delete_selected", "_selected_action": chosen[1:],
+                                             "post": "yes"})
+    assert list(article().criteria.values_list("pk", flat=True)) == chosen[:1]  # one left: allowed
+
+
+def test_the_primary_set_chosen_for_deletion_in_the_list_is_refused_with_the_reason(shipped_criteria, admin):
+    """The reason, not "your account doesn't have permission to delete" shown to an admin who has it."""
+    mist = CriteriaSet.objects.get(code="mist")
+    response = admin.post(url("criteriaset_changelist"), {
+        "action": "delete_selected", "_selected_action": [article().pk, mist.pk]}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Nothing was deleted. The primary set cannot be deleted. Make another set primary first."]
+    assert CriteriaSet.objects.filter(code__in=["article", "mist"]).count() == 2
+
+
 def test_an_inactive_set_may_be_left_without_criteria(shipped_criteria, admin):
     criteria_set = CriteriaSet.objects.get(code="mist")
     data = {**set_without_active_criteria(admin, criteria_set, "untick"), "active": ""}
