@@ -17,6 +17,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -214,15 +215,43 @@ class CriterionInline(admin.StackedInline):
     ]
 
 
+def last_change(criteria_set):
+    """The newest change to a set or to any of its criteria, as their histories record it."""
+    newest = [model.history.filter(**{key: criteria_set.pk}).aggregate(newest=Max("history_id"))["newest"]
+              for model, key in ((CriteriaSet, "id"), (Criterion, "criteria_set_id"))]
+    return "-".join(str(history_id or 0) for history_id in newest)
+
+
+class CriteriaSetForm(forms.ModelForm):
+    """A set with its criteria, saved only over what the page showed: two admins (or two tabs) each saving the
+    whole page would otherwise undo each other's edits without a word."""
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen"].initial = last_change(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("seen") != self.fields["seen"].initial:
+            raise forms.ValidationError(_("Someone saved changes to this set or its criteria after you opened this "
+                                          "page. Nothing was saved: open the set again to see their changes, then "
+                                          "make yours again."))
+        return cleaned
+
+
 @admin.register(CriteriaSet)
 class CriteriaSetAdmin(AuditedAdmin):
+    form = CriteriaSetForm
     list_display = ("name", "code", "kind", "is_primary", "active", "version", "order")
     history_list_display = ["version"]
     list_filter = ("active", "kind")
     search_fields = ("name", "code")
     readonly_fields = ("version", "is_primary")
     fieldsets = [
-        (None, {"fields": ["name", "code", "kind", "citation", "description"]}),
+        (None, {"fields": ["name", "code", "kind", "citation", "description", "seen"]}),
         (_("Use"), {"fields": [("active", "order"), ("is_primary", "version")],
                     "description": _("To change which set is primary, use the action “Make the primary set” "
                                      "in the list of sets.")}),

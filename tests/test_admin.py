@@ -642,6 +642,25 @@ def test_the_primary_set_chosen_for_deletion_in_the_list_is_refused_with_the_rea
     assert CriteriaSet.objects.filter(code__in=["article", "mist"]).count() == 2
 
 
+def test_a_set_saved_in_another_tab_since_this_one_opened_is_not_overwritten(shipped_criteria, admin):
+    """Two admins (or tabs) on one set: the page re-posts every criterion, so the second save silently put back
+    what the first had changed. It is refused instead, and the first change stays."""
+    criteria_set = article()
+    tab_a, tab_b = form_data(set_page(admin, criteria_set)), form_data(set_page(admin, criteria_set))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+                      with_criterion(tab_a, "edss_below_6", label="EDSS below 6.0 (changed in tab A)")))
+    response = save(admin, url("criteriaset_change", criteria_set.pk),
+                    with_criterion(tab_b, "diagnosed_under_10_years", label="Diagnosed under 10 years ago (tab B)"))
+    assert_not_saved_with_message(response, "Someone saved changes to this set or its criteria after you opened")
+    assert criterion("edss_below_6").label == "EDSS below 6.0 (changed in tab A)"
+    assert "tab B" not in criterion("diagnosed_under_10_years").label
+
+    fresh = form_data(set_page(admin, criteria_set))  # opened again: saves
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+                      with_criterion(fresh, "diagnosed_under_10_years", label="Diagnosed under 10 years ago (tab B)")))
+    assert criterion("edss_below_6").label == "EDSS below 6.0 (changed in tab A)"
+
+
 def test_an_inactive_set_may_be_left_without_criteria(shipped_criteria, admin):
     criteria_set = CriteriaSet.objects.get(code="mist")
     data = {**set_without_active_criteria(admin, criteria_set, "untick"), "active": ""}
