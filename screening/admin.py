@@ -14,7 +14,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Max
@@ -54,9 +55,40 @@ class ChosenRowsChecked:
         return super().response_action(request, queryset)
 
 
+class AuditedChanges:
+    """An audit entry (``audit_action``) for every addition, change and deletion made here."""
+
+    audit_action = "criteria_changed"
+
+    def audit(self, request, obj, verb):
+        services.audit(self.audit_action, request=request, detail=f"{verb} {obj._meta.model_name} “{obj}”"[:200])
+
+    def log_addition(self, request, obj, message):
+        self.audit(request, obj, "added")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self.audit(request, obj, "changed")
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self.audit(request, obj, "deleted")
+        return super().log_deletions(request, queryset)
+
+
+# Who may read health data is decided here (accounts, their groups and permissions): audited like the criteria.
 @admin.register(User)
-class StaffUserAdmin(ChosenRowsChecked, UserAdmin):
-    pass
+class StaffUserAdmin(AuditedChanges, ChosenRowsChecked, UserAdmin):
+    audit_action = "access_changed"
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class StaffGroupAdmin(AuditedChanges, ChosenRowsChecked, GroupAdmin):
+    audit_action = "access_changed"
 
 
 # django-axes' lists (sign-in attempts and lockouts), registered by django-axes itself, take the same check.
@@ -67,7 +99,7 @@ for model, model_admin in ((AccessAttempt, AccessAttemptAdmin), (AccessLog, Acce
         admin.site.register(model, type(model_admin.__name__, (ChosenRowsChecked, model_admin), {}))
 
 
-class AuditedAdmin(ChosenRowsChecked, SimpleHistoryAdmin):
+class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
     """History for every change (who, when, a readable diff) and an audit entry for each."""
 
     formfield_overrides = STRICT_JSON
@@ -83,22 +115,6 @@ class AuditedAdmin(ChosenRowsChecked, SimpleHistoryAdmin):
         records = super().get_history_queryset(request, history_manager, pk_name, object_id)
         return records.select_related(*(field.name for field in records.model._meta.concrete_fields
                                         if field.many_to_one))
-
-    def audit(self, request, obj, verb):
-        services.audit("criteria_changed", request=request, detail=f"{verb} {obj._meta.model_name} “{obj}”"[:200])
-
-    def log_addition(self, request, obj, message):
-        self.audit(request, obj, "added")
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        self.audit(request, obj, "changed")
-        return super().log_change(request, obj, message)
-
-    def log_deletions(self, request, queryset):
-        for obj in queryset:
-            self.audit(request, obj, "deleted")
-        return super().log_deletions(request, queryset)
 
     def refuse_deletion(self, queryset):
         """Why the chosen rows may not be deleted together, or ``None``."""

@@ -441,8 +441,9 @@ class AuditEvent(models.Model):
     A withdrawn screening keeps its audit entries, which name it only by its row id."""
 
     ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
-               "withdrawn", "queue_viewed", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved", "exported",
-               "login", "login_failed", "logout", "access_denied", "primary_set_changed", "criteria_changed"]
+               "withdrawn", "queue_viewed", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved",
+               "exported", "login", "login_failed", "logout", "access_denied", "primary_set_changed",
+               "criteria_changed", "access_changed"]
 
     action = models.CharField(max_length=40, choices=[(a, a) for a in ACTIONS], db_index=True)
     screening = models.ForeignKey(Screening, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")

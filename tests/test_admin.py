@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -1251,6 +1251,21 @@ def test_an_action_on_a_made_up_row_in_the_sign_in_lists_is_a_message_not_a_500(
                           follow=True)
     assert response.status_code == 200 and response.redirect_chain == [(f"/admin/axes/{model}/", 302)]
     assert any("a chosen row is not in the list" in str(m) for m in response.context["messages"])
+
+
+def test_who_may_read_health_data_is_audited_when_it_changes(shipped_criteria, admin, superuser):
+    """An account made superuser, or a group given the review permission, opens every patient's answers: the audit
+    log says who did it, and to whom."""
+    colleague = get_user_model().objects.create_user("colleague", password="x-Pass-123456")
+    change_url = url("user_change", colleague.pk)
+    data = {**form_data(admin.get(change_url)), "is_superuser": "on", "is_staff": "on"}
+    assert_saved(save(admin, change_url, data))
+    group = Group.objects.get(name="Neurologists")
+    group_url = reverse("admin:auth_group_change", args=[group.pk])
+    assert_saved(save(admin, group_url, form_data(admin.get(group_url))))
+    events = AuditEvent.objects.filter(action="access_changed").order_by("pk")
+    assert [(event.actor, event.detail) for event in events] == [
+        (superuser, "changed user “colleague”"), (superuser, "changed group “Neurologists”")]
 
 
 def test_a_history_version_no_history_could_have_is_not_found(shipped_criteria, admin):
