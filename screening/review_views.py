@@ -199,17 +199,26 @@ def rescore(request, pk):
     """Preview the screening against the current criteria; saved only when the neurologist asks (POST)."""
     screening = get_object_or_404(Screening.objects.exclude(status__in=[Screening.Status.SCORED,
                                                                          Screening.Status.WITHDRAWN]), pk=pk)
-    if request.method == "POST":
-        if services.rescore_save(screening=screening, request=request) is None:
-            messages.error(request, _("The patient withdrew this submission a moment ago: the re-score was not "
-                                      "saved."))
+    if request.method == "POST":  # not saved when withdrawn meanwhile (the page says so) or already saved
+        seen = request.POST.get("seen", "")
+        rescore = services.rescore_save(screening=screening, request=request,
+                                        seen=int(seen) if seen.isdigit() else None)
+        if rescore:
+            messages.success(request, _("Re-score saved: %(verdict)s under the primary set. The result as first "
+                                        "scored is kept below.") % {"verdict": rescore.get_primary_verdict_display()})
         return redirect("review_detail", pk=screening.pk)
     evaluation = services.rescore_preview(screening)
     services.audit("detail_viewed", screening=screening, request=request, detail="re-score preview")
+    labels = dict(VERDICT_CHOICES)
+
+    def verdict(entry):  # "Likely (v2)"
+        return f"{labels[entry['verdict']]} (v{entry['version']})"
+
+    before = {entry["set"]: verdict(entry) for entry in screening.snapshot}
+    after = presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions, screening.answers)
     return render(request, "review/rescore.html", {
-        "screening": screening,
-        "before": presentation.set_views(screening.snapshot, screening.facts, {}, screening.answers),
-        "after": presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions, screening.answers),
+        "screening": screening, "seen": screening.rescores.count(),
+        "after": [{**view, "was": before.get(view["set"], "—"), "now": verdict(view)} for view in after],
     })
 
 

@@ -421,11 +421,14 @@ def rescore_preview(screening: Screening) -> Evaluation:
 
 
 @transaction.atomic
-def rescore_save(*, screening: Screening, request) -> Rescore | None:
-    """Store the re-score, or ``None`` when the patient withdrew the submission since it was read (the row is
-    locked first, so a withdrawal at the same moment either comes after and erases the re-score, or before)."""
+def rescore_save(*, screening: Screening, request, seen: int | None = None) -> Rescore | None:
+    """Store the re-score, or ``None`` when the patient withdrew the submission since it was read, or when a
+    re-score was saved since the preview showing ``seen`` of them (a double click: the first one is kept). The row
+    is locked first, so a withdrawal or a second click at the same moment comes after, or before."""
     if not Screening.objects.select_for_update().filter(pk=screening.pk).exclude(
             status=Screening.Status.WITHDRAWN).exists():
+        return None
+    if seen is not None and screening.rescores.count() != seen:
         return None
     evaluation = rescore_preview(screening)
     store_editions(evaluation)

@@ -841,7 +841,7 @@ def test_the_rescore_preview_shows_the_new_verdict_and_saves_nothing(neuro_clien
     assert response.status_code == 200
     content = response.content.decode()
     assert '<tr data-set="article" data-verdict="unlikely">' in content
-    assert "likely (v1)" in content and "unlikely (v2)" in content
+    assert "<td>Likely (v1)</td>" in content and "<strong>Unlikely (v2)</strong>" in content  # what changed
     assert not Rescore.objects.exists()
     assert Screening.objects.get(pk=screening.pk).snapshot == snapshot_before
     assert Screening.objects.get(pk=screening.pk).primary_verdict == "likely"
@@ -869,6 +869,21 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     content = neuro_client.get(detail_url(screening)).content.decode()
     assert '<tr data-set="article" data-verdict="likely">' in content
     assert "Re-scored by neuro" in content
+    assert "Re-score saved: Unlikely under the primary set." in content
+
+
+def test_a_re_score_saved_twice_from_one_preview_is_stored_once(neuro_client, criteria_changed_after_submission):
+    """A double click on "Save this re-score": one re-score, one audit entry, one message."""
+    screening = criteria_changed_after_submission
+    preview = neuro_client.get(reverse("review_rescore", args=[screening.pk])).content.decode()
+    seen = re.search(r'name="seen" value="(\d+)"', preview).group(1)
+    for _click in range(2):
+        neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": seen})
+    assert Rescore.objects.count() == 1 and AuditEvent.objects.filter(action="rescore_saved").count() == 1
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    assert content.count("Re-score saved") == 1
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": "1"})  # from a new preview: saved
+    assert Rescore.objects.count() == 2
 
 
 def test_after_a_re_score_the_detail_says_only_what_changed_since_it(neuro_client, criteria_changed_after_submission):
