@@ -221,6 +221,9 @@ class CriterionInline(admin.StackedInline):
     model = Criterion
     form = CriterionWordsForm
     formset = CriterionFormSet
+
+    def get_queryset(self, request):  # each criterion's heading names its set
+        return super().get_queryset(request).select_related("criteria_set")
     formfield_overrides = STRICT_JSON
     extra = 0
     ordering = ["order", "code"]
@@ -491,3 +494,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "action", "actor", "screening", "ip_address", "detail")
     list_filter = ("action",)
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):  # each entry names its actor and screening: read with it, without the answers
+        return super().get_queryset(request).select_related("actor", "screening").defer(
+            "screening__answers", "screening__facts", "screening__snapshot", "screening__consent_text")

@@ -32,7 +32,7 @@ from screening.models import AuditEvent, CriteriaSet, Criterion, Note, Reference
 from screening.rules import OPERATORS
 
 from .conftest import FIXTURES
-from .factories import answers
+from .factories import answers, make_criterion
 
 pytestmark = pytest.mark.django_db
 
@@ -485,6 +485,27 @@ def test_the_sets_history_lists_what_changed_in_its_criteria_with_a_fixed_number
     assert changes[0][:2] == ("serious_comorbidity", "-")
     assert [lines for code, kind, lines in changes if kind == "~"][0][-1] == "Value: 4.5 → 4.0"
     assert len(many) == len(few)
+
+
+def queries_for(client, page_url):
+    client.get(page_url)  # warmed up: what is read once per process is not counted
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page_url).status_code == 200
+    return len(queries)
+
+
+def test_a_sets_page_and_the_audit_log_read_a_fixed_number_of_queries(shipped_criteria, admin):
+    """Neither page reads a row more for each criterion or entry it shows (the set's criteria name their set; the
+    audit log names each entry's actor and screening)."""
+    criteria_set = article()
+    set_url, log_url = url("criteriaset_change", criteria_set.pk), reverse("admin:screening_auditevent_changelist")
+    for n in range(2):
+        services.audit("detail_viewed", screening=services.screening_create(answers=answers(), today=TODAY))
+    few = queries_for(admin, set_url), queries_for(admin, log_url)
+    for n in range(10):
+        make_criterion(criteria_set, code=f"extra_{n}", label=f"Extra {n}", fact="age", value=90 + n)
+        services.audit("detail_viewed", screening=services.screening_create(answers=answers(), today=TODAY))
+    assert (queries_for(admin, set_url), queries_for(admin, log_url)) == few
 
 
 def test_a_set_cannot_be_reverted_from_its_history(shipped_criteria, admin):
