@@ -211,7 +211,8 @@ class AboutYouForm(StepForm):
         error_messages={
             "required": _("Enter your age in years."),
             "invalid": _("Enter your age as a whole number, for example 34."),
-            "min_value": _("This check is for people aged 16 and over."),
+            "min_value": _("This check is for people aged 16 and over. For a younger person, ask their MS team about "
+                           "treatment options, HSCT included."),
             "max_value": _("Enter an age of 99 or under."),
         },
     )

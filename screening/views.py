@@ -279,8 +279,9 @@ def resume(request):
                        failure_field="resume_code",
                        failure_message=_("We could not find answers for that code. Check it and try again. If you "
                                          "saved more than once, only the newest code works. Saved answers are "
-                                         "deleted after %(days)s days, and once their result is sent to a "
-                                         "neurologist: its status page then shows it.")
+                                         "deleted after %(days)s days, and as soon as their result is sent to a "
+                                         "neurologist (follow that result on its status page, with your two "
+                                         "codes).")
                        % {"days": settings.DRAFT_RETENTION_DAYS})
 
 

@@ -726,6 +726,7 @@ def test_the_detail_says_when_the_patient_left_no_way_to_reach_them(neuro_client
     screening = make_submission(contact_name=name, contact_details=details).screening
     page = neuro_client.get(detail_url(screening)).content.decode()
     assert ("No contact details given" in page) is flagged
+    assert ("Contact: no name given · 07700 900123" in page) is (details == "07700 900123")
     assert ("the patient reads your message only on their status page" in page) is flagged
 
 
@@ -733,7 +734,7 @@ def test_the_detail_shows_the_answers_and_contact(neuro_client, shipped_criteria
     screening = make_submission(contact_name="Alex Patient", contact_details="alex@example.org",
                                 age=41, respondent="carer").screening
     content = neuro_client.get(detail_url(screening)).content.decode()
-    assert "Alex Patient" in content and "alex@example.org" in content
+    assert "Contact: Alex Patient · alex@example.org" in content  # not "Alex Patient alex@example.org"
     assert "How old are you?" in content and "<dd>41</dd>" in content
     assert "I am helping someone else fill it in" in content
     assert "Natalizumab (Tysabri)" in content

@@ -243,6 +243,7 @@ def test_the_whole_flow_from_start_to_withdrawal(shipped_criteria, patient):
     detail = patient.get(reverse("status_detail"))
     assert detail.status_code == 200
     assert reference in html(detail) and 'data-status="submitted"' in html(detail)
+    assert f'href="{HOME}">Done: back to the start page</a>' in html(detail)  # a way on, not only "withdraw"
 
     response = patient.post(reverse("withdraw"), {"confirm": "on"}, follow=True)
     assert response.redirect_chain == [(reverse("withdrawn"), 302)] and "withdrawn" in html(response)
@@ -673,7 +674,7 @@ def test_a_wrong_resume_code_gets_a_message(shipped_criteria, patient, code):
     assert response.status_code == 200
     text = html(response)
     assert "We could not find answers for that code" in field_block(text, "resume_code")
-    assert "deleted after 30 days, and once their result is sent to a neurologist" in field_block(text, "resume_code")
+    assert "deleted after 30 days, and as soon as their result is sent to a neurologist" in field_block(text, "resume_code")
     assert elsewhere.get(REVIEW)["Location"] == HOME  # nothing was opened
 
 

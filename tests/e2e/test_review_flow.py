@@ -54,7 +54,7 @@ def make_user(username, *, neurologist=True):
 
 
 def submit(**changes):
-    """A screening scored today and submitted for review, as the patient's "Send my result" stores it."""
+    """A screening scored today and submitted for review, as the patient's "Send this result" stores it."""
     screening = services.screening_create(answers=valid_answers(**changes), today=timezone.localdate())
     services.screening_submit(screening=screening, consent_version="test-1", consent_text="I agree to share.",
                               contact_name="Pat Example", contact_details="pat@example.org")
@@ -111,7 +111,7 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
     # filled in by a carer: they confirm the person with MS agrees, and give that person's name
     page.get_by_label("Name of the person with MS (optional)").fill("Sam Example")
     page.locator("label", has_text="I confirm that the person with MS agrees").click()
-    press(page, "Send my result")
+    press(page, "Send this result")
     assert page.url == site + "/result/submitted/"
     reference = page.locator("[data-code=reference]").inner_text().strip()
     access_code = page.locator("[data-code=access]").inner_text().strip()

@@ -37,7 +37,7 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     patient.arrive("submit", "submit")
 
     page.get_by_label("Your name (optional)").fill("Sam Example")
-    press(page, "Send my result")
+    press(page, "Send this result")
     assert page.url == site + "/result/submit/", "nothing is sent without consent"
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(page.locator(".error-summary")).to_contain_text("Tick the box to agree")
@@ -51,7 +51,7 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
 
     page.locator("label", has_text="I agree to send my answers").click()
     expect(consent).to_be_checked()
-    press(page, "Send my result")
+    press(page, "Send this result")
     assert page.url == site + "/result/submitted/"
     reference = page.locator("[data-code=reference]").inner_text().strip()
     access_code = page.locator("[data-code=access]").inner_text().strip()

@@ -61,7 +61,7 @@ def test_every_control_is_big_enough_and_has_a_visible_edge(page, site, check_ac
     patient.see_result()
     problems += check_controls(page, "result")
     follow(page, "Send my result to a neurologist")
-    press(page, "Send my result")  # the error state: the consent box with its message
+    press(page, "Send this result")  # the error state: the consent box with its message
     patient.arrive("submit (consent not ticked)")
     problems += check_controls(page, "submit (error)")
     assert not problems, "\n".join(problems)
