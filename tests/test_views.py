@@ -1627,7 +1627,7 @@ def test_beside_a_match_the_guidelines_that_are_stricter_are_named_with_their_re
     items = [unescape(item) for item in re.findall(
         r"<li>(.*?)</li>", re.search(r'<ul class="guidelines-differ">(.*?)</ul>', verdict, re.S).group(1))]
     assert [item.split(" — ")[0] for item in items] == differing
-    assert all(f"(because of: {reason}" in item for item in items), items
+    assert all(f"(not met or not known: {reason}" in item for item in items), items
 
 
 def test_beside_a_possible_verdict_there_is_one_list(shipped_criteria, patient):
