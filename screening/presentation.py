@@ -70,6 +70,10 @@ FIND_OUT = {
     "inflammatory_activity": ACTIVITY_FIND_OUT,
     "dmt_response": gettext_lazy("Your neurologist can say whether you had a relapse or new MRI activity after 6 "
                                  "months on an MS medicine."),
+    # the year alone puts the time since diagnosis either side of a limit: the month decides
+    "years_since_diagnosis": gettext_lazy("Without the month, the time since your diagnosis could be either side of "
+                                          "this limit. The month you were diagnosed (in your first neurologist's "
+                                          "letter) decides it: change your answer to add it."),
 }
 CHOICE_LABELS = {
     "ms_type": {"rrms": gettext_lazy("relapsing-remitting MS"), "spms": gettext_lazy("secondary progressive MS"),

@@ -1704,6 +1704,9 @@ def test_a_criterion_not_known_from_the_answers_says_where_to_find_out(shipped_c
     assert verdict.count("after 6 months on an MS medicine") == 1  # two criteria on it: said once
     see_result(patient, answers())  # everything known: nothing to find out
     assert "find-out" not in html(patient.get(RESULT))
+    # a year without its month, ten years ago: less or more than 10 years, the month decides
+    see_result(patient, answers(diagnosis_year=timezone.localdate().year - 10, diagnosis_month=None))
+    assert "The month you were diagnosed (in your first neurologist" in html(patient.get(RESULT))
 
 
 def test_someone_whose_ms_is_quiet_on_medicine_reads_that_this_is_good_news(shipped_criteria, patient):
