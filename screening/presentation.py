@@ -276,12 +276,16 @@ def also_rows(entry, rows, deciding):
 def result_context(screening, notes, editions):
     """The result page from a stored screening: its snapshot (never the current criteria) and matching notes."""
     sets = set_views(screening.snapshot, screening.facts, editions, screening.answers)
-    shown = [note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])]
-    groups = [(label, sorted((n for n in shown if n.kind == kind), key=lambda n: (n.order, n.code)))
-              for kind, label in NOTE_KINDS]
+    shown = sorted((note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])),
+                   key=lambda n: (n.order, n.code))
+    # A general note shown because of an answer (a diagnosis not confirmed, an age) is about this person: near the
+    # verdict, not thousands of pixels below it among the notes for everyone.
+    about_answers = [n for n in shown if n.kind == "general" and n.condition_fact]
+    groups = [(label, [n for n in shown if n.kind == kind and n not in about_answers]) for kind, label in NOTE_KINDS]
     headline = sets[0]
     estimated = screening.facts.get("edss_source") == "walking_estimate"
-    return {"headline": headline, "others": sets[1:], "note_groups": [(label, ns) for label, ns in groups if ns],
+    return {"headline": headline, "others": sets[1:], "about_answers": about_answers,
+            "note_groups": [(label, ns) for label, ns in groups if ns],
             "has_trials": any(view.get("kind") == "trial" for view in sets[1:]),
             # a score estimated from walking behind the verdict: said there, not only in a note far below
             "estimate_behind_verdict": estimated and any(

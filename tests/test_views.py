@@ -1709,6 +1709,19 @@ def test_a_criterion_not_known_from_the_answers_says_where_to_find_out(shipped_c
     assert "The month you were diagnosed (in your first neurologist" in html(patient.get(RESULT))
 
 
+def test_a_note_shown_because_of_an_answer_is_read_near_the_verdict(shipped_criteria, patient):
+    """"Your diagnosis has not been confirmed yet" is about this person: under "About your answers", before the
+    criteria, not among the notes for everyone at the foot of a long page. Notes for everyone stay there."""
+    see_result(patient, answers(diagnosis_confirmed="no"))
+    content = html(patient.get(RESULT))
+    about, criteria = content.index('id="about-your-answers"'), content.index('id="criteria"')
+    assert about < content.index('data-note="diagnosis-not-confirmed"') < criteria
+    assert content.index('data-note="hsct-four-steps"') > criteria
+    assert content.index('href="#about-your-answers"') < content.index('href="#criteria"')
+    see_result(patient, answers())  # nothing about these answers in particular
+    assert "about-your-answers" not in html(patient.get(RESULT))
+
+
 def test_someone_whose_ms_is_quiet_on_medicine_reads_that_this_is_good_news(shipped_criteria, patient):
     """"Not usually offered … such as reviewing your MS medicine" must not read as a nudge to change a medicine
     that works: a note says that quiet MS is what the medicine aims for, and not to stop it unasked."""
