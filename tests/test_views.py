@@ -435,8 +435,11 @@ def test_the_treatment_response_question_reminds_of_this_years_activity(shipped_
     answer_until(patient, "relapses")
     post_raw_step(patient, "relapses", {"relapses_12m": relapses, "relapses_36m": "3", "mri_activity_12m": mri})
     post_step(patient, "treatments", answers())
-    page = html(patient.get(step_url("treatment-response")))
+    page = unescape(html(patient.get(step_url("treatment-response"))))
     assert ("You told us about a relapse or new MRI activity in the last 12 months." in page) is hinted
+    # which medicines, and which question: not "one of these medicines" and "the answer below"
+    assert ("(you ticked: Dimethyl or diroximel fumarate (Tecfidera, Vumerity), Natalizumab (Tysabri)), answer Yes to "
+            "the first question" in page) is hinted
 
 
 def test_the_browsers_back_button_after_a_corrected_step_shows_the_correction_and_resends_nothing(
