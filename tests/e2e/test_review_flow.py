@@ -374,6 +374,10 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
     expect(dialog).not_to_contain_text("signed out soon")
     expect(dialog).to_have_attribute("open", "")
     expect(dialog.get_by_role("button", name="Stay signed in")).to_have_count(0)
+    sign_in_again = dialog.get_by_role("link", name="Sign in again")
+    expect(sign_in_again).to_be_visible()
+    expect(sign_in_again).to_have_attribute("href", f"/accounts/login/?next=/review/{screening.pk}/")
+    expect(page.locator(".signed-in")).to_be_hidden()  # no longer "Signed in as dr-idle"
     check_accessible(page, "idle dialog (signed out)")
     shoot(page, "review-idle-signed-out")
     dialog.get_by_role("button", name="Close").click()

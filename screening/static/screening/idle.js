@@ -40,6 +40,9 @@
     document.querySelectorAll("form:not([method=dialog]) [type=submit]").forEach(function (button) {
       button.disabled = true;
     });
+    // No longer "Signed in as ..." (nor the admin's own user links); a way to sign in again, back to this page.
+    document.querySelectorAll("[data-signed-in], #user-tools").forEach(function (element) { element.hidden = true; });
+    dialog.querySelector("[data-sign-in]").hidden = false;
     // The words come from the template, translated there.
     dialog.querySelector("#idle-title").textContent = dialog.dataset.signedOutTitle;
     dialog.querySelector("[data-idle-message]").textContent = dialog.dataset.signedOutMessage;
