@@ -346,7 +346,13 @@ class CriteriaSetAdmin(AuditedAdmin):
         formsets = [formset_class(request.POST, request.FILES, instance=criteria_set,
                                   prefix=formset_class.get_default_prefix())
                     for formset_class, _inline in self.get_formsets_with_inlines(request, criteria_set)]
-        errors = [error for formset in formsets for error in formset_errors(formset)]
+        # the set's own fields too (a blanked code, a page opened before someone else saved): checked on a copy,
+        # since checking a form writes its values into the instance, and the criteria are scored under its code
+        form = self.get_form(request, criteria_set, change=True)(
+            request.POST, request.FILES, instance=CriteriaSet.objects.get(pk=criteria_set.pk))
+        errors = [f"{capfirst(form.fields[name].label)}: {error}" if name in form.fields else str(error)
+                  for name, field_errors in form.errors.items() for error in field_errors]
+        errors += [error for formset in formsets for error in formset_errors(formset)]
         current = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "original": criteria_set,

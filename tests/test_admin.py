@@ -994,6 +994,17 @@ def test_bad_criterion_input_in_the_criterion_admin_is_a_message(shipped_criteri
     assert criterion(code).history.count() == records
 
 
+def test_a_preview_lists_the_problems_of_the_sets_own_fields_too(shipped_criteria, admin):
+    """A blanked code, or a page opened before someone else saved: said before "Save these changes" is offered."""
+    criteria_set = article()
+    stale = form_data(set_page(admin, criteria_set))
+    text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), {**stale, "code": ""}))
+    assert "Code: This field is required." in text and "Save these changes" not in text
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), form_data(set_page(admin, criteria_set))))
+    text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), stale))
+    assert "Someone saved changes to this set" in text and "Save these changes" not in text
+
+
 @pytest.mark.parametrize("code, change, message", BAD_CRITERIA)
 def test_a_preview_with_bad_input_lists_the_problems_and_writes_nothing(shipped_criteria, admin, code, change,
                                                                         message):
