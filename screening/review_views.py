@@ -11,6 +11,7 @@ from functools import wraps
 from itertools import chain
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -233,7 +235,7 @@ class Echo:
 # by its label ("In review", not "in_review"), the red flags the queue lists for triage (from the stored facts).
 EXPORT_COLUMNS = {
     "reference": (gettext_lazy("Reference"), None),
-    "submitted_at": (gettext_lazy("Submitted"), None),
+    "submitted_at": (format_lazy("{} ({})", gettext_lazy("Submitted"), settings.TIME_ZONE), None),  # as the pages
     "primary_verdict": (gettext_lazy("Primary verdict"), dict(VERDICT_CHOICES)),
     "status": (gettext_lazy("Status"), dict(Screening.Status.choices)),
     "last_decision": (gettext_lazy("Last decision"), dict(Review.Decision.choices)),

@@ -1396,7 +1396,8 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
     assert "attachment" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
     rows = csv_rows(response)
-    assert rows[0] == ["Reference", "Submitted", "Primary verdict", "Status", "Last decision", "Red flags"]
+    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Status", "Last decision",
+                       "Red flags"]
     assert [row[0] for row in rows[1:]] == [export_mix["waiting"].reference, export_mix["unlikely"].reference]
     body = "\n".join(",".join(row) for row in rows)
     for contact in ("Alex Patient", "alex@example.org", "Sam Other", "07700 900123", "contact"):
@@ -1423,8 +1424,8 @@ def test_the_export_follows_the_filters(neuro_client, export_mix):
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
     rows = csv_rows(response)
-    assert rows[0] == ["Reference", "Submitted", "Primary verdict", "Status", "Last decision", "Red flags",
-                       "Contact name", "Contact details"]
+    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Status", "Last decision",
+                       "Red flags", "Contact name", "Contact details"]
     by_reference = {row[0]: row for row in rows[1:]}
     assert by_reference[export_mix["waiting"].reference][6:] == ["Alex Patient", "alex@example.org"]
     assert by_reference[export_mix["unlikely"].reference][6:] == ["Sam Other", "07700 900123"]
