@@ -360,8 +360,11 @@ class Screening(models.Model):
     opened_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     opened_at = models.DateTimeField(null=True, blank=True)
     # The answers in progress it was scored from: deleted when it is sent (the answers then live only here, and a
-    # withdrawal erases them), whichever browser holds them and whether or not a resume code opens them.
-    draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # withdrawal erases them), whichever browser holds them and whether or not a resume code opens them. Only the id
+    # is kept, without a constraint: a draft is deleted in one statement (purged by the thousand), and the id of one
+    # deleted is never given again, so it just finds no draft.
+    draft = models.ForeignKey(Draft, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                              related_name="+")
 
     class Meta:
         ordering = ["created_at"]

@@ -57,7 +57,10 @@ RELAPSES_FIND_OUT = gettext_lazy("Your clinic letters, or a relapse diary, list 
                                  "record.")
 ACTIVITY_FIND_OUT = gettext_lazy("Your clinic letters list your relapses, and your last MRI report says whether it "
                                  "showed new, enlarging or enhancing lesions: your MS team can tell you both.")
-FIND_OUT = {
+YEAR_ONLY_FIND_OUT = gettext_lazy("Without the month, the time since your diagnosis could be either side of this "
+                                  "limit. The month you were diagnosed (in your first neurologist's letter) decides "
+                                  "it: change your answer to add it.")
+FIND_OUT = {  # a text, or what it is given the answers
     "diagnosis_confirmed": gettext_lazy("Your neurologist's letters say whether the diagnosis of MS is confirmed."),
     "ms_type": gettext_lazy("Your type of MS is usually written in your neurologist's letters; your MS nurse can "
                             "tell you."),
@@ -70,10 +73,9 @@ FIND_OUT = {
     "inflammatory_activity": ACTIVITY_FIND_OUT,
     "dmt_response": gettext_lazy("Your neurologist can say whether you had a relapse or new MRI activity after 6 "
                                  "months on an MS medicine."),
-    # the year alone puts the time since diagnosis either side of a limit: the month decides
-    "years_since_diagnosis": gettext_lazy("Without the month, the time since your diagnosis could be either side of "
-                                          "this limit. The month you were diagnosed (in your first neurologist's "
-                                          "letter) decides it: change your answer to add it."),
+    # the year alone puts the time since diagnosis either side of a limit: the month decides (given, and it is still
+    # open, the limit falls within that month: nothing to add)
+    "years_since_diagnosis": lambda answers: None if answers.get("diagnosis_month") else YEAR_ONLY_FIND_OUT,
 }
 CHOICE_LABELS = {
     "ms_type": {"rrms": gettext_lazy("relapsing-remitting MS"), "spms": gettext_lazy("secondary progressive MS"),
@@ -246,6 +248,7 @@ def set_views(snapshot, facts, editions, answers):
                 answer_texts[fact] = fact_answer(fact, facts, answers)
             icon, outcome_text = outcome_texts[criterion["outcome"]]
             find_out = FIND_OUT.get(fact) if criterion["outcome"] == rules.UNKNOWN else None
+            find_out = find_out(answers) if callable(find_out) else find_out
             rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
                          "answer": answer_texts[fact], "looks_for": favourable_text(criterion),
                          "find_out": find_out if find_out not in find_out_said else None})  # said once is enough

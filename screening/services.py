@@ -195,12 +195,11 @@ def draft_for_token(token) -> Draft | None:
     return _draft_row(_READ_DRAFT, [hash_code(token)]) if token else None
 
 
-def draft_discard(token, *, unless_saved=False) -> None:
-    """Delete the draft behind a token; with ``unless_saved``, only if no resume code can open it any more (answers
-    this browser leaves behind, starting again or resuming others, are otherwise kept, unreachable, for 30 days)."""
+def draft_discard(token) -> None:
+    """Delete the draft behind a token that this browser leaves behind (starting again, or resuming others), unless
+    a resume code can still open it: it would otherwise be kept, unreachable, until purged."""
     if token:
-        drafts = Draft.objects.filter(token_hash=hash_code(token))
-        (drafts.filter(resume_code_hash=None) if unless_saved else drafts).delete()
+        Draft.objects.filter(token_hash=hash_code(token), resume_code_hash=None).delete()
 
 
 def draft_save_step(token, step_data: dict) -> Draft | None:
@@ -280,7 +279,9 @@ def screening_submit(*, screening: Screening, consent_version: str, consent_text
         return None
     for name, value in fields.items():
         setattr(screening, name, value)
-    Draft.objects.filter(pk=screening.draft_id).delete()  # the answers now live only in the submission
+    if screening.draft_id:  # the answers now live only in the submission: not in the draft, nor in earlier results
+        Screening.objects.filter(draft_id=screening.draft_id, status=Screening.Status.SCORED).delete()
+        Draft.objects.filter(pk=screening.draft_id).delete()
     audit("submitted", screening=screening, request=request)
     return reference, access_code
 

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from . import presentation, services
 from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm, StatusLookupForm, SubmitForm,
                     WithdrawForm, step_data)
-from .models import CriteriaSet, Note, Screening
+from .models import CriteriaSet, Draft, Note, Screening
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
 STATUS = "status_screening_id"  # in the session: the submission opened with its codes
@@ -141,7 +141,7 @@ def start(request):
     draft = draft_from_cookie(request) if request.POST.get("confirm") != "yes" else None
     if draft and draft.data:  # answers in progress (none yet: nothing to lose, nothing to ask)
         return render(request, "screening/start_again.html")
-    services.draft_discard(request.COOKIES.get(DRAFT), unless_saved=True)
+    services.draft_discard(request.COOKIES.get(DRAFT))
     draft, token = services.draft_create()
     return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
 
@@ -270,7 +270,7 @@ def resume(request):
             if here.data and here.resume_code_hash is None and request.POST.get("confirm") != "yes":
                 # ask first, unless nothing would be lost (a code of their own still opens them)
                 return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
-            services.draft_discard(request.COOKIES.get(DRAFT), unless_saved=True)
+            services.draft_discard(request.COOKIES.get(DRAFT))
         token = services.draft_reopen(draft)
         messages.success(request, _("Welcome back: your answers are here as you saved them."))
         return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)
@@ -327,14 +327,13 @@ def status_screening(request):
     return visible_screening(request.session.get(STATUS))
 
 
-def answers_changed_since(screening, request):
-    """Whether the answers this browser's result was scored from have been changed since (the person went back to
-    them from the result): the result then no longer says what their answers give, and is not to be sent."""
-    if screening.reference:  # sent: those answers now live only in the submission
+def answers_changed_since(screening):
+    """Whether the answers the result was scored from have been changed since (back from the result, or resumed with
+    their code on another device): the result then no longer says what they give, and is not to be sent."""
+    if screening.reference or not screening.draft_id:  # sent: those answers now live only in the submission
         return False
-    draft = draft_from_cookie(request)
-    return (draft is not None and draft.pk == screening.draft_id
-            and Questionnaire(draft.data, screening.scored_on).answers != screening.answers)
+    draft = Draft.objects.filter(pk=screening.draft_id).only("data").first()
+    return draft is not None and Questionnaire(draft.data, screening.scored_on).answers != screening.answers
 
 
 @never_cache
@@ -345,7 +344,7 @@ def result(request):
     notes = Note.objects.filter(active=True)
     return render(request, "screening/result.html", {
         "screening": screening, "has_draft": DRAFT in request.COOKIES,
-        "answers_changed": answers_changed_since(screening, request),
+        "answers_changed": answers_changed_since(screening),
         **presentation.result_context(screening, notes, services.editions_for(screening.snapshot)),
     })
 
@@ -358,7 +357,7 @@ def submit(request):
         return result_missing(request)
     if screening.reference:
         return redirect("submitted")
-    if answers_changed_since(screening, request):  # the result page says so, and offers the new result
+    if answers_changed_since(screening):  # the result page says so, and offers the new result
         return redirect("result")
     form = SubmitForm(request.POST or None, carer=screening.facts.get("respondent") == "carer")
     if request.method == "POST" and form.is_valid():

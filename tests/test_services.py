@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from screening import services
 from screening.models import AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Screening
@@ -124,3 +126,13 @@ def test_a_second_resume_code_issued_at_once_is_not_shown_and_the_first_works(db
     code = services.draft_issue_resume_code(draft)
     assert services.draft_issue_resume_code(stale) is None
     assert services.draft_for_resume_code(code).pk == draft.pk
+
+
+def test_drafts_are_deleted_in_one_statement_without_reading_their_answers(shipped_criteria):
+    """Purged by the thousand: a result that keeps a draft's id must not make each deletion read the draft first."""
+    draft, token = services.draft_create()
+    screening_create(answers=answers(), today=date(2026, 11, 23), draft=draft)
+    with CaptureQueriesContext(connection) as queries:
+        services.draft_discard(token)
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["DELETE"]
+    assert not Draft.objects.exists() and Screening.objects.get().draft_id == draft.pk  # finds no draft any more

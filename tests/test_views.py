@@ -959,6 +959,32 @@ def test_a_result_whose_answers_were_changed_since_says_so_and_is_not_sent(shipp
     assert 'data-verdict="unlikely"' in page and "answers-changed" not in page
 
 
+def test_a_result_whose_answers_were_changed_on_another_device_is_not_sent_either(shipped_criteria, patient):
+    """Resumed with the code on a phone and changed there: the laptop's result says so too, and sending it there
+    would have deleted the phone's new answers."""
+    see_result(patient, answers(edss=3.5))
+    patient.post(reverse("answers_save"))
+    phone = Client()
+    phone.post(reverse("resume"), {"resume_code": read_resume_code(patient.get(reverse("saved")))})
+    post_step(phone, "edss", answers(edss=7.0), **{"return": "review"})
+    assert "answers-changed" in html(patient.get(RESULT))
+    assert patient.post(reverse("submit"), {"consent": "on"})["Location"] == RESULT
+    assert Draft.objects.get().data["edss"] == "7.0" and phone.get(REVIEW).status_code == 200
+
+
+def test_sending_a_result_deletes_the_earlier_results_of_the_same_answers(shipped_criteria, patient):
+    """Seen once, changed, seen again and sent: the first result, with the answers as they were, goes too (a
+    withdrawal could not reach it), while a result of other answers stays."""
+    other = see_result(Client(), answers(age=60))
+    first = see_result(patient, answers(pregnancy="planning"))
+    post_step(patient, "edss", answers(edss=4.0), **{"return": "review"})
+    patient.post(reverse("result_create"))
+    patient.post(reverse("submit"), {"consent": "on"})
+    assert not Screening.objects.filter(pk=first.pk).exists()
+    assert Screening.objects.filter(pk=other.pk).exists()
+    assert list(Screening.objects.values_list("status", flat=True)) == ["scored", "submitted"]
+
+
 def test_once_sent_and_withdrawn_no_resume_code_opens_the_answers_again(shipped_criteria, patient):
     """Answers saved with a resume code, scored, left behind by starting again, then the result sent and withdrawn:
     "erased" holds for the saved copy too, whichever browser holds it. Answers begun since stay."""
@@ -1708,8 +1734,11 @@ def test_a_criterion_not_known_from_the_answers_says_where_to_find_out(shipped_c
     see_result(patient, answers())  # everything known: nothing to find out
     assert "find-out" not in html(patient.get(RESULT))
     # a year without its month, ten years ago: less or more than 10 years, the month decides
-    see_result(patient, answers(diagnosis_year=timezone.localdate().year - 10, diagnosis_month=None))
+    today = timezone.localdate()
+    see_result(patient, answers(diagnosis_year=today.year - 10, diagnosis_month=None))
     assert "The month you were diagnosed (in your first neurologist" in html(patient.get(RESULT))
+    see_result(patient, answers(diagnosis_year=today.year - 10, diagnosis_month=today.month))  # given: not asked for
+    assert "The month you were diagnosed" not in html(patient.get(RESULT))
 
 
 def test_a_note_shown_because_of_an_answer_is_read_near_the_verdict(shipped_criteria, patient):
