@@ -204,7 +204,7 @@ def rescore(request, pk):
     if request.method == "POST":  # not saved when withdrawn meanwhile (the page says so) or already saved
         seen = request.POST.get("seen", "")
         rescore = services.rescore_save(screening=screening, request=request,
-                                        seen=int(seen) if seen.isdigit() else None)
+                                        seen=int(seen) if seen.isdecimal() else None)
         if rescore:
             messages.success(request, _("Re-score saved: %(verdict)s under the primary set. The result as first "
                                         "scored is kept below.") % {"verdict": rescore.get_primary_verdict_display()})

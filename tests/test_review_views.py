@@ -885,6 +885,8 @@ def test_a_re_score_saved_twice_from_one_preview_is_stored_once(neuro_client, cr
     assert content.count("Re-score saved") == 1
     neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": "1"})  # from a new preview: saved
     assert Rescore.objects.count() == 2
+    for made_up in ("²", "-1", "x" * 50):  # not a count: saved as without one, never a 500
+        assert neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": made_up}).status_code == 302
 
 
 def test_after_a_re_score_the_detail_says_only_what_changed_since_it(neuro_client, criteria_changed_after_submission):
