@@ -17,7 +17,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -254,6 +254,9 @@ class CriteriaSetForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk:  # read again, with the set locked until this save ends: two at once take turns
+            CriteriaSet.objects.select_for_update().filter(pk=self.instance.pk).exists()
+            self.fields["seen"].initial = last_change(self.instance)
         if self.instance.pk and cleaned.get("seen") != self.fields["seen"].initial:
             raise forms.ValidationError(_("Someone saved changes to this set or its criteria after you opened this "
                                           "page. Nothing was saved: open the set again to see their changes, then "
@@ -305,6 +308,14 @@ class CriteriaSetAdmin(AuditedAdmin):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_deleted_objects(self, objs, request):
+        """A set goes with its criteria: its last active one is not "left" without it (the criteria's own delete
+        permission refuses that one, which read as "you do not have permission" to an admin who has it)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if request.user.has_perm("screening.delete_criterion"):
+            perms_needed.discard(Criterion._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
     def refuse_deletion(self, queryset):
         if queryset.filter(is_primary=True).exists():
             return _("The primary set cannot be deleted. Make another set primary first.")
@@ -348,10 +359,11 @@ class CriteriaSetAdmin(AuditedAdmin):
                     for formset_class, _inline in self.get_formsets_with_inlines(request, criteria_set)]
         # the set's own fields too (a blanked code, a page opened before someone else saved): checked on a copy,
         # since checking a form writes its values into the instance, and the criteria are scored under its code
-        form = self.get_form(request, criteria_set, change=True)(
-            request.POST, request.FILES, instance=CriteriaSet.objects.get(pk=criteria_set.pk))
-        errors = [f"{capfirst(form.fields[name].label)}: {error}" if name in form.fields else str(error)
-                  for name, field_errors in form.errors.items() for error in field_errors]
+        with transaction.atomic():  # the form's check locks the set, as a save does
+            form = self.get_form(request, criteria_set, change=True)(
+                request.POST, request.FILES, instance=CriteriaSet.objects.get(pk=criteria_set.pk))
+            errors = [f"{capfirst(form.fields[name].label)}: {error}" if name in form.fields else str(error)
+                      for name, field_errors in form.errors.items() for error in field_errors]
         errors += [error for formset in formsets for error in formset_errors(formset)]
         current = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
         context = {

@@ -1,5 +1,6 @@
-"""Nothing stored by caches unless it says so; the client's address behind a proxy; forms read only as UTF-8; an admin query the database cannot read is a 400;
-signed-in staff sessions expire after a short idle time (patients keep the longer default)."""
+"""Nothing stored by caches unless it says so; the client's address behind a proxy; forms read only as UTF-8; an
+admin query the database cannot read is a 400; signed-in staff sessions expire after a short idle time (patients keep
+the longer default)."""
 
 import codecs
 import ipaddress

@@ -32,7 +32,7 @@ from screening.models import AuditEvent, CriteriaSet, Criterion, Note, Reference
 from screening.rules import OPERATORS
 
 from .conftest import FIXTURES
-from .factories import answers, make_criterion
+from .factories import answers, make_criterion, make_set
 
 pytestmark = pytest.mark.django_db
 
@@ -1217,6 +1217,20 @@ def test_the_primary_set_cannot_be_deleted(shipped_criteria, admin, delete):
     assert response.status_code in (200, 403)
     assert CriteriaSet.objects.filter(code="article").exists(), "the primary set was deleted"
     assert CriteriaSet.objects.filter(is_primary=True, active=True).count() == 1
+
+
+@pytest.mark.parametrize("delete", [delete_with_the_view, delete_from_the_list], ids=["delete-page", "list-action"])
+def test_a_set_with_one_active_criterion_can_be_deleted_with_it(shipped_criteria, admin, delete):
+    """Its last active criterion goes with it: not "you do not have permission to delete criterion" (a 403)."""
+    criteria_set = make_set("one-left", active=True)
+    make_criterion(criteria_set)
+    confirm = admin.post(url("criteriaset_changelist"), {
+        "action": "delete_selected", "_selected_action": [criteria_set.pk]})
+    assert "permission" not in page_text(confirm) and "Yes, I’m sure" in page_text(confirm)
+    response = delete(admin, criteria_set)
+    assert response.status_code == 200
+    assert not CriteriaSet.objects.filter(code="one-left").exists()
+    assert not Criterion.objects.filter(code="edss_below_6", criteria_set_id=criteria_set.pk).exists()
 
 
 def make_primary(client, *sets):
