@@ -50,7 +50,9 @@ def test_an_invalid_age_is_explained_and_kept_through_back_and_continue(page, si
 
     age.fill("12")
     press(page, "Save and return to review")
-    expect(page.locator("#id_age_error")).to_have_text("This check is for people aged 16 and over.")
+    expect(page.locator("#id_age_error")).to_have_text(
+        "This check is for people aged 16 and over. For a younger person, ask their MS team about treatment options, "
+        "HSCT included.")
     expect(age).to_have_value("12")
     patient.arrive("step about-you (under 16)", "step-about-you-under-16")
 
