@@ -249,18 +249,18 @@ class CriteriaSetForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if self.instance.pk and not self.is_bound:  # a posted page is checked against it in clean()
             self.fields["seen"].initial = last_change(self.instance)
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk:  # read again, with the set locked until this save ends: two at once take turns
+        if self.instance.pk:  # read with the set locked until this save ends: two at once take turns
             CriteriaSet.objects.select_for_update().filter(pk=self.instance.pk).exists()
-            self.fields["seen"].initial = last_change(self.instance)
-        if self.instance.pk and cleaned.get("seen") != self.fields["seen"].initial:
-            raise forms.ValidationError(_("Someone saved changes to this set or its criteria after you opened this "
-                                          "page. Nothing was saved: open the set again to see their changes, then "
-                                          "make yours again."))
+            self.fields["seen"].initial = last_change(self.instance)  # also what "changed?" compares with
+            if cleaned.get("seen") != self.fields["seen"].initial:
+                raise forms.ValidationError(_("Someone saved changes to this set or its criteria after you opened "
+                                              "this page. Nothing was saved: open the set again to see their "
+                                              "changes, then make yours again."))
         return cleaned
 
 

@@ -231,14 +231,19 @@ class Echo:
         return value
 
 
-# The file's columns as the queue names them, each with how its value reads there: a status, verdict or decision
-# by its label ("In review", not "in_review"), the red flags the queue lists for triage (from the stored facts).
+def labelled(choices):
+    labels = dict(choices)
+    return lambda value: labels.get(value, value)
+
+
+# The file's columns as the queue names them, each with how its value reads there (``None``: as it is): a status,
+# verdict or decision by its label ("In review", not "in_review"), the red flags the queue lists for triage.
 EXPORT_COLUMNS = {
     "reference": (gettext_lazy("Reference"), None),
     "submitted_at": (format_lazy("{} ({})", gettext_lazy("Submitted"), settings.TIME_ZONE), None),  # as the pages
-    "primary_verdict": (gettext_lazy("Primary verdict"), dict(VERDICT_CHOICES)),
-    "status": (gettext_lazy("Status"), dict(Screening.Status.choices)),
-    "last_decision": (gettext_lazy("Last decision"), dict(Review.Decision.choices)),
+    "primary_verdict": (gettext_lazy("Primary verdict"), labelled(VERDICT_CHOICES)),
+    "status": (gettext_lazy("Status"), labelled(Screening.Status.choices)),
+    "last_decision": (gettext_lazy("Last decision"), labelled(Review.Decision.choices)),
     "facts": (gettext_lazy("Red flags"), lambda facts: "; ".join(presentation.red_flags(facts))),
 }
 CONTACT_COLUMNS = {"contact_name": (gettext_lazy("Contact name"), None),
@@ -248,9 +253,7 @@ CONTACT_COLUMNS = {"contact_name": (gettext_lazy("Contact name"), None),
 def export_cell(value, reading):
     if value in (None, ""):
         return ""
-    if callable(reading):
-        return reading(value)
-    return reading.get(value, value) if reading is not None else value
+    return reading(value) if reading else value
 
 
 @reviewer_required
