@@ -104,6 +104,17 @@ class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
 
     formfield_overrides = STRICT_JSON
 
+    def save_model(self, request, obj, form, change):
+        """A Save that changed nothing adds no history entry: one with an empty Changes column sent admins looking for
+        a change nobody made."""
+        if not change or form.has_changed():
+            return super().save_model(request, obj, form, change)
+        obj.skip_history_when_saving = True  # simple-history's switch: its presence, whatever its value
+        try:
+            super().save_model(request, obj, form, change)
+        finally:
+            del obj.skip_history_when_saving
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not str(version_id).isdigit():  # simple-history reads it as a number: "abc" was a 500
             raise Http404

@@ -535,12 +535,24 @@ def test_editing_the_sets_own_fields_is_in_its_history_and_audit_without_moving_
     assert article().version == criteria_set.version  # the criteria did not change
 
 
-def test_saving_the_set_without_changes_leaves_the_version(shipped_criteria, admin):
-    """A version that moved without a change would mark every stored screening as scored on old criteria."""
-    criteria_set, records = article(), Criterion.history.count()
+def test_saving_the_set_without_changes_leaves_the_version_and_the_history(shipped_criteria, admin):
+    """A version that moved without a change would mark every stored screening as scored on old criteria; a history
+    entry with nothing in its Changes column would send an admin looking for a change nobody made."""
+    criteria_set = article()
+    before = history_rows(admin, "criteriaset", criteria_set.pk)
+    records = (Criterion.history.count(), CriteriaSet.history.count())
     assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), form_data(set_page(admin, criteria_set))))
     assert article().version == criteria_set.version
-    assert Criterion.history.count() == records
+    assert (Criterion.history.count(), CriteriaSet.history.count()) == records
+    assert history_rows(admin, "criteriaset", criteria_set.pk) == before
+
+
+def test_saving_a_note_without_changes_adds_no_history_entry(shipped_criteria, admin):
+    note = Note.objects.first()
+    records = note.history.count()
+    change_url = url("note_change", note.pk)
+    assert_saved(save(admin, change_url, form_data(admin.get(change_url))))
+    assert note.history.count() == records
 
 
 def test_saving_a_criterion_without_a_change_leaves_its_sets_version(shipped_criteria, admin):
@@ -1000,7 +1012,8 @@ def test_a_preview_lists_the_problems_of_the_sets_own_fields_too(shipped_criteri
     stale = form_data(set_page(admin, criteria_set))
     text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), {**stale, "code": ""}))
     assert "Code: This field is required." in text and "Save these changes" not in text
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), form_data(set_page(admin, criteria_set))))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+                      {**form_data(set_page(admin, criteria_set)), "description": "Edited in another tab."}))
     text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), stale))
     assert "Someone saved changes to this set" in text and "Save these changes" not in text
 
