@@ -117,8 +117,9 @@ def detail_context(screening):
         return {"withdrawn": True}
     questionnaire = Questionnaire(as_form_data(screening.answers), screening.scored_on)
     versions = dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
-    editions = services.editions_for(screening.snapshot)
     rescores = list(screening.rescores.select_related("created_by")[:1])
+    rescored = rescores[0].snapshot if rescores else []
+    editions = services.editions_for(screening.snapshot + rescored)  # one read for both
     return {
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
@@ -128,6 +129,8 @@ def detail_context(screening):
         "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
         "rescores": rescores,
+        # the latest re-score, set by set (scored on the same day as the screening: the same facts)
+        "rescore_results": presentation.set_views(rescored, screening.facts, editions, screening.answers),
     }
 
 

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from screening import services
-from screening.models import AuditEvent, Criterion, Rescore, Review, Screening
+from screening.models import AuditEvent, CriteriaSet, Criterion, Rescore, Review, Screening
 
 from .factories import answers
 
@@ -871,6 +871,22 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     assert '<tr data-set="article" data-verdict="likely">' in content
     assert "Re-scored by neuro" in content
     assert "Re-score saved: Unlikely under the primary set." in content
+
+
+def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client, criteria_changed_after_submission):
+    """Not only its primary verdict: which sets it changed, and the criteria behind each verdict, with the version it
+    was scored on, beside the result as first scored."""
+    screening = criteria_changed_after_submission
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]))
+    page = neuro_client.get(detail_url(screening)).content.decode()
+    rescore = page[page.index("<details class=\"set-details\" data-rescore>"):]
+    rescore = rescore[:rescore.index("</details>")]
+    assert "Show this re-score under each set" in rescore
+    assert '<tr data-set="article" data-verdict="unlikely">' in rescore
+    assert '<li data-criterion="edss_below_6">' in rescore and "<td>2</td>" in rescore  # the new version
+    assert rescore.count("<tr data-set=") == CriteriaSet.objects.filter(active=True).count()
+    assert 'aria-labelledby="rescore-caption"' in rescore and 'id="rescore-caption"' in rescore
+    assert '<tr data-set="article" data-verdict="likely">' in page  # the result as first scored stays
 
 
 def test_a_re_score_saved_twice_from_one_preview_is_stored_once(neuro_client, criteria_changed_after_submission):
