@@ -296,6 +296,12 @@ class CriteriaSetAdmin(AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_primary)
 
+    def get_readonly_fields(self, request, obj=None):
+        """A set's code names it in every stored result and in the reference cases' expected verdicts: renamed, the
+        cases would expect nothing of it (the check on an edit's effect went quiet) and every result would count it
+        as changed. It is fixed once the set exists."""
+        return self.readonly_fields + (("code",) if obj else ())
+
     # A set's history holds its version and whether it was primary, not its criteria (they have histories of their
     # own): reverting one would put an old version number beside today's criteria, hiding from neurologists that a
     # result was scored with other ones, or take away the primary set. A set's history is for reading.

@@ -535,6 +535,17 @@ def test_editing_the_sets_own_fields_is_in_its_history_and_audit_without_moving_
     assert article().version == criteria_set.version  # the criteria did not change
 
 
+def test_a_sets_code_cannot_be_changed_once_it_exists(shipped_criteria, admin):
+    """Stored results and the reference cases' expected verdicts name a set by its code: a renamed set left the cases
+    expecting nothing of it (every case "agreed", whatever an edit did) and every result counting it as changed."""
+    criteria_set = CriteriaSet.objects.get(code="ebmt-2020")
+    page = set_page(admin, criteria_set)
+    assert 'name="code"' not in page.content.decode()
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), {**form_data(page), "code": "ebmt-rev"}))
+    assert CriteriaSet.objects.filter(pk=criteria_set.pk, code="ebmt-2020").exists()
+    assert 'name="code"' in admin.get(url("criteriaset_add")).content.decode()  # a new set is given one
+
+
 def test_saving_the_set_without_changes_leaves_the_version_and_the_history(shipped_criteria, admin):
     """A version that moved without a change would mark every stored screening as scored on old criteria; a history
     entry with nothing in its Changes column would send an admin looking for a change nobody made."""
@@ -1010,8 +1021,8 @@ def test_a_preview_lists_the_problems_of_the_sets_own_fields_too(shipped_criteri
     """A blanked code, or a page opened before someone else saved: said before "Save these changes" is offered."""
     criteria_set = article()
     stale = form_data(set_page(admin, criteria_set))
-    text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), {**stale, "code": ""}))
-    assert "Code: This field is required." in text and "Save these changes" not in text
+    text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), {**stale, "name": ""}))
+    assert "Name: This field is required." in text and "Save these changes" not in text
     assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
                       {**form_data(set_page(admin, criteria_set)), "description": "Edited in another tab."}))
     text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), stale))
