@@ -723,6 +723,21 @@ class StatusLookupForm(forms.Form):
     access_code = CodeField(_("Private access code"), if_reference=_(
         "This looks like the reference code, which starts with R. Type the private access code here."))
 
+    def __init__(self, data=None, *args, **kwargs):
+        """The two codes typed in each other's boxes (both long, both alike) are taken the right way round: refused,
+        only the access box was marked, and "correcting" that one alone cost a try of the lookup limit."""
+        if data is not None and self.swapped(data.get("reference", ""), data.get("access_code", "")):
+            data = data.copy()
+            data["reference"], data["access_code"] = data["access_code"], data["reference"]
+        super().__init__(data, *args, **kwargs)
+
+    @staticmethod
+    def swapped(reference, access_code):
+        """A whole reference (its R written) in the access box, and a code alone in the reference box."""
+        body = reference_body(access_code)
+        return (body != normalise_code(access_code) and len(body) == CODE_LENGTH
+                and len(normalise_code(reference)) == CODE_LENGTH and not reference.lstrip().upper().startswith("R-"))
+
 
 class ResumeForm(forms.Form):
     resume_code = CodeField(

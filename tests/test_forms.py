@@ -11,6 +11,7 @@ from screening.forms import (STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, 
                              RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
                              ResumeForm, StatusLookupForm, WalkingDistanceForm, as_form_data, step_data,
                              validate_answers)
+from screening.models import normalise_code, reference_body
 
 from .factories import answers, browser_value
 
@@ -513,6 +514,20 @@ def test_a_step_kept_but_not_asked_is_checked_leniently_without_making_its_quest
 CODE = "ABCDE-FGHJK-MNPQR-STVWX"
 
 
+OTHER = "KMNPQ-RSTVW-XYZ23-45678"
+
+
+@pytest.mark.parametrize("reference, access_code", [
+    (OTHER, f"R-{CODE}"), (OTHER.lower(), f"r {CODE.lower()}"), (OTHER, f"R{CODE}".replace("-", "")),
+])
+def test_the_two_codes_typed_in_each_others_boxes_are_taken_the_right_way_round(reference, access_code):
+    """Refused, only the access box was marked: "correcting" that one alone then cost a try of the lookup limit."""
+    form = StatusLookupForm({"reference": reference, "access_code": access_code})
+    assert form.is_valid(), form.errors
+    assert (reference_body(form.cleaned_data["reference"]), normalise_code(form.cleaned_data["access_code"])) == (
+        normalise_code(CODE), normalise_code(OTHER))
+
+
 @pytest.mark.parametrize("form_class, data, field, message", [
     (ResumeForm, {"resume_code": f" {CODE.lower()} "}, None, None),
     (ResumeForm, {"resume_code": CODE.replace("-", " ")}, None, None),
@@ -533,7 +548,7 @@ CODE = "ABCDE-FGHJK-MNPQR-STVWX"
      "After the R, a reference has 20 letters and numbers; this one has 19."),
     (StatusLookupForm, {"reference": f"r {CODE[:-1]}", "access_code": CODE}, "reference", "this one has 19."),
     (StatusLookupForm, {"reference": f"R{CODE[:-1]}", "access_code": CODE}, None, None),  # 20: may be a code alone
-    (StatusLookupForm, {"reference": CODE, "access_code": f"r-{CODE}"}, "access_code",
+    (StatusLookupForm, {"reference": f"R-{CODE}", "access_code": f"r-{CODE}"}, "access_code",
      "This looks like the reference code, which starts with R. Type the private access code here."),
 ])
 def test_a_code_that_cannot_be_one_is_told_what_is_wrong_with_it(form_class, data, field, message):

@@ -754,6 +754,13 @@ def test_codes_typed_the_way_people_type_them_still_open_the_status(shipped_crit
     assert response.status_code == 302 and response["Location"] == reverse("status_detail")
 
 
+def test_the_two_codes_in_each_others_boxes_still_open_the_status_and_cost_no_try(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    response = look_up(Client(), access, reference)
+    assert response.status_code == 302 and response["Location"] == reverse("status_detail")
+    assert not AuditEvent.objects.filter(action="status_lookup_failed").exists()
+
+
 def test_the_last_tries_before_the_limit_are_counted_down(shipped_criteria, patient, settings):
     settings.LOOKUP_FAILURES_PER_HOUR = 5
     screening, reference, access = submit(patient, answers())
