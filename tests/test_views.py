@@ -1098,6 +1098,14 @@ def test_sending_without_consent_is_refused_and_keeps_the_contact_typed(shipped_
     assert screening.consent_version == ""
 
 
+def test_the_send_page_says_it_is_not_the_patients_own_neurologist(shipped_criteria, patient):
+    """"The neurologists who use HSCT Self-Check" read as one's own neurologist, who then never saw it."""
+    see_result(patient, answers())
+    page = html(patient.get(reverse("submit")))
+    assert "This does not send it to your own neurologist." in page
+    assert page.index("your own neurologist") < page.index("What you agree to")
+
+
 def test_the_consent_box_starts_unticked(shipped_criteria, patient):
     see_result(patient, answers())
     page = patient.get(reverse("submit"))
