@@ -96,6 +96,13 @@ def test_every_shipped_criterion_and_note_is_valid_and_sourced(shipped_criteria)
         assert (getattr(row, "source", None) or row.citation).strip(), row
 
 
+def test_the_mist_figures_say_out_of_how_many(shipped_criteria):
+    """"3 compared with 34" means little without the size of each group (110 randomised, 55 to each arm: Burt et al.,
+    JAMA 2019; clinical.md §2)."""
+    (body,) = [note.body for note in Note.objects.filter(active=True) if "MIST" in note.body and "34" in note.body]
+    assert "3 of the 55 people who had HSCT" in body and "34 of the 55" in body
+
+
 def test_the_medicine_criterion_loaded_before_is_reworded_unless_an_admin_did(transactional_db):
     """Databases loaded with "your current medicine" (the questionnaire asks about medicines ever taken) are
     corrected by migration 0007; a label an admin wrote is left alone."""
