@@ -245,34 +245,43 @@ class CriterionInline(admin.StackedInline):
     ]
 
 
-def last_change(criteria_set):
-    """The newest change to a set or to any of its criteria, as their histories record it."""
-    newest = [model.history.filter(**{key: criteria_set.pk}).aggregate(newest=Max("history_id"))["newest"]
-              for model, key in ((CriteriaSet, "id"), (Criterion, "criteria_set_id"))]
-    return "-".join(str(history_id or 0) for history_id in newest)
-
-
-class CriteriaSetForm(forms.ModelForm):
-    """A set with its criteria, saved only over what the page showed: two admins (or two tabs) each saving the
-    whole page would otherwise undo each other's edits without a word."""
+class SavedOverWhatWasSeen(forms.ModelForm):
+    """Saved only over what the page showed: two admins (or two tabs) each saving a whole page would otherwise undo
+    each other's edits without a word ("changed successfully" both times). The page carries the newest history entry
+    it was opened on, checked with the row locked until the save ends (two at once take turns)."""
 
     seen = forms.CharField(widget=forms.HiddenInput, required=False)
+    stale = _("Someone saved changes to this page's %(thing)s after you opened it. Nothing was saved: open it again "
+              "to see their changes, then make yours again.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:  # a posted page is checked against it in clean()
-            self.fields["seen"].initial = last_change(self.instance)
+            self.fields["seen"].initial = self.last_change()
+
+    def last_change(self):
+        return str(self.instance.history.aggregate(newest=Max("history_id"))["newest"] or 0)
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk:  # read with the set locked until this save ends: two at once take turns
-            CriteriaSet.objects.select_for_update().filter(pk=self.instance.pk).exists()
-            self.fields["seen"].initial = last_change(self.instance)  # also what "changed?" compares with
+        if self.instance.pk:
+            type(self.instance).objects.select_for_update().filter(pk=self.instance.pk).exists()
+            self.fields["seen"].initial = self.last_change()  # also what "changed?" compares with
             if cleaned.get("seen") != self.fields["seen"].initial:
-                raise forms.ValidationError(_("Someone saved changes to this set or its criteria after you opened "
-                                              "this page. Nothing was saved: open the set again to see their "
-                                              "changes, then make yours again."))
+                raise forms.ValidationError(self.stale % {"thing": self.instance._meta.verbose_name})
         return cleaned
+
+
+class CriteriaSetForm(SavedOverWhatWasSeen):
+    """A set with its criteria: the newest change to the set or to any of its criteria."""
+
+    stale = _("Someone saved changes to this set or its criteria after you opened this page. Nothing was saved: open "
+              "the set again to see their changes, then make yours again.")
+
+    def last_change(self):
+        newest = [model.history.filter(**{key: self.instance.pk}).aggregate(newest=Max("history_id"))["newest"]
+                  for model, key in ((CriteriaSet, "id"), (Criterion, "criteria_set_id"))]
+        return "-".join(str(history_id or 0) for history_id in newest)
 
 
 @admin.register(CriteriaSet)
@@ -426,7 +435,7 @@ def case_rows(code, results):
     return [{"case": row["case"], **row["verdicts"][code]} for row in results]
 
 
-class CriterionForm(CriterionWordsForm):
+class CriterionForm(CriterionWordsForm, SavedOverWhatWasSeen):
     class Meta:
         model = Criterion
         fields = "__all__"
@@ -460,16 +469,18 @@ class CriterionAdmin(AuditedAdmin):
             criterion.delete()
     list_filter = ("criteria_set", "kind", "severity", "active")
     search_fields = ("code", "label")
-    fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set"]})] + CriterionInline.fieldsets[1:]
+    fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set", "seen"]})] + \
+        CriterionInline.fieldsets[1:]
 
 
 @admin.register(Note)
 class NoteAdmin(AuditedAdmin):
+    form = SavedOverWhatWasSeen
     list_display = ("title", "kind", "code", "order", "active")
     list_filter = ("kind", "active")
     search_fields = ("title", "code", "body")
     fieldsets = [
-        (None, {"fields": [("kind", "order", "active"), "code", "title", "body", "source"]}),
+        (None, {"fields": [("kind", "order", "active"), "code", "title", "body", "source", "seen"]}),
         (_("When it shows (optional)"), {
             "fields": [("condition_fact", "condition_operator", "condition_value"), "verdicts"],
             "description": _("Without a condition or verdicts, the note shows on every result. A condition is "
@@ -477,7 +488,7 @@ class NoteAdmin(AuditedAdmin):
     ]
 
 
-class ReferenceCaseForm(forms.ModelForm):
+class ReferenceCaseForm(SavedOverWhatWasSeen):
     class Meta:
         model = ReferenceCase
         fields = "__all__"

@@ -686,6 +686,31 @@ def test_the_primary_set_chosen_for_deletion_in_the_list_is_refused_with_the_rea
     assert CriteriaSet.objects.filter(code__in=["article", "mist"]).count() == 2
 
 
+@pytest.mark.parametrize("name, row, first, second", [
+    ("criterion", lambda: criterion("diagnosed_under_10_years"),
+     {"value": "15", "label": "Diagnosed less than 15 years ago", "explanation": "Shorter is better."},
+     {"source": "Edited in tab B"}),
+    ("note", lambda: Note.objects.order_by("pk").first(), {"title": "Changed in tab A"}, {"source": "Edited in tab B"}),
+    ("referencecase", lambda: ReferenceCase.objects.order_by("pk").first(), {"name": "Changed in tab A"},
+     {"description": "Edited in tab B"}),
+])
+def test_a_row_saved_in_another_tab_since_this_one_opened_is_not_overwritten(shipped_criteria, admin, name, row,
+                                                                              first, second):
+    """The criterion's own page (and a note's, a reference case's) re-posts every field: the second save put back
+    what the first had changed ("changed successfully" both times), and a set's version went up for nothing."""
+    change_url = url(f"{name}_change", row().pk)
+    tab_a, tab_b = form_data(admin.get(change_url)), form_data(admin.get(change_url))
+    assert_saved(save(admin, change_url, {**tab_a, **first}))
+    versions = dict(CriteriaSet.objects.values_list("code", "version"))
+    response = save(admin, change_url, {**tab_b, **second})
+    assert_not_saved_with_message(response, "Someone saved changes to this page")
+    saved = row()
+    assert all(str(getattr(saved, field)) == value for field, value in first.items())
+    assert all(str(getattr(saved, field)) != value for field, value in second.items())
+    assert dict(CriteriaSet.objects.values_list("code", "version")) == versions
+    assert_saved(save(admin, change_url, {**form_data(admin.get(change_url)), **second}))  # opened again: saved
+
+
 def test_a_set_saved_in_another_tab_since_this_one_opened_is_not_overwritten(shipped_criteria, admin):
     """Two admins (or tabs) on one set: the page re-posts every criterion, so the second save silently put back
     what the first had changed. It is refused instead, and the first change stays."""
