@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount
+from .models import VERDICT_CHOICES, CriteriaSet, Rescore, Review, Screening, StatusCount
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
@@ -60,9 +60,12 @@ def submissions():
     return Screening.objects.filter(status__in=REVIEWABLE).order_by("submitted_at", "pk")
 
 
-def with_last_decision(screenings):
+def with_follow_up(screenings):
+    """With the last decision, and the primary verdict of the latest re-score (the verdict as submitted stays)."""
     latest = Review.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
-    return screenings.annotate(last_decision=Subquery(latest.values("decision")[:1]))
+    rescored = Rescore.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
+    return screenings.annotate(last_decision=Subquery(latest.values("decision")[:1]),
+                               rescored_verdict=Subquery(rescored.values("primary_verdict")[:1]))
 
 
 class NearerEndPaginator(Paginator):
@@ -93,12 +96,14 @@ def queue(request):
     if total is not None:  # the status counts already say how many there are: no second count of every row
         paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
-    rows = with_last_decision(Screening.objects.filter(pk__in=list(page.object_list))).select_related(
+    rows = with_follow_up(Screening.objects.filter(pk__in=list(page.object_list))).select_related(
         "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "facts",
                           "opened_by__username", "opened_by__first_name", "opened_by__last_name").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
+    verdicts = dict(VERDICT_CHOICES)
     for screening in page.object_list:  # for triage: pregnancy, a health condition... before opening any
         screening.red_flags = presentation.red_flags(screening.facts)
+        screening.rescored = verdicts.get(screening.rescored_verdict)
     # The red flags are health data about every row shown: who saw which page of which list is audited.
     services.audit("queue_viewed", request=request, detail=request.GET.urlencode()[:200])
     request.session[QUEUE_QUERY] = request.GET.urlencode()
@@ -245,6 +250,7 @@ EXPORT_COLUMNS = {
     "reference": (gettext_lazy("Reference"), None),
     "submitted_at": (format_lazy("{} ({})", gettext_lazy("Submitted"), settings.TIME_ZONE), None),  # as the pages
     "primary_verdict": (gettext_lazy("Primary verdict"), labelled(VERDICT_CHOICES)),
+    "rescored_verdict": (gettext_lazy("Re-scored verdict (latest)"), labelled(VERDICT_CHOICES)),
     "status": (gettext_lazy("Status"), labelled(Screening.Status.choices)),
     "last_decision": (gettext_lazy("Last decision"), labelled(Review.Decision.choices)),
     "facts": (gettext_lazy("Red flags"), lambda facts: "; ".join(presentation.red_flags(facts))),
@@ -269,7 +275,7 @@ def export(request):
     if not form.is_valid():
         messages.error(request, _("Nothing was downloaded: correct the filters below first."))
         return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
-    screenings = form.filter(with_last_decision(submissions()))
+    screenings = form.filter(with_follow_up(submissions()))
     with_contact = form.filters().get("include_contact")
     columns = {**EXPORT_COLUMNS, **(CONTACT_COLUMNS if with_contact else {})}
     applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})

@@ -873,6 +873,19 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     assert "Re-score saved: Unlikely under the primary set." in content
 
 
+def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submitted(
+        neuro_client, criteria_changed_after_submission):
+    """A neurologist triaging by verdict saw only "Likely" for a screening re-scored as "Unlikely"."""
+    screening = criteria_changed_after_submission
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]))
+    page = neuro_client.get(reverse("queue")).content.decode()
+    row = page[page.index(f'<tr data-reference="{screening.reference}">'):]
+    row = " ".join(row[:row.index("</tr>")].split())
+    assert "<td>Likely<br><span class=\"rescored\">Re-scored: Unlikely</span></td>" in row
+    rows = csv_rows(neuro_client.get(reverse("review_export")))
+    assert rows[1][0] == screening.reference and rows[1][2:4] == ["Likely", "Unlikely"]
+
+
 def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client, criteria_changed_after_submission):
     """Not only its primary verdict: which sets it changed, and the criteria behind each verdict, with the version it
     was scored on, beside the result as first scored."""
@@ -1414,8 +1427,8 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
     assert "attachment" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
     rows = csv_rows(response)
-    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Status", "Last decision",
-                       "Red flags"]
+    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)",
+                       "Status", "Last decision", "Red flags"]
     assert [row[0] for row in rows[1:]] == [export_mix["waiting"].reference, export_mix["unlikely"].reference]
     body = "\n".join(",".join(row) for row in rows)
     for contact in ("Alex Patient", "alex@example.org", "Sam Other", "07700 900123", "contact"):
@@ -1428,7 +1441,7 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
 def test_the_export_follows_the_filters(neuro_client, export_mix):
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"verdict": "unlikely"}))
     assert [row[0] for row in rows[1:]] == [export_mix["unlikely"].reference]
-    assert rows[1][2:4] == ["Unlikely", "Submitted"]  # as the queue reads, not "unlikely"
+    assert rows[1][2:5] == ["Unlikely", "", "Submitted"]  # as the queue reads, not "unlikely"
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
     assert [row[0] for row in rows[1:]] == [export_mix["reviewed"].reference]
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"reference": export_mix["waiting"].reference}))
@@ -1442,11 +1455,11 @@ def test_the_export_follows_the_filters(neuro_client, export_mix):
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
     rows = csv_rows(response)
-    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Status", "Last decision",
-                       "Red flags", "Contact name", "Contact details"]
+    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)",
+                       "Status", "Last decision", "Red flags", "Contact name", "Contact details"]
     by_reference = {row[0]: row for row in rows[1:]}
-    assert by_reference[export_mix["waiting"].reference][6:] == ["Alex Patient", "alex@example.org"]
-    assert by_reference[export_mix["unlikely"].reference][6:] == ["Sam Other", "07700 900123"]
+    assert by_reference[export_mix["waiting"].reference][7:] == ["Alex Patient", "alex@example.org"]
+    assert by_reference[export_mix["unlikely"].reference][7:] == ["Sam Other", "07700 900123"]
     event = AuditEvent.objects.get(action="exported")
     assert "with contact" in event.detail
 
@@ -1456,7 +1469,7 @@ def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mi
     Review.objects.create(screening=screening, neurologist=neurologist, decision="more_info", message="a")
     Review.objects.create(screening=screening, neurologist=neurologist, decision="refer", message="b")
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
-    assert rows[1][0] == screening.reference and rows[1][4] == "Refer for transplant assessment"
+    assert rows[1][0] == screening.reference and rows[1][5] == "Refer for transplant assessment"
 
 
 
@@ -1465,9 +1478,9 @@ def test_the_export_lists_each_submissions_red_flags_as_the_queue_does(neuro_cli
     flagged = make_submission(pregnancy="planning", comorbidities=["heart"]).screening
     plain = make_submission().screening
     rows = {row[0]: row for row in csv_rows(neuro_client.get(reverse("review_export")))[1:]}
-    assert rows[flagged.reference][5] == ("Health condition reported; "
+    assert rows[flagged.reference][6] == ("Health condition reported; "
                                           "Pregnant, breastfeeding or planning a pregnancy")
-    assert rows[plain.reference][5] == ""
+    assert rows[plain.reference][6] == ""
 
 
 def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipped_criteria):
@@ -1480,7 +1493,7 @@ def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipp
     assert body.startswith("\ufeff".encode())
     (row,) = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
     assert row[1] == "2026-07-01 12:30"  # British Summer Time
-    assert row[6] == "Zoë Ørsted-Łukasz"
+    assert row[7] == "Zoë Ørsted-Łukasz"
 
 
 @pytest.mark.parametrize("query", [{"include_contact": "maybe"}, {"submitted_from": "garbage"},
