@@ -2,7 +2,7 @@
 
 from django import forms
 from django.core.validators import MaxLengthValidator
-from django.db.models import Value
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +11,10 @@ from .models import VERDICT_CHOICES, Review, Screening, normalise_code
 REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
 WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
 ANY = "any"
+NO_DECISION = "none"
+# each screening's latest decision (the one whose message the patient sees)
+LAST_DECISION = Subquery(Review.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
+                         .values("decision")[:1])
 
 
 class QueueFilterForm(forms.Form):
@@ -22,6 +26,10 @@ class QueueFilterForm(forms.Form):
                                      widget=forms.DateInput(attrs={"type": "date"}))
     submitted_to = forms.DateField(label=_("Submitted to"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
+    decision = forms.ChoiceField(label=_("Last decision"), required=False,
+                                 choices=[("", _("Any")), (NO_DECISION, _("None yet"))] + Review.Decision.choices,
+                                 help_text=_("Searches every status unless you choose one: e.g. the ones waiting "
+                                             "for more information."))
     reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
                                 help_text=_("Searches every status unless you choose one."))
 
@@ -40,10 +48,10 @@ class QueueFilterForm(forms.Form):
         return self.cleaned_data
 
     def statuses(self):
-        """The statuses shown: the one chosen; any, when asked for or when looking for a reference; else those
-        still waiting."""
+        """The statuses shown: the one chosen; any, when asked for or when looking for a reference or a decision
+        (one needing more information has been reviewed); else those still waiting."""
         data = self.filters()
-        if data.get("status") == ANY or (not data.get("status") and self.searched_reference()):
+        if data.get("status") == ANY or not data.get("status") and (self.searched_reference() or data.get("decision")):
             return [value for value, _label in REVIEWABLE_STATUSES]
         return [data["status"]] if data.get("status") else WAITING
 
@@ -72,6 +80,12 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):
             queryset = queryset.filter(submitted_at__date__lte=data["submitted_to"])
+        if data.get("decision") == NO_DECISION:
+            queryset = queryset.filter(~Exists(Review.objects.filter(screening=OuterRef("pk"))))
+        elif data.get("decision"):  # those with such a decision (a join), then whether it is their last
+            queryset = queryset.filter(Exists(Review.objects.filter(screening=OuterRef("pk"),
+                                                                    decision=data["decision"])))
+            queryset = queryset.alias(latest_decision=LAST_DECISION).filter(latest_decision=data["decision"])
         if data.get("reference", "").strip(" -") and not self.searched_reference():  # typed, nothing a code holds
             return queryset.none()
         if self.searched_reference():

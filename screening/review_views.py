@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
 from .models import VERDICT_CHOICES, CriteriaSet, Rescore, Review, Screening, StatusCount
-from .review_forms import DecisionForm, ExportForm, QueueFilterForm
+from .review_forms import LAST_DECISION, DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
 PAGE_SIZE = 50
@@ -62,9 +62,8 @@ def submissions():
 
 def with_follow_up(screenings):
     """With the last decision, and the primary verdict of the latest re-score (the verdict as submitted stays)."""
-    latest = Review.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
     rescored = Rescore.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
-    return screenings.annotate(last_decision=Subquery(latest.values("decision")[:1]),
+    return screenings.annotate(last_decision=LAST_DECISION,
                                rescored_verdict=Subquery(rescored.values("primary_verdict")[:1]))
 
 

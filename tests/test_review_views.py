@@ -492,6 +492,25 @@ def test_the_queue_shows_the_last_decision(neuro_client, queue_mix):
     assert "Refer for transplant assessment" in response.content.decode()
 
 
+def test_the_queue_finds_the_screenings_by_their_last_decision_whatever_their_status(neuro_client, queue_mix):
+    """"More information needed" leaves a screening reviewed, out of the waiting queue: it was found again only by
+    memory. Only the last decision counts: an earlier one was replaced."""
+    reviewed = queue_mix["reviewed"].screening
+    assert references(neuro_client.get(reverse("queue"), {"decision": "refer"})) == [queue_mix["reviewed"].reference]
+    assert references(neuro_client.get(reverse("queue"), {"decision": "more_info"})) == []
+    Review.objects.create(screening=reviewed, neurologist=make_user("later", neurologist=True),
+                          decision="more_info", message="Please send your latest MRI report.")
+    response = neuro_client.get(reverse("queue"), {"decision": "more_info"})
+    assert references(response) == [queue_mix["reviewed"].reference]
+    assert "1 screening, oldest first" in " ".join(response.content.decode().split())
+    assert references(neuro_client.get(reverse("queue"), {"decision": "refer"})) == []
+    assert references(neuro_client.get(reverse("queue"), {"decision": "more_info", "status": "submitted"})) == []
+    assert references(neuro_client.get(reverse("queue"), {"decision": "none", "status": "any"})) == [
+        queue_mix["submitted"].reference, queue_mix["in_review"].reference, queue_mix["withdrawn"].reference]
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"decision": "more_info"}))
+    assert [row[0] for row in rows[1:]] == [queue_mix["reviewed"].reference]
+
+
 def test_the_queue_shows_each_submissions_red_flags_for_triage(neuro_client, shipped_criteria):
     """Which of many submissions mention a pregnancy or a heart condition, before opening any of them."""
     flagged = make_submission(pregnancy="planning", comorbidities=["heart"]).screening
