@@ -278,7 +278,9 @@ def export(request):
     with_contact = form.filters().get("include_contact")
     columns = {**EXPORT_COLUMNS, **(CONTACT_COLUMNS if with_contact else {})}
     applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})
-    services.audit("exported", request=request, detail=(("with contact; " if with_contact else "") + applied)[:200])
+    # how many people's data left, with or without their contact details, and chosen how
+    detail = f"{screenings.count()} rows; " + ("with contact; " if with_contact else "") + applied
+    services.audit("exported", request=request, detail=detail[:200])
     writer = csv.writer(Echo())
     readings = [reading for _header, reading in columns.values()]
     rows = ([spreadsheet_cell(export_cell(value, reading)) for value, reading in zip(row, readings)]

@@ -1454,7 +1454,7 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
         assert contact not in body
     event = AuditEvent.objects.get(action="exported")
     assert event.actor == neurologist and event.ip_address == "127.0.0.1"
-    assert "with contact" not in event.detail
+    assert "with contact" not in event.detail and event.detail.startswith("2 rows")  # how many people's data left
 
 
 def test_the_export_follows_the_filters(neuro_client, export_mix):
@@ -1480,7 +1480,7 @@ def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     assert by_reference[export_mix["waiting"].reference][7:] == ["Alex Patient", "alex@example.org"]
     assert by_reference[export_mix["unlikely"].reference][7:] == ["Sam Other", "07700 900123"]
     event = AuditEvent.objects.get(action="exported")
-    assert "with contact" in event.detail
+    assert event.detail.startswith("2 rows; with contact")
 
 
 def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mix):
