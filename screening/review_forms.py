@@ -28,8 +28,7 @@ class QueueFilterForm(forms.Form):
                                    widget=forms.DateInput(attrs={"type": "date"}))
     decision = forms.ChoiceField(label=_("Last decision"), required=False,
                                  choices=[("", _("Any")), (NO_DECISION, _("None yet"))] + Review.Decision.choices,
-                                 help_text=_("Searches every status unless you choose one: e.g. the ones waiting "
-                                             "for more information."))
+                                 help_text=_("Searches every status unless you choose one."))
     reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
                                 help_text=_("Searches every status unless you choose one."))
 
