@@ -30,7 +30,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules, services
 from .forms import StrictJSONDecoder, validate_answers
-from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User
+from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User, whole_number
 
 admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
@@ -115,8 +115,13 @@ class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
         finally:
             del obj.skip_history_when_saving
 
+    def history_view(self, request, object_id, extra_context=None):
+        if whole_number(object_id) is None:  # simple-history reads it as a number: "abc" was a 500
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not str(version_id).isdigit():  # simple-history reads it as a number: "abc" was a 500
+        if whole_number(object_id) is None or whole_number(version_id) is None:  # as above
             raise Http404
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -218,9 +223,10 @@ class CriterionFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         held = dict(self.get_queryset().values_list("code", "pk"))
-        for form in self.initial_forms:
-            code = form.cleaned_data.get("code")
-            if held.get(code, form.instance.pk) != form.instance.pk and not self._should_delete_form(form):
+        for form in self.forms:  # the new ones too: a page posted with its criteria as new rows was a 500
+            code = getattr(form, "cleaned_data", {}).get("code")
+            if code and held.get(code, form.instance.pk) != form.instance.pk and not self._should_delete_form(form) \
+                    and "code" not in form.errors:
                 form.add_error("code", CODE_STILL_HELD % {"code": code})
         set_active = forms.CheckboxInput().value_from_datadict(self.data, self.files, "active")
         if set_active and not any(form.cleaned_data.get("active") for form in self.forms
@@ -322,6 +328,8 @@ class CriteriaSetAdmin(AuditedAdmin):
     def history_view(self, request, object_id, extra_context=None):
         """The set's own history, and below it every change to its criteria (a version a result quotes is made by
         those): one query for all of them, each compared with the one before it."""
+        if whole_number(object_id) is None:
+            raise Http404
         records = list(Criterion.history.filter(criteria_set_id=object_id).select_related("history_user")
                        .order_by("id", "history_date", "history_id"))
         changes = [(record, field_changes(record, previous) if previous.id == record.id else [])

@@ -273,6 +273,13 @@ def new_code(groups=4, size=5):
     return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(size)) for _ in range(groups))
 
 
+def whole_number(text) -> int | None:
+    """A whole number as a URL or a form gives it (a row id, a count), or ``None`` when it cannot be one: "²" and "٣" pass ``isdigit()``, and
+    4,301 digits or 2**63 are numbers no database row has (each was a 500)."""
+    text = str(text)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def normalise_code(typed: str) -> str:
     """A code as typed, forgiving case, spaces, dashes and full-width characters: "k7m2q k7m2q" → "K7M2QK7M2Q"."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", typed).upper() if ch.isalnum())

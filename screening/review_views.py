@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import VERDICT_CHOICES, CriteriaSet, Rescore, Review, Screening, StatusCount
+from .models import VERDICT_CHOICES, CriteriaSet, Rescore, Review, Screening, StatusCount, whole_number
 from .review_forms import LAST_DECISION, DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
@@ -209,9 +209,8 @@ def rescore(request, pk):
     screening = get_object_or_404(Screening.objects.exclude(status__in=[Screening.Status.SCORED,
                                                                          Screening.Status.WITHDRAWN]), pk=pk)
     if request.method == "POST":  # not saved when withdrawn meanwhile (the page says so) or already saved
-        seen = request.POST.get("seen", "")
         rescore = services.rescore_save(screening=screening, request=request,
-                                        seen=int(seen) if seen.isdecimal() else None)
+                                        seen=whole_number(request.POST.get("seen", "")))
         if rescore:
             messages.success(request, _("Re-score saved: %(verdict)s under the primary set. The result as first "
                                         "scored is kept below.") % {"verdict": rescore.get_primary_verdict_display()})

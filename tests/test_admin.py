@@ -1363,10 +1363,24 @@ def test_who_may_read_health_data_is_audited_when_it_changes(shipped_criteria, a
         (superuser, "changed user “colleague”"), (superuser, "changed group “Neurologists”")]
 
 
-def test_a_history_version_no_history_could_have_is_not_found(shipped_criteria, admin):
-    history = url("criteriaset_history", article().pk)
-    assert admin.get(f"{history}abc/").status_code == 404
-    assert admin.get(f"{history}999999/").status_code == 404
+@pytest.mark.parametrize("name", ["criteriaset", "criterion", "note", "referencecase"])
+@pytest.mark.parametrize("made_up", ["abc", "²", "٣", "99999999999999999999", "1" * 4301])
+def test_a_history_page_no_row_could_have_is_not_found(shipped_criteria, admin, name, made_up):
+    """A mistyped or cut-off link: "Not found", not a server error."""
+    assert admin.get(url(f"{name}_history", made_up)).status_code == 404
+    row = {"criteriaset": article, "criterion": lambda: criterion("edss_below_6"), "note": Note.objects.first,
+           "referencecase": ReferenceCase.objects.first}[name]()
+    assert admin.get(f"{url(f'{name}_history', row.pk)}{made_up}/").status_code == 404
+    assert admin.get(f"{url(f'{name}_history', row.pk)}999999/").status_code == 404
+
+
+def test_a_sets_page_posted_with_its_criteria_as_new_rows_is_refused_with_a_message(shipped_criteria, admin):
+    """A page tampered with (or replayed from an old form) is told what is wrong, not a server error."""
+    criteria_set = article()
+    data = {**form_data(set_page(admin, criteria_set)), "criteria-INITIAL_FORMS": "0"}
+    data = {key: value for key, value in data.items() if not re.fullmatch(r"criteria-\d+-id", key)}
+    assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data),
+                                  "still has the code")
 
 
 def test_making_one_set_primary_moves_the_headline_and_is_audited(shipped_criteria, admin, superuser):
