@@ -72,3 +72,18 @@ def test_the_command_writes_nothing(shipped_criteria, tmp_path, django_assert_ma
     with django_assert_max_num_queries(3):
         screen(tmp_path, answers(), "--all-sets")
     assert Screening.objects.count() == 0
+
+
+@pytest.mark.parametrize("data, said", [
+    (b'{"age": "\xff"}', "answers: standard input is not UTF-8 text"),
+    (json.dumps(answers()).encode(), None),
+])
+def test_answers_on_standard_input_are_read_as_utf8(shipped_criteria, monkeypatch, data, said):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="ascii", errors="surrogateescape"))
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("screen", "-", "--today", "2026-11-23", stdout=out, stderr=err)
+    except SystemExit as exit:
+        assert exit.code == 2 and said and err.getvalue().strip() == said
+    else:
+        assert said is None and json.loads(out.getvalue())["results"][0]["verdict"] == "likely"

@@ -22,12 +22,12 @@ class BadInput(Exception):
 
 
 def read_answers(path):
-    try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    try:  # stdin as bytes: its text layer may turn bytes that are not UTF-8 into "lone surrogates"
+        text = sys.stdin.buffer.read().decode("utf-8") if path == "-" else open(path, encoding="utf-8").read()
     except OSError as error:
         raise BadInput(f"answers: cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
-        raise BadInput(f"answers: {path} is not UTF-8 text") from None
+        raise BadInput(f"answers: {'standard input' if path == '-' else path} is not UTF-8 text") from None
     try:
         raw = json.loads(text, cls=StrictJSONDecoder)
     except json.JSONDecodeError as error:
