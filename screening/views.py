@@ -225,8 +225,10 @@ def saved(request):
     resume_code = request.session.pop(SHOW_RESUME_CODE, None)
     if not resume_code and draft_from_cookie(request) is None:  # nothing was saved here: not "Your answers are saved"
         return draft_missing(request)
-    return render(request, "screening/saved.html", {"resume_code": resume_code,
-                                                    "retention_days": settings.DRAFT_RETENTION_DAYS})
+    return render(request, "screening/saved.html", {
+        "resume_code": resume_code, "retention_days": settings.DRAFT_RETENTION_DAYS,
+        "resume_url": request.build_absolute_uri(reverse("resume")),  # on paper too, where links do not work
+    })
 
 
 def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):

@@ -540,6 +540,8 @@ def test_saving_on_the_review_page_gives_a_resume_code(shipped_criteria, patient
     assert patient.post(reverse("answers_save"))["Location"] == reverse("saved")
     saved = patient.get(reverse("saved"))
     assert read_resume_code(saved) and "only the newest one works" in html(saved)
+    # where to type it another day, written out for paper, where links do not work
+    assert '<strong class="web-address">http://testserver/check/resume/</strong>' in html(saved)
 
 
 def test_a_resumed_check_says_the_answers_are_back_and_an_old_code_says_why_it_fails(shipped_criteria, patient):
