@@ -99,6 +99,12 @@ for model, model_admin in ((AccessAttempt, AccessAttemptAdmin), (AccessLog, Acce
         admin.site.register(model, type(model_admin.__name__, (ChosenRowsChecked, model_admin), {}))
 
 
+def same_as_stored(obj):
+    """Whether saving ``obj`` would change nothing of its row (an ``auto_now`` time aside)."""
+    names = [field.attname for field in obj._meta.concrete_fields if not getattr(field, "auto_now", False)]
+    return type(obj).objects.filter(pk=obj.pk).values(*names).first() == {name: getattr(obj, name) for name in names}
+
+
 class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
     """History for every change (who, when, a readable diff) and an audit entry for each."""
 
@@ -106,8 +112,9 @@ class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         """A Save that changed nothing adds no history entry: one with an empty Changes column sent admins looking for
-        a change nobody made."""
-        if not change or form.has_changed():
+        a change nobody made. Decided on the row as stored, not on the form: a revert's form starts from the old
+        version, and a form may tidy what it saves."""
+        if not change or not same_as_stored(obj):
             return super().save_model(request, obj, form, change)
         obj.skip_history_when_saving = True  # simple-history's switch: its presence, whatever its value
         try:
@@ -123,7 +130,8 @@ class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if whole_number(object_id) is None or whole_number(version_id) is None:  # as above
             raise Http404
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        with transaction.atomic():  # as the change page: a revert's checks lock the row until it is saved
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history's select_related() without names follows only keys that cannot be null, and drops its own

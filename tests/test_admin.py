@@ -508,6 +508,27 @@ def test_a_sets_page_and_the_audit_log_read_a_fixed_number_of_queries(shipped_cr
     assert (queries_for(admin, set_url), queries_for(admin, log_url)) == few
 
 
+@pytest.mark.django_db(transaction=True)  # as in production: the revert page opens no transaction of its own
+@pytest.mark.parametrize("name, row, field, new", [
+    ("criterion", lambda: criterion("edss_below_6"), "order", "11"),
+    ("note", lambda: Note.objects.order_by("pk").first(), "order", "77"),
+    ("referencecase", lambda: ReferenceCase.objects.order_by("pk").first(), "name", "Renamed"),
+])
+def test_reverting_to_an_earlier_version_saves_it_with_a_history_entry(shipped_criteria, admin, name, row, field,
+                                                                       new):
+    """A revert's form starts from the old version: it was taken for "no change" (no history entry, while a
+    criterion's set moved to a new version), and on PostgreSQL its row lock was a 500 outside a transaction."""
+    old = str(getattr(row(), field))
+    change_url = url(f"{name}_change", row().pk)
+    assert_saved(save(admin, change_url, {**form_data(admin.get(change_url)), field: new}))
+    records, first = row().history.count(), row().history.earliest()
+    revert_url = url(f"{name}_simple_history", row().pk, first.history_id)
+    response = admin.post(revert_url, form_data(admin.get(revert_url)), follow=True)
+    assert response.status_code == 200 and response.redirect_chain, form_errors(response)
+    assert str(getattr(row(), field)) == old
+    assert row().history.count() == records + 1 and str(getattr(row().history.latest(), field)) == old
+
+
 def test_a_set_cannot_be_reverted_from_its_history(shipped_criteria, admin):
     """Its history holds its version and primary flag, not its criteria: a revert would show an old version beside
     today's criteria (so a neurologist would not see that a result was scored with other ones)."""
