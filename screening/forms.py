@@ -733,10 +733,11 @@ class StatusLookupForm(forms.Form):
 
     @staticmethod
     def swapped(reference, access_code):
-        """A whole reference (its R written) in the access box, and a code alone in the reference box."""
-        body = reference_body(access_code)
-        return (body != normalise_code(access_code) and len(body) == CODE_LENGTH
-                and len(normalise_code(reference)) == CODE_LENGTH and not reference.lstrip().upper().startswith("R-"))
+        """A whole reference (its R written) in the access box, and another code alone in the reference box (the
+        same one twice is the reference typed in both: the access box says so, at no cost of a try)."""
+        body, other = reference_body(access_code), normalise_code(reference)
+        return (body != normalise_code(access_code) and len(body) == len(other) == CODE_LENGTH and body != other
+                and not reference.lstrip().upper().startswith("R-"))
 
 
 class ResumeForm(forms.Form):

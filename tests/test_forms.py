@@ -548,6 +548,8 @@ def test_the_two_codes_typed_in_each_others_boxes_are_taken_the_right_way_round(
      "After the R, a reference has 20 letters and numbers; this one has 19."),
     (StatusLookupForm, {"reference": f"r {CODE[:-1]}", "access_code": CODE}, "reference", "this one has 19."),
     (StatusLookupForm, {"reference": f"R{CODE[:-1]}", "access_code": CODE}, None, None),  # 20: may be a code alone
+    (StatusLookupForm, {"reference": CODE, "access_code": f"r-{CODE}"}, "access_code",
+     "This looks like the reference code, which starts with R. Type the private access code here."),
     (StatusLookupForm, {"reference": f"R-{CODE}", "access_code": f"r-{CODE}"}, "access_code",
      "This looks like the reference code, which starts with R. Type the private access code here."),
 ])
