@@ -2,11 +2,11 @@
 
 from django import forms
 from django.core.validators import MaxLengthValidator
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from .models import VERDICT_CHOICES, Review, Screening, normalise_code
+from .models import VERDICT_CHOICES, Rescore, Review, Screening, normalise_code
 
 REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
 WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
@@ -17,18 +17,27 @@ LAST_DECISION = Subquery(Review.objects.filter(screening=OuterRef("pk")).order_b
                          .values("decision")[:1])
 
 
+def latest_rescores():
+    """Each screening's latest re-score (none later, by time then id)."""
+    later = Rescore.objects.filter(Q(created_at__gt=OuterRef("created_at"))
+                                   | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
+                                   screening=OuterRef("screening"))
+    return Rescore.objects.exclude(Exists(later))
+
+
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("Waiting (submitted or in review)")), (ANY, _("Any status"))]
                                + REVIEWABLE_STATUSES)
-    verdict = forms.ChoiceField(label=_("Primary verdict"), required=False, choices=[("", _("Any"))] + VERDICT_CHOICES)
+    verdict = forms.ChoiceField(label=_("Primary verdict"), required=False, choices=[("", _("Any"))] + VERDICT_CHOICES,
+                                help_text=_("As submitted or as last re-scored."))
     submitted_from = forms.DateField(label=_("Submitted from"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}))
     submitted_to = forms.DateField(label=_("Submitted to"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
     decision = forms.ChoiceField(label=_("Last decision"), required=False,
                                  choices=[("", _("Any")), (NO_DECISION, _("None yet"))] + Review.Decision.choices,
-                                 help_text=_("Searches every status unless you choose one."))
+                                 help_text=_("Searches every status but withdrawn unless you choose one."))
     reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
                                 help_text=_("Searches every status unless you choose one."))
 
@@ -47,12 +56,17 @@ class QueueFilterForm(forms.Form):
         return self.cleaned_data
 
     def statuses(self):
-        """The statuses shown: the one chosen; any, when asked for or when looking for a reference or a decision
-        (one needing more information has been reviewed); else those still waiting."""
+        """The statuses shown: the one chosen; any, when asked for or when looking for a reference; any but withdrawn
+        (erased, nothing to decide) when looking for a decision (one needing more information has been reviewed);
+        else those still waiting."""
         data = self.filters()
-        if data.get("status") == ANY or not data.get("status") and (self.searched_reference() or data.get("decision")):
+        if data.get("status"):
+            return [value for value, _label in REVIEWABLE_STATUSES] if data["status"] == ANY else [data["status"]]
+        if self.searched_reference():
             return [value for value, _label in REVIEWABLE_STATUSES]
-        return [data["status"]] if data.get("status") else WAITING
+        if data.get("decision"):
+            return [value for value, _label in REVIEWABLE_STATUSES if value != Screening.Status.WITHDRAWN]
+        return WAITING
 
     def searched_reference(self):
         """The reference searched for, as people type codes (any case, spaces or dashes anywhere), or ""."""
@@ -73,8 +87,9 @@ class QueueFilterForm(forms.Form):
         """The queryset narrowed by the valid filters."""
         data = self.filters()
         queryset = queryset.filter(status__in=self.statuses())
-        if data.get("verdict"):
-            queryset = queryset.filter(primary_verdict=data["verdict"])
+        if data.get("verdict"):  # as submitted, or as last re-scored: the queue shows both
+            queryset = queryset.filter(Q(primary_verdict=data["verdict"]) | Q(
+                pk__in=latest_rescores().filter(primary_verdict=data["verdict"]).values("screening_id")))
         if data.get("submitted_from"):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):

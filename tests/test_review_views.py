@@ -505,6 +505,8 @@ def test_the_queue_finds_the_screenings_by_their_last_decision_whatever_their_st
     assert "1 screening, oldest first" in " ".join(response.content.decode().split())
     assert references(neuro_client.get(reverse("queue"), {"decision": "refer"})) == []
     assert references(neuro_client.get(reverse("queue"), {"decision": "more_info", "status": "submitted"})) == []
+    assert references(neuro_client.get(reverse("queue"), {"decision": "none"})) == [  # withdrawn: nothing to decide
+        queue_mix["submitted"].reference, queue_mix["in_review"].reference]
     assert references(neuro_client.get(reverse("queue"), {"decision": "none", "status": "any"})) == [
         queue_mix["submitted"].reference, queue_mix["in_review"].reference, queue_mix["withdrawn"].reference]
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"decision": "more_info"}))
@@ -903,6 +905,14 @@ def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submit
     assert "<td>Likely<br><span class=\"rescored\">Re-scored: Unlikely</span></td>" in row
     rows = csv_rows(neuro_client.get(reverse("review_export")))
     assert rows[1][0] == screening.reference and rows[1][2:4] == ["Likely", "Unlikely"]
+    for verdict in ("likely", "unlikely"):  # found by either, as the row shows both
+        assert references(neuro_client.get(reverse("queue"), {"verdict": verdict})) == [screening.reference]
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == []
+    rescore = screening.rescores.get()  # a later re-score replaces it
+    Rescore.objects.create(screening=screening, snapshot=rescore.snapshot, primary_verdict="possible",
+                           scored_on=rescore.scored_on, created_by=rescore.created_by)
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "unlikely"})) == []
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == [screening.reference]
 
 
 def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client, criteria_changed_after_submission):
