@@ -274,8 +274,8 @@ def new_code(groups=4, size=5):
 
 
 def whole_number(text) -> int | None:
-    """A whole number as a URL or a form gives it (a row id, a count), or ``None`` when it cannot be one: "²" and "٣" pass ``isdigit()``, and
-    4,301 digits or 2**63 are numbers no database row has (each was a 500)."""
+    """A whole number as a URL or a form gives it (a row id, a count), or ``None`` when it cannot be one: "²" and
+    "٣" pass ``isdigit()``, and 4,301 digits or 2**63 are numbers no database row has (each was a 500)."""
     text = str(text)
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 

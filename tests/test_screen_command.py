@@ -77,9 +77,14 @@ def test_the_command_writes_nothing(shipped_criteria, tmp_path, django_assert_ma
 @pytest.mark.parametrize("data, said", [
     (b'{"age": "\xff"}', "answers: standard input is not UTF-8 text"),
     (json.dumps(answers()).encode(), None),
+    ("\ufeff".encode() + json.dumps(answers()).encode(), None),  # a byte order mark, as some editors write
 ])
-def test_answers_on_standard_input_are_read_as_utf8(shipped_criteria, monkeypatch, data, said):
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="ascii", errors="surrogateescape"))
+@pytest.mark.parametrize("stdin", [
+    lambda data: io.TextIOWrapper(io.BytesIO(data), encoding="ascii", errors="surrogateescape"),
+    lambda data: io.StringIO(data.decode("utf-8", "surrogateescape")),  # text only, as code calling it may give
+], ids=["a terminal or pipe", "text"])
+def test_answers_on_standard_input_are_read_as_utf8(shipped_criteria, monkeypatch, data, said, stdin):
+    monkeypatch.setattr("sys.stdin", stdin(data))
     out, err = io.StringIO(), io.StringIO()
     try:
         call_command("screen", "-", "--today", "2026-11-23", stdout=out, stderr=err)

@@ -21,9 +21,14 @@ class BadInput(Exception):
         self.lines = lines
 
 
+def stdin_bytes():
+    buffer = getattr(sys.stdin, "buffer", None)  # none when stdin was replaced by text (e.g. call_command in code)
+    return buffer.read() if buffer else sys.stdin.read().encode("utf-8", "surrogateescape")
+
+
 def read_answers(path):
-    try:  # stdin as bytes: its text layer may turn bytes that are not UTF-8 into "lone surrogates"
-        text = sys.stdin.buffer.read().decode("utf-8") if path == "-" else open(path, encoding="utf-8").read()
+    try:  # as bytes (stdin's text layer may turn bytes that are not UTF-8 into "lone surrogates"); a BOM is allowed
+        text = (stdin_bytes().decode("utf-8-sig") if path == "-" else open(path, encoding="utf-8-sig").read())
     except OSError as error:
         raise BadInput(f"answers: cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
