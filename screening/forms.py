@@ -719,7 +719,7 @@ class CodeField(forms.CharField):
 
 
 class StatusLookupForm(forms.Form):
-    reference = CodeField(_("Reference code"), _("It starts with R-, for example R-K7M2Q-…"), reference=True)
+    reference = CodeField(_("Reference code"), _("It starts with R-, for example R-K7M3Q-…"), reference=True)
     access_code = CodeField(_("Private access code"), if_reference=_(
         "This looks like the reference code, which starts with R. Type the private access code here."))
 

@@ -264,13 +264,23 @@ class ReferenceCase(models.Model):
             raise ValidationError({"expected": _('Use {"set code": "likely" | "possible" | "unlikely", …}.')})
 
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud and to type
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # what codes are typed with: no 0/O, 1/I/L, U
+# New codes also leave out the digits that look like letters (2/Z, 5/S, 6/G, 8/B): read with blurred vision or from a
+# smudged printout, either one typed finds the code. Codes given before may hold those digits, and work as typed.
+NEW_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ3479"
+LOOK_ALIKES = str.maketrans("2568", "ZSGB")
 CODE_LENGTH = 20  # the characters of a code people type (resume, access, and a reference after its R)
 
 
 def new_code(groups=4, size=5):
-    """A random code of ``groups × size`` characters (≈98 bits for 4×5), grouped for reading: ``K7M2Q-…``."""
-    return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(size)) for _ in range(groups))
+    """A random code of ``groups × size`` characters (≈94 bits for 4×5), grouped for reading: ``K7M3Q-…``."""
+    return "-".join("".join(secrets.choice(NEW_CODE_ALPHABET) for _ in range(size)) for _ in range(groups))
+
+
+def code_spellings(typed: str) -> list[str]:
+    """What a typed code may stand for: itself, and itself with look-alike digits read as the letters new codes use."""
+    code = normalise_code(typed)
+    return list(dict.fromkeys([code, code.translate(LOOK_ALIKES)]))
 
 
 def whole_number(text) -> int | None:
@@ -389,7 +399,8 @@ class Screening(models.Model):
         return self.reference or f"Screening {self.pk}"
 
     def access_code_matches(self, code: str) -> bool:
-        return bool(self.access_code_hash) and secrets.compare_digest(self.access_code_hash, hash_code(code))
+        return bool(self.access_code_hash) and any(secrets.compare_digest(self.access_code_hash, hash_code(spelling))
+                                                   for spelling in code_spellings(code))
 
 
 class StatusCount(models.Model):

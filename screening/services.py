@@ -20,7 +20,7 @@ from django.utils import timezone
 from . import rules
 from .facts import derive_facts
 from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Note, ReferenceCase, Rescore,
-                     Review, Screening, hash_code, new_code, reference_from_typed)
+                     Review, Screening, code_spellings, hash_code, new_code, reference_body, reference_from_typed)
 
 
 class NoPrimarySet(Exception):
@@ -223,7 +223,7 @@ def draft_issue_resume_code(draft: Draft) -> str | None:
 
 
 def draft_for_resume_code(code: str) -> Draft | None:
-    return Draft.objects.filter(resume_code_hash=hash_code(code)).first()
+    return Draft.objects.filter(resume_code_hash__in=[hash_code(spelling) for spelling in code_spellings(code)]).first()
 
 
 def draft_reopen(draft: Draft) -> str:
@@ -327,8 +327,8 @@ def lookups_left(request) -> int:
 
 def screening_for_codes(reference: str, access_code: str) -> Screening | None:
     """The submitted screening that both codes open, or ``None`` (the same answer for either code wrong)."""
-    screening = (Screening.objects.exclude(status=Screening.Status.WITHDRAWN)
-                 .filter(reference=reference_from_typed(reference)).first())
+    references = [reference_from_typed(body) for body in code_spellings(reference_body(reference))]
+    screening = Screening.objects.exclude(status=Screening.Status.WITHDRAWN).filter(reference__in=references).first()
     return screening if screening and screening.access_code_matches(access_code) else None
 
 

@@ -26,7 +26,7 @@ from django.utils.html import escape
 from screening import services
 from screening.forms import (CARER_CONSENT_LABEL, CARER_CONSENT_TEXT, CARER_CONSENT_VERSION, CONSENT_LABEL,
                              CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data)
-from screening.models import CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
+from screening.models import NEW_CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
 from screening.views import DRAFT
 from screening.views import RESULT as VIEWS_RESULT
 
@@ -875,8 +875,47 @@ def test_failed_resume_codes_count_towards_the_limit(db, patient, settings):
 
 def code_bits(code):
     characters = [ch for ch in code.removeprefix("R-") if ch != "-"]
-    assert set(characters) <= set(CODE_ALPHABET), code
-    return len(characters) * math.log2(len(CODE_ALPHABET))
+    assert set(characters) <= set(NEW_CODE_ALPHABET), code
+    return len(characters) * math.log2(len(NEW_CODE_ALPHABET))
+
+
+LOOKS_LIKE = {"B": "8", "S": "5", "Z": "2", "G": "6"}
+
+
+def misread(code):
+    """The code as someone might read it from a smudged printout: each letter with a look-alike digit as that digit."""
+    return "".join(LOOKS_LIKE.get(ch, ch) for ch in code)
+
+
+def test_new_codes_have_no_digit_that_looks_like_one_of_their_letters(shipped_criteria, patient):
+    codes = [services.new_code() for _ in range(200)]
+    assert not set("".join(codes)) & set("2568") and set("".join(codes)) >= {"B", "S", "Z", "G", "3", "4", "7", "9"}
+
+
+def test_codes_read_with_a_look_alike_digit_still_open_the_status_and_the_answers(shipped_criteria, patient):
+    """B read as 8, S as 5, Z as 2, G as 6: each slip cost one of the tries allowed in an hour."""
+    screening, reference, access = submit(patient, answers())
+    reference, access = "R-" + "BSZG" + reference[6:], "BSZG" + access[4:]  # sure to hold each letter
+    Screening.objects.filter(pk=screening.pk).update(reference=reference, access_code_hash=hash_code(access))
+    response = look_up(Client(), misread(reference), misread(access))
+    assert response.status_code == 302 and response["Location"] == reverse("status_detail")
+    assert not AuditEvent.objects.filter(action="status_lookup_failed").exists()
+    saver = Client()
+    answer_until(saver, "edss")
+    saver.post(reverse("answers_save"))
+    code = read_resume_code(saver.get(reverse("saved")))
+    Draft.objects.filter(resume_code_hash=hash_code(code)).update(resume_code_hash=hash_code("BSZG" + code[4:]))
+    elsewhere = Client()
+    assert elsewhere.post(reverse("resume"), {"resume_code": misread("BSZG" + code[4:])}).status_code == 302
+    assert not AuditEvent.objects.filter(action="resume_failed").exists()
+
+
+def test_a_code_given_before_with_digits_new_codes_leave_out_still_works_as_typed(shipped_criteria, patient):
+    screening, reference, access = submit(patient, answers())
+    old_reference, old_access = "R-8B5S2-" + reference[8:], "8B5S2" + access[5:]
+    Screening.objects.filter(pk=screening.pk).update(reference=old_reference, access_code_hash=hash_code(old_access))
+    response = look_up(Client(), old_reference, old_access)
+    assert response.status_code == 302 and response["Location"] == reverse("status_detail")
 
 
 def test_codes_are_random_long_and_stored_only_as_hashes(shipped_criteria, patient):
