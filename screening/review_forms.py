@@ -1,12 +1,15 @@
 """Forms of the neurologist workspace: queue filters, the decision, the export options."""
 
+from functools import reduce
+from operator import or_
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from .models import VERDICT_CHOICES, Rescore, Review, Screening, normalise_code
+from .models import VERDICT_CHOICES, Rescore, Review, Screening, code_spellings, normalise_code
 
 REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
 WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
@@ -102,9 +105,10 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.alias(latest_decision=LAST_DECISION).filter(latest_decision=data["decision"])
         if data.get("reference", "").strip(" -") and not self.searched_reference():  # typed, nothing a code holds
             return queryset.none()
-        if self.searched_reference():
+        if self.searched_reference():  # as typed, or with look-alike digits read as letters (as patients' lookups)
             queryset = queryset.alias(typed_reference=Replace("reference", Value("-"), Value(""))).filter(
-                typed_reference__contains=self.searched_reference())
+                reduce(or_, (Q(typed_reference__contains=spelling)
+                             for spelling in code_spellings(self.searched_reference()))))
         return queryset
 
 

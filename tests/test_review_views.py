@@ -579,6 +579,9 @@ def test_the_queue_searches_by_reference(neuro_client, queue_mix):
     assert references(neuro_client.get(reverse("queue"), {"reference": part})) == [reference]
     assert references(neuro_client.get(reverse("queue"), {"reference": f"  {reference}  "})) == [reference]
     assert references(neuro_client.get(reverse("queue"), {"reference": "R-NOPE"})) == []
+    Screening.objects.filter(pk=queue_mix["in_review"].screening.pk).update(reference="R-BSZGA-" + reference[8:])
+    for read_out in ("8SZGA", "b52g", "BSZ6A"):  # B heard or read as 8, S as 5, Z as 2, G as 6
+        assert references(neuro_client.get(reverse("queue"), {"reference": read_out})) == ["R-BSZGA-" + reference[8:]]
 
 
 
