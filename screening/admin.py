@@ -265,7 +265,7 @@ class SavedOverWhatWasSeen(forms.ModelForm):
     it was opened on, checked with the row locked until the save ends (two at once take turns)."""
 
     seen = forms.CharField(widget=forms.HiddenInput, required=False)
-    stale = _("Someone saved changes to this page's %(thing)s after you opened it. Nothing was saved: open it again "
+    stale = _("Someone saved changes to this %(thing)s after you opened this page. Nothing was saved: open it again "
               "to see their changes, then make yours again.")
 
     def __init__(self, *args, **kwargs):

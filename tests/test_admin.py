@@ -724,7 +724,8 @@ def test_a_row_saved_in_another_tab_since_this_one_opened_is_not_overwritten(shi
     assert_saved(save(admin, change_url, {**tab_a, **first}))
     versions = dict(CriteriaSet.objects.values_list("code", "version"))
     response = save(admin, change_url, {**tab_b, **second})
-    assert_not_saved_with_message(response, "Someone saved changes to this page")
+    assert_not_saved_with_message(response, f"Someone saved changes to this {row()._meta.verbose_name} after you "
+                                            "opened this page")
     saved = row()
     assert all(str(getattr(saved, field)) == value for field, value in first.items())
     assert all(str(getattr(saved, field)) != value for field, value in second.items())
