@@ -36,3 +36,7 @@ def test_every_page_fits_320_pixels(page, site, check_accessible, shoot):
     patient.arrive("submitted (320 px)", "narrow-submitted")
     open_all_details(page)
     no_horizontal_scroll(page)
+    # the resume code's page, with the address to type it at written out in full
+    patient.start()
+    press(page, "Save and finish later")
+    patient.arrive("saved (320 px)", "narrow-saved")
