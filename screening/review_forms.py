@@ -18,10 +18,14 @@ NO_DECISION = "none"
 # each screening's latest decision (the one whose message the patient sees)
 LAST_DECISION = Subquery(Review.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
                          .values("decision")[:1])
+# and the primary verdict of its latest re-score (the verdict as submitted stays in the screening)
+LAST_RESCORED_VERDICT = Subquery(Rescore.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
+                                 .values("primary_verdict")[:1])
 
 
 def latest_rescores():
-    """Each screening's latest re-score (none later, by time then id)."""
+    """Each screening's latest re-score (none later, by time then id), as LAST_RESCORED_VERDICT reads it; as rows, for
+    a filter over every screening (a subquery per screening would be read for each of them)."""
     later = Rescore.objects.filter(Q(created_at__gt=OuterRef("created_at"))
                                    | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
                                    screening=OuterRef("screening"))

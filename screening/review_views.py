@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,8 +28,8 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import VERDICT_CHOICES, CriteriaSet, Rescore, Review, Screening, StatusCount, whole_number
-from .review_forms import LAST_DECISION, DecisionForm, ExportForm, QueueFilterForm
+from .models import VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, whole_number
+from .review_forms import LAST_DECISION, LAST_RESCORED_VERDICT, DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
 PAGE_SIZE = 50
@@ -61,10 +60,7 @@ def submissions():
 
 
 def with_follow_up(screenings):
-    """With the last decision, and the primary verdict of the latest re-score (the verdict as submitted stays)."""
-    rescored = Rescore.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
-    return screenings.annotate(last_decision=LAST_DECISION,
-                               rescored_verdict=Subquery(rescored.values("primary_verdict")[:1]))
+    return screenings.annotate(last_decision=LAST_DECISION, rescored_verdict=LAST_RESCORED_VERDICT)
 
 
 class NearerEndPaginator(Paginator):
