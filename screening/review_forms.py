@@ -5,31 +5,16 @@ from operator import or_
 
 from django import forms
 from django.core.validators import MaxLengthValidator
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Q, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
-from .models import VERDICT_CHOICES, Rescore, Review, Screening, code_spellings, normalise_code
+from .models import VERDICT_CHOICES, Review, Screening, code_spellings, normalise_code
 
 REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
 WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
 ANY = "any"
 NO_DECISION = "none"
-# each screening's latest decision (the one whose message the patient sees)
-LAST_DECISION = Subquery(Review.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
-                         .values("decision")[:1])
-# and the primary verdict of its latest re-score (the verdict as submitted stays in the screening)
-LAST_RESCORED_VERDICT = Subquery(Rescore.objects.filter(screening=OuterRef("pk")).order_by("-created_at", "-pk")
-                                 .values("primary_verdict")[:1])
-
-
-def latest_rescores():
-    """Each screening's latest re-score (none later, by time then id), as LAST_RESCORED_VERDICT reads it; as rows, for
-    a filter over every screening (a subquery per screening would be read for each of them)."""
-    later = Rescore.objects.filter(Q(created_at__gt=OuterRef("created_at"))
-                                   | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
-                                   screening=OuterRef("screening"))
-    return Rescore.objects.exclude(Exists(later))
 
 
 class QueueFilterForm(forms.Form):
@@ -95,18 +80,13 @@ class QueueFilterForm(forms.Form):
         data = self.filters()
         queryset = queryset.filter(status__in=self.statuses())
         if data.get("verdict"):  # as submitted, or as last re-scored: the queue shows both
-            queryset = queryset.filter(Q(primary_verdict=data["verdict"]) | Q(
-                pk__in=latest_rescores().filter(primary_verdict=data["verdict"]).values("screening_id")))
+            queryset = queryset.filter(Q(primary_verdict=data["verdict"]) | Q(rescored_verdict=data["verdict"]))
         if data.get("submitted_from"):
             queryset = queryset.filter(submitted_at__date__gte=data["submitted_from"])
         if data.get("submitted_to"):
             queryset = queryset.filter(submitted_at__date__lte=data["submitted_to"])
-        if data.get("decision") == NO_DECISION:
-            queryset = queryset.filter(~Exists(Review.objects.filter(screening=OuterRef("pk"))))
-        elif data.get("decision"):  # those with such a decision (a join), then whether it is their last
-            queryset = queryset.filter(Exists(Review.objects.filter(screening=OuterRef("pk"),
-                                                                    decision=data["decision"])))
-            queryset = queryset.alias(latest_decision=LAST_DECISION).filter(latest_decision=data["decision"])
+        if data.get("decision"):
+            queryset = queryset.filter(last_decision=None if data["decision"] == NO_DECISION else data["decision"])
         if data.get("reference", "").strip(" -") and not self.searched_reference():  # typed, nothing a code holds
             return queryset.none()
         if self.searched_reference():  # as typed, or with look-alike digits read as letters (as patients' lookups)

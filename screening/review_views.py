@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
 from .models import VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, whole_number
-from .review_forms import LAST_DECISION, LAST_RESCORED_VERDICT, DecisionForm, ExportForm, QueueFilterForm
+from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 
 PERMISSION = "screening.review_screening"
 PAGE_SIZE = 50
@@ -57,10 +57,6 @@ REVIEWABLE = [status for status in Screening.Status if status != Screening.Statu
 def submissions():
     """Every submitted screening (whatever became of it since), oldest first."""
     return Screening.objects.filter(status__in=REVIEWABLE).order_by("submitted_at", "pk")
-
-
-def with_follow_up(screenings):
-    return screenings.annotate(last_decision=LAST_DECISION, rescored_verdict=LAST_RESCORED_VERDICT)
 
 
 class NearerEndPaginator(Paginator):
@@ -91,14 +87,12 @@ def queue(request):
     if total is not None:  # the status counts already say how many there are: no second count of every row
         paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
-    rows = with_follow_up(Screening.objects.filter(pk__in=list(page.object_list))).select_related(
-        "opened_by").only("pk", "reference", "submitted_at", "primary_verdict", "status", "facts",
-                          "opened_by__username", "opened_by__first_name", "opened_by__last_name").in_bulk()
+    rows = Screening.objects.filter(pk__in=list(page.object_list)).select_related("opened_by").only(
+        "pk", "reference", "submitted_at", "primary_verdict", "rescored_verdict", "last_decision", "status", "facts",
+        "opened_by__username", "opened_by__first_name", "opened_by__last_name").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
-    verdicts = dict(VERDICT_CHOICES)
     for screening in page.object_list:  # for triage: pregnancy, a health condition... before opening any
         screening.red_flags = presentation.red_flags(screening.facts)
-        screening.rescored = verdicts.get(screening.rescored_verdict)
     # The red flags are health data about every row shown: who saw which page of which list is audited.
     services.audit("queue_viewed", request=request, detail=request.GET.urlencode()[:200])
     request.session[QUEUE_QUERY] = request.GET.urlencode()
@@ -107,7 +101,6 @@ def queue(request):
     return render(request, "review/queue.html", {
         "form": form, "page": page, "query": query.urlencode(),
         "counts": [(status.label, counts.get(status.value, 0)) for status in REVIEWABLE],
-        "decisions": dict(Review.Decision.choices),
     })
 
 
@@ -269,7 +262,7 @@ def export(request):
     if not form.is_valid():
         messages.error(request, _("Nothing was downloaded: correct the filters below first."))
         return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
-    screenings = form.filter(with_follow_up(submissions()))
+    screenings = form.filter(submissions())
     with_contact = form.filters().get("include_contact")
     columns = {**EXPORT_COLUMNS, **(CONTACT_COLUMNS if with_contact else {})}
     applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})

@@ -340,8 +340,9 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     The row is erased first, which locks it: a decision or a re-score saved at the same moment either waits and
     then finds the submission withdrawn (and saves nothing), or was saved just before and is erased with the rest."""
     now = timezone.now()
-    fields = dict(answers={}, facts={}, snapshot=[], primary_verdict="", contact_name="", contact_details="",
-                  access_code_hash="", status=Screening.Status.WITHDRAWN, withdrawn_at=now, updated_at=now)
+    fields = dict(answers={}, facts={}, snapshot=[], primary_verdict="", rescored_verdict=None, contact_name="",
+                  contact_details="", access_code_hash="", status=Screening.Status.WITHDRAWN, withdrawn_at=now,
+                  updated_at=now)
     Screening.objects.filter(pk=screening.pk).update(**fields)
     for name, value in fields.items():
         setattr(screening, name, value)
@@ -398,7 +399,8 @@ def review_decide(*, screening: Screening, revision: int, decision: str, message
     with transaction.atomic():
         updated = Screening.objects.filter(pk=screening.pk, revision=revision).exclude(
             status=Screening.Status.WITHDRAWN).update(
-            revision=F("revision") + 1, status=Screening.Status.REVIEWED, updated_at=timezone.now())
+            revision=F("revision") + 1, status=Screening.Status.REVIEWED, last_decision=decision,
+            updated_at=timezone.now())
         if updated:
             review = Review.objects.create(screening=screening, neurologist=request.user, decision=decision,
                                            message=message, internal_note=internal_note)
@@ -435,6 +437,7 @@ def rescore_save(*, screening: Screening, request, seen: int | None = None) -> R
     store_editions(evaluation)
     rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,
                                      primary_verdict=evaluation.headline["verdict"], created_by=request.user)
+    Screening.objects.filter(pk=screening.pk).update(rescored_verdict=rescore.primary_verdict)
     audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)
     return rescore
 

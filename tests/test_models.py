@@ -1,8 +1,11 @@
 """Criteria sets, criteria and notes as an admin edits them: validation messages, the one primary, versions."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from screening.models import CriteriaSet, Criterion, Note
 
@@ -126,4 +129,42 @@ def test_the_medicine_criterion_loaded_before_is_reworded_unless_an_admin_did(tr
         "code", "label"))
     assert labels == {"shipped": "MS not already kept quiet by an MS medicine",
                       "own": "MS not controlled by treatment (our wording)"}
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_submissions_decided_or_re_scored_before_migration_0010_are_found_by_their_latest(transactional_db):
+    """The queue filters by the last decision and the latest re-score's verdict, kept on the screening since 0010:
+    a database with decisions from before must not show every submission as undecided."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before = [("screening", "0009_audit_queue_and_access")]
+    after = [("screening", "0010_screening_last_decision_rescored_verdict")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Screening, Review, Rescore = (old.get_model("screening", name) for name in ("Screening", "Review", "Rescore"))
+    neurologist = old.get_model("screening", "User").objects.create(username="neuro")
+    now = timezone.now()
+
+    def screening(status):
+        return Screening.objects.create(answers={}, facts={}, snapshot=[], scored_on=now.date(),
+                                        primary_verdict="likely", status=status, submitted_at=now)
+
+    decided, undecided, unsent = screening("reviewed"), screening("submitted"), screening("scored")
+    for minutes, decision in ((2, "refer"), (1, "more_info")):  # the later one saved first: time decides
+        review = Review.objects.create(screening=decided, neurologist=neurologist, decision=decision, message="m")
+        Review.objects.filter(pk=review.pk).update(created_at=now - timedelta(minutes=minutes))
+    for verdict in ("possible", "unlikely"):  # at the same moment: the later id
+        Rescore.objects.create(screening=decided, snapshot=[], primary_verdict=verdict, scored_on=now.date(),
+                               created_by=neurologist)
+    Rescore.objects.filter(screening=decided).update(created_at=now)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    rows = executor.loader.project_state(after).apps.get_model("screening", "Screening").objects
+    assert dict(rows.values_list("pk", "last_decision")) == {decided.pk: "more_info", undecided.pk: None,
+                                                             unsent.pk: None}
+    assert dict(rows.values_list("pk", "rescored_verdict")) == {decided.pk: "unlikely", undecided.pk: None,
+                                                                unsent.pk: None}
     MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())

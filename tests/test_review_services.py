@@ -92,10 +92,13 @@ def test_withdrawing_erases_what_the_neurologists_wrote_and_their_re_scores(ship
                            "your MRI report.", internal_note="JCV negative?", request=request)
     services.rescore_save(screening=screening, request=request)
     screening.refresh_from_db()
+    assert screening.rescored_verdict == screening.primary_verdict
     services.screening_withdraw(screening=screening, request=request)
     assert list(Review.objects.filter(screening=screening).values_list("decision", "message", "internal_note")) == [
         ("more_info", "", "")]
     assert not Rescore.objects.filter(screening=screening).exists()
+    assert Screening.objects.filter(pk=screening.pk).values_list("last_decision", "rescored_verdict").get() == (
+        "more_info", None)
 
 
 def test_no_decision_on_a_withdrawn_screening(shipped_criteria):
@@ -162,7 +165,9 @@ def test_the_rescore_preview_only_reads(shipped_criteria):
     assert not Rescore.objects.exists()
 
 
-def test_saving_a_rescore_never_touches_the_screening(shipped_criteria):
+def test_saving_a_rescore_never_touches_the_screenings_own_result(shipped_criteria):
+    """Its answers, snapshot and verdict stay as scored; only the latest re-score's verdict is noted beside them,
+    for the queue."""
     request = make_request()
     screening = make_submission(edss=3.5)
     before = Screening.objects.filter(pk=screening.pk).values().get()
@@ -172,7 +177,8 @@ def test_saving_a_rescore_never_touches_the_screening(shipped_criteria):
     rescore = services.rescore_save(screening=screening, request=request)
 
     assert rescore.primary_verdict == "unlikely" and rescore.created_by == request.user
-    assert Screening.objects.filter(pk=screening.pk).values().get() == before
+    after = Screening.objects.filter(pk=screening.pk).values().get()
+    assert after == {**before, "rescored_verdict": "unlikely"}
     event = AuditEvent.objects.get(action="rescore_saved")
     assert (event.screening, event.actor, event.detail) == (screening, request.user, "unlikely")
 

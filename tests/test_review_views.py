@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.http import StreamingHttpResponse
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -94,6 +94,14 @@ def clone_submissions(template: Screening, count, *, prefix="R-BULK", start=None
             for i in range(count)]
     Screening.objects.bulk_create(rows, batch_size=batch_size)
     return Screening.objects.filter(reference__startswith=f"{prefix}-").order_by("submitted_at")
+
+
+def decide(screening, neurologist, decision, message):
+    """A decision saved as the decision form saves it."""
+    request = RequestFactory().post("/")
+    request.user = neurologist
+    services.review_decide(screening=screening, revision=Screening.objects.get(pk=screening.pk).revision,
+                           decision=decision, message=message, internal_note="", request=request)
 
 
 def set_status(screening, status):
@@ -453,8 +461,7 @@ def queue_mix(shipped_criteria):
     withdrawn = make_submission()
     set_status(in_review.screening, Screening.Status.IN_REVIEW)
     set_status(reviewed.screening, Screening.Status.REVIEWED)
-    Review.objects.create(screening=reviewed.screening, neurologist=make_user("earlier", neurologist=True),
-                          decision="refer", message="Referred.")
+    decide(reviewed.screening, make_user("earlier", neurologist=True), "refer", "Referred.")
     services.screening_withdraw(screening=withdrawn.screening)
     for days, sub in enumerate([submitted, in_review, reviewed, withdrawn]):
         Screening.objects.filter(pk=sub.screening.pk).update(
@@ -498,8 +505,7 @@ def test_the_queue_finds_the_screenings_by_their_last_decision_whatever_their_st
     reviewed = queue_mix["reviewed"].screening
     assert references(neuro_client.get(reverse("queue"), {"decision": "refer"})) == [queue_mix["reviewed"].reference]
     assert references(neuro_client.get(reverse("queue"), {"decision": "more_info"})) == []
-    Review.objects.create(screening=reviewed, neurologist=make_user("later", neurologist=True),
-                          decision="more_info", message="Please send your latest MRI report.")
+    decide(reviewed, make_user("later", neurologist=True), "more_info", "Please send your latest MRI report.")
     response = neuro_client.get(reverse("queue"), {"decision": "more_info"})
     assert references(response) == [queue_mix["reviewed"].reference]
     assert "1 screening, oldest first" in " ".join(response.content.decode().split())
@@ -911,11 +917,13 @@ def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submit
     for verdict in ("likely", "unlikely"):  # found by either, as the row shows both
         assert references(neuro_client.get(reverse("queue"), {"verdict": verdict})) == [screening.reference]
     assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == []
-    rescore = screening.rescores.get()  # a later re-score replaces it
-    Rescore.objects.create(screening=screening, snapshot=rescore.snapshot, primary_verdict="possible",
-                           scored_on=rescore.scored_on, created_by=rescore.created_by)
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 6.0
+    criterion.save()
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]))  # a later re-score replaces it
     assert references(neuro_client.get(reverse("queue"), {"verdict": "unlikely"})) == []
-    assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == [screening.reference]
+    assert references(neuro_client.get(reverse("queue"), {"verdict": "likely"})) == [screening.reference]
+    assert "Re-scored: Likely" in neuro_client.get(reverse("queue")).content.decode()
 
 
 def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client, criteria_changed_after_submission):
@@ -1498,8 +1506,8 @@ def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
 
 def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mix):
     screening = export_mix["reviewed"].screening
-    Review.objects.create(screening=screening, neurologist=neurologist, decision="more_info", message="a")
-    Review.objects.create(screening=screening, neurologist=neurologist, decision="refer", message="b")
+    decide(screening, neurologist, "more_info", "a")
+    decide(screening, neurologist, "refer", "b")
     rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "reviewed"}))
     assert rows[1][0] == screening.reference and rows[1][5] == "Refer for transplant assessment"
 
