@@ -476,7 +476,8 @@ class Rescore(models.Model):
 class AuditEvent(models.Model):
     """One access to or change of a screening, append-only: who, what, which screening, when, from where.
 
-    A withdrawn screening keeps its audit entries, which name it only by its row id."""
+    A withdrawn screening keeps its audit entries, which name it only by its row id. The database refuses to change
+    or delete an entry too (migration 0011), whatever the code that tries."""
 
     ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
                "withdrawn", "queue_viewed", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved",

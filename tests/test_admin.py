@@ -24,6 +24,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from screening import services
 from screening.facts import FACTS
@@ -1479,11 +1480,11 @@ def test_a_nul_character_in_an_admin_lists_filter_or_search_gets_the_400_page(sh
         assert "what do these words mean" not in page_text(response) and "Go to the review queue" in page_text(response)
 
 
-def test_the_audit_log_gives_times_on_the_24_hour_clock_as_the_queue_does(admin, db):
+def test_the_audit_log_gives_times_on_the_24_hour_clock_as_the_queue_does(admin, db, monkeypatch):
     """An afternoon event reads "14:05" in the admin, as in the review queue, not "2:05 p.m."."""
-    event = services.audit("login")
-    AuditEvent.objects.filter(pk=event.pk).update(
-        created_at=datetime(2026, 7, 14, 14, 5, tzinfo=ZoneInfo("Europe/London")))
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 7, 14, 14, 5, tzinfo=ZoneInfo("Europe/London")))
+    services.audit("login")  # written then: the database refuses to change an audit entry's time afterwards
+    monkeypatch.undo()
     text = page_text(admin.get(url("auditevent_changelist")))
     assert "14 Jul 2026, 14:05" in text and "p.m." not in text
 

@@ -19,7 +19,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.http import StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -1379,6 +1379,36 @@ def test_audit_events_cannot_be_changed_or_deleted(db):
     with pytest.raises(ValueError):
         event.delete()
     assert AuditEvent.objects.get(pk=event.pk).detail == ""
+
+
+def test_the_database_refuses_to_change_or_delete_audit_events_whatever_the_code(db):
+    """Not only the model: a bulk update or delete (the shell, a bug, raw SQL) is refused by the database itself.
+    Only PostgreSQL, the production database, refuses a delete: Django empties SQLite's tables with DELETE."""
+    event = services.audit("login", detail="as it happened")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(detail="tampered")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(screening=None, detail="tampered")
+    deleted = False
+    try:
+        with transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).delete()
+            deleted = True
+    except IntegrityError:
+        pass
+    assert deleted == (connection.vendor != "postgresql")
+    if not deleted:
+        assert AuditEvent.objects.get(pk=event.pk).detail == "as it happened"
+
+
+def test_a_purged_result_leaves_its_audit_entries_unlinked_but_whole(shipped_criteria):
+    """The one change the database allows: a deleted screening's entries lose their link to it (SET_NULL)."""
+    screening = make_scored()
+    event = services.audit("status_viewed", screening=screening, detail="kept")
+    Screening.objects.filter(pk=screening.pk).update(created_at=timezone.now() - timedelta(days=400))
+    assert services.purge_stale(before=timezone.now() - timedelta(days=30))[1] == 1
+    assert AuditEvent.objects.filter(pk=event.pk).values_list("screening", "action", "detail").get() == (
+        None, "status_viewed", "kept")
 
 
 def test_the_admin_shows_the_audit_log_read_only(client, shipped_criteria):

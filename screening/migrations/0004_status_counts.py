@@ -68,8 +68,7 @@ def run(statements):
     def forwards(apps, schema_editor):
         vendor = schema_editor.connection.vendor
         if vendor not in statements:
-            raise NotSupportedError(f"Status counts are kept by triggers written for {', '.join(statements)}, "
-                                      f"not {vendor}.")
+            raise NotSupportedError(f"These triggers are written for {', '.join(statements)}, not {vendor}.")
         for statement in statements[vendor]:
             schema_editor.execute(statement, params=None)
     return forwards
