@@ -354,8 +354,9 @@ class RelapsesForm(StepForm):
 class TreatmentsForm(StepForm):
     dmts = checkboxes(
         DMT_CHOICES, label=_("Which MS medicines have you ever taken?"),
-        help_text=_("Tick all that apply. If you took one but do not remember which, tick “Another MS medicine”. "
-                    "Leave all unticked only if you have never taken one."),
+        help_text=_("Tick all that apply. If you took one but do not remember which, tick “Another MS medicine”, "
+                    "and ask your MS team its name if you can: the check counts a high-efficacy medicine only when it "
+                    "is ticked by name. Leave all unticked only if you have never taken one."),
     )
 
 

@@ -101,7 +101,8 @@ BOOL_TEXT = {
     "inflammatory_activity": (gettext_lazy("relapses or MRI activity in the last 12 months"),
                               gettext_lazy("no relapses and no MRI activity in the last 12 months")),
     "high_efficacy_dmt_tried": (gettext_lazy("a high-efficacy MS medicine tried"),
-                                gettext_lazy("no high-efficacy MS medicine tried")),
+                                # "Another MS medicine" may have been one, its name forgotten
+                                gettext_lazy("no high-efficacy MS medicine ticked")),
     "serious_comorbidity": (
         gettext_lazy("a heart, lung, kidney or liver condition, cancer or a long-term infection"),
         gettext_lazy("no heart, lung, kidney or liver condition, cancer or long-term infection")),

@@ -24,6 +24,8 @@ from screening.presentation import condition_text, display_answer, fact_text, se
     ("prior_hsct", False, None, "no HSCT before"),
     ("serious_comorbidity", True, None, "a heart, lung, kidney or liver condition, cancer or a long-term infection"),
     ("highly_active", False, None, "not highly active (from the relapses and MRI activity)"),
+    # what was ticked, not what was taken: "Another MS medicine" may be a high-efficacy one whose name was forgotten
+    ("high_efficacy_dmt_tried", False, None, "no high-efficacy MS medicine ticked"),
     ("ms_type", "spms", None, "secondary progressive MS"),
     ("region", "europe", None, "Europe, including the UK"),  # as the question put it
     ("respondent", "carer", None, "someone helping them"),

@@ -504,7 +504,9 @@ def test_the_medicines_question_says_what_to_tick_when_you_do_not_remember_which
     that keeps them counted as treated."""
     answer_until(patient, "treatments")
     page = unescape(html(patient.get(step_url("treatments"))))
-    assert "If you took one but do not remember which, tick “Another MS medicine”." in page
+    assert "If you took one but do not remember which, tick “Another MS medicine”" in page
+    # which the check cannot count as high-efficacy (PRODUCT.md §3: only those named are): how to be counted
+    assert "the check counts a high-efficacy medicine only when it is ticked by name" in page
 
 
 def test_unticking_every_medicine_and_going_back_keeps_the_change(shipped_criteria, patient):
