@@ -126,6 +126,10 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         assert doc.url == site + "/review/"
         expect(doc.locator(".staff-nav")).to_contain_text("Signed in as dr-lee")
         expect(doc.locator("tr[data-reference]")).to_have_count(2)
+        # how many there are, read before the rows rather than after 50 of them
+        caption, first_row = (doc.locator(selector).first.bounding_box() for selector in (
+            ".queue-table caption", "tr[data-reference]"))
+        assert caption["y"] + caption["height"] <= first_row["y"], (caption, first_row)
 
         doc.get_by_label("Reference", exact=True).fill(reference)
         press(doc, "Filter")
