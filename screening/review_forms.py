@@ -33,6 +33,14 @@ class QueueFilterForm(forms.Form):
     reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
                                 help_text=_("Searches every status unless you choose one."))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and not self.filters().get("status") and self.statuses() != WAITING:
+            # no status chosen, and not the waiting ones shown: the list says which it shows, not "Waiting"
+            default = (_("Any status (searching by reference)") if self.searched_reference() else
+                       _("Any but withdrawn (searching by decision)"))
+            self.fields["status"].choices = [("", default)] + self.fields["status"].choices[1:]
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")

@@ -488,6 +488,23 @@ def test_the_queue_counts_each_status(neuro_client, queue_mix):
     assert re.search(r"<strong>2</strong>\s*submitted", response.content.decode())
 
 
+@pytest.mark.parametrize("query, shown", [
+    ({}, "Waiting (submitted or in review)"),
+    ({"verdict": "likely"}, "Waiting (submitted or in review)"),
+    ({"decision": "more_info"}, "Any but withdrawn (searching by decision)"),
+    ({"decision": "none"}, "Any but withdrawn (searching by decision)"),
+    ({"reference": "R-ABCDE"}, "Any status (searching by reference)"),
+    ({"reference": "R-ABCDE", "decision": "refer"}, "Any status (searching by reference)"),
+    ({"decision": "refer", "status": "reviewed"}, "Reviewed"),
+])
+def test_the_status_list_says_which_statuses_the_queue_shows(neuro_client, queue_mix, query, shown):
+    """Searching by decision listed reviewed screenings under a status list that still read "Waiting"."""
+    page = neuro_client.get(reverse("queue"), query).content.decode()
+    select = page[page.index('name="status"'):]
+    assert re.search(r'<option value="[a-z_]*" selected>([^<]*)</option>', select[:select.index("</select>")]).group(
+        1) == shown
+
+
 @pytest.mark.parametrize("status", ["submitted", "in_review", "reviewed", "withdrawn"])
 def test_the_queue_filters_by_status(neuro_client, queue_mix, status):
     response = neuro_client.get(reverse("queue"), {"status": status})
