@@ -461,6 +461,7 @@ class Rescore(models.Model):
 
     screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="rescores")
     snapshot = models.JSONField()
+    # the verdict under the set beside the screening's own verdict (services.compared_result)
     primary_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES)
     scored_on = models.DateField()
     created_by = models.ForeignKey(User, on_delete=models.PROTECT)

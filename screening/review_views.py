@@ -122,6 +122,7 @@ def detail_context(screening):
         "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
         "rescores": rescores,
+        "rescore_set": services.compared_result(screening, rescored)["name"] if rescored else None,
         # the latest re-score, set by set (scored on the same day as the screening: the same facts)
         "rescore_results": presentation.set_views(rescored, screening.facts, editions, screening.answers),
     }
@@ -201,8 +202,10 @@ def rescore(request, pk):
         rescore = services.rescore_save(screening=screening, request=request,
                                         seen=whole_number(request.POST.get("seen", "")))
         if rescore:
-            messages.success(request, _("Re-score saved: %(verdict)s under the primary set. The result as first "
-                                        "scored is kept below.") % {"verdict": rescore.get_primary_verdict_display()})
+            compared = services.compared_result(screening, rescore.snapshot)
+            messages.success(request, _("Re-score saved: %(verdict)s under %(set)s. The result as first scored is "
+                                        "kept below.") % {"verdict": rescore.get_primary_verdict_display(),
+                                                          "set": compared["name"]})
         return redirect("review_detail", pk=screening.pk)
     evaluation = services.rescore_preview(screening)
     services.audit("detail_viewed", screening=screening, request=request, detail="re-score preview")
@@ -212,10 +215,13 @@ def rescore(request, pk):
         return f"{labels[entry['verdict']]} (v{entry['version']})"
 
     before = {entry["set"]: verdict(entry) for entry in screening.snapshot}
+    rescores = list(screening.rescores.all()[:1])  # the latest: what this one would replace in the queue
+    last = {entry["set"]: verdict(entry) for entry in rescores[0].snapshot} if rescores else {}
     after = presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions, screening.answers)
     return render(request, "review/rescore.html", {
-        "screening": screening, "seen": screening.rescores.count(),
-        "after": [{**view, "was": before.get(view["set"], "—"), "now": verdict(view)} for view in after],
+        "screening": screening, "seen": screening.rescores.count(), "last_rescore": rescores[0] if rescores else None,
+        "after": [{**view, "was": before.get(view["set"], "—"), "last": last.get(view["set"], "—"),
+                   "now": verdict(view)} for view in after],
     })
 
 

@@ -423,6 +423,14 @@ def rescore_preview(screening: Screening) -> Evaluation:
     return evaluate(screening.answers, screening.scored_on)
 
 
+def compared_result(screening: Screening, results: list) -> dict:
+    """Of a re-score's results (headline first), the one set beside the screening's own verdict: the set that was
+    primary when it was scored, while it is still scored (one set's verdict then and now, whichever set is primary
+    since), else the primary set of the re-score."""
+    primary = next((entry["set"] for entry in screening.snapshot if entry.get("primary")), None)
+    return next((entry for entry in results if entry["set"] == primary), results[0])
+
+
 @transaction.atomic
 def rescore_save(*, screening: Screening, request, seen: int | None = None) -> Rescore | None:
     """Store the re-score, or ``None`` when the patient withdrew the submission since it was read, or when a
@@ -436,7 +444,8 @@ def rescore_save(*, screening: Screening, request, seen: int | None = None) -> R
     evaluation = rescore_preview(screening)
     store_editions(evaluation)
     rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,
-                                     primary_verdict=evaluation.headline["verdict"], created_by=request.user)
+                                     primary_verdict=compared_result(screening, evaluation.results)["verdict"],
+                                     created_by=request.user)
     Screening.objects.filter(pk=screening.pk).update(rescored_verdict=rescore.primary_verdict)
     audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)
     return rescore

@@ -917,7 +917,41 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     content = neuro_client.get(detail_url(screening)).content.decode()
     assert '<tr data-set="article" data-verdict="likely">' in content
     assert "Re-scored by neuro" in content
-    assert "Re-score saved: Unlikely under the primary set." in content
+    assert "Re-score saved: Unlikely under Article profile (typical HSCT candidate)." in content
+    assert "Evaluation as first scored" in content
+
+
+def test_a_re_score_is_set_beside_the_verdict_of_the_same_set_when_another_became_primary(
+        neuro_client, neurologist, criteria_changed_after_submission):
+    """"Likely, re-scored: Possible" compared the Article profile then with the EBMT guideline now, made primary
+    meanwhile. The queue, its filter and the export compare one set's verdicts, and the pages name it."""
+    screening = criteria_changed_after_submission
+    request = RequestFactory().post("/")
+    request.user = make_user("admin", superuser=True)
+    services.criteria_set_make_primary(criteria_set=CriteriaSet.objects.get(code="ebmt-2020"), request=request)
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]))
+    rescore = Rescore.objects.get()
+    headline, article = rescore.snapshot[0], next(e for e in rescore.snapshot if e["set"] == "article")
+    assert headline["set"] == "ebmt-2020" and headline["verdict"] != article["verdict"] == "unlikely"
+    assert rescore.primary_verdict == "unlikely" == Screening.objects.get(pk=screening.pk).rescored_verdict
+    content = " ".join(neuro_client.get(detail_url(screening)).content.decode().split())
+    assert "Re-score saved: Unlikely under Article profile (typical HSCT candidate)." in content
+    assert ": Unlikely under Article profile (typical HSCT candidate).</p>" in content  # the re-score's own line
+
+
+def test_a_second_re_score_preview_shows_what_it_would_replace(neuro_client, criteria_changed_after_submission):
+    """The preview compared only with the result as first scored: saving then changed the queue's "Re-scored"
+    verdict without the preview showing it."""
+    screening = criteria_changed_after_submission
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]))  # Unlikely under EDSS below 3.0
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 6.0
+    criterion.save()
+    page = " ".join(neuro_client.get(reverse("review_rescore", args=[screening.pk])).content.decode().split())
+    assert "Verdict as scored, as last re-scored, and now" in page and "Last re-score (" in page
+    row = page[page.index('<tr data-set="article"'):]
+    row = row[:row.index("</tr>")]
+    assert re.findall(r"<td>(.*?)</td>", row) == ["Likely (v1)", "Unlikely (v2)", "<strong>Likely (v3)</strong>"]
 
 
 def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submitted(
@@ -1039,7 +1073,8 @@ def test_a_withdrawn_screening_shows_no_answers(neuro_client, shipped_criteria):
     response = neuro_client.get(detail_url(submission.screening))
     assert response.status_code == 200
     content = response.content.decode()
-    assert "withdrew" in content
+    withdrawn_at = timezone.localtime(Screening.objects.get(pk=submission.screening.pk).withdrawn_at)
+    assert f"The patient withdrew this submission on {withdrawn_at:%-d %B %Y %H:%M};" in content  # when, not only that
     for gone in ("Alex Patient", "alex@example.org", "How old are you?", "data-fact=", "data-set=",
                  'name="decision"'):
         assert gone not in content, gone
