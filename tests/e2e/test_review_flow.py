@@ -502,3 +502,26 @@ def test_a_tab_left_alone_is_not_signed_out_while_another_tab_is_in_use(page, si
     finally:
         other.close()
 
+
+
+def test_back_to_the_queue_returns_to_the_queue_as_this_tab_left_it(page, site):
+    """With the queue filtered one way in one tab and another way in a second, each screening's "Back to the queue"
+    went to whichever filter was used last, in any tab."""
+    screening = submit()
+    make_user("dr-two-tabs")
+    sign_in(page, site, "dr-two-tabs")
+    page.goto(site + "/review/?verdict=likely")
+    other = page.context.new_page()
+    try:
+        other.goto(site + "/review/?status=any&decision=none")
+        for tab in (page, other):
+            tab.goto(detail_url(site, screening))
+        back = page.get_by_role("link", name="Back to the queue")
+        assert back.get_attribute("href") == "/review/?verdict=likely"
+        back.click()
+        assert page.url == site + "/review/?verdict=likely"
+        expect(page.get_by_label("Primary verdict")).to_have_value("likely")
+        other_back = other.get_by_role("link", name="Back to the queue")
+        assert other_back.get_attribute("href") == "/review/?status=any&decision=none"
+    finally:
+        other.close()
