@@ -390,7 +390,8 @@ class Screening(models.Model):
     # re-scored verdict; the decisions' bare outcomes stay.
     last_decision = models.CharField(max_length=20, choices=Decision.choices, null=True, blank=True)
     rescored_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES, null=True, blank=True,
-                                        help_text=_("The primary verdict of the latest re-score."))
+                                        help_text=_("The latest re-score's verdict, under the set that "
+                                                    "was primary when the screening was scored."))
     # The answers in progress it was scored from: deleted when it is sent (the answers then live only here, and a
     # withdrawal erases them), whichever browser holds them and whether or not a resume code opens them. Only the id
     # is kept, without a constraint: a draft is deleted in one statement (purged by the thousand), and the id of one
@@ -407,8 +408,9 @@ class Screening(models.Model):
             # The review queue's default view, in its order: pages are read from this index alone.
             models.Index(fields=["submitted_at", "id"], condition=Q(status__in=["submitted", "in_review"]),
                          name="screening_queue_waiting"),
-            # Every submission in the queue's order, with what its filters read: a filtered page or count is read
-            # from this index alone (PostgreSQL's index-only scan), not from the rows and their answers.
+            # Every submission in the queue's order, with what its status, verdict, decision and date filters read:
+            # a page or count so filtered is read from this index alone (PostgreSQL's index-only scan), not from the
+            # rows and their answers.
             models.Index(fields=["submitted_at", "id", "status", "primary_verdict", "rescored_verdict",
                                  "last_decision"],
                          condition=Q(status__in=["submitted", "in_review", "reviewed", "withdrawn"]),
@@ -468,7 +470,7 @@ class Rescore(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]  # the latest first, as the queue reads it (services.rescore_save)
 
     def __str__(self):
         return f"Re-score of {self.screening} ({self.primary_verdict})"

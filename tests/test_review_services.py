@@ -78,7 +78,7 @@ def test_a_decision_on_a_stale_revision_raises_and_writes_only_the_audit_entry(s
     with pytest.raises(services.ReviewConflict):
         services.review_decide(screening=screening, revision=0, **{**decision, "decision": "not_suitable"})
     assert list(Review.objects.values_list("decision", flat=True)) == ["refer"]
-    assert Screening.objects.get(pk=screening.pk).revision == 1
+    assert Screening.objects.filter(pk=screening.pk).values_list("revision", "last_decision").get() == (1, "refer")
     conflict = AuditEvent.objects.get(action="decision_conflict")
     assert (conflict.actor, conflict.screening, conflict.ip_address) == (request.user, screening, "192.0.2.1")
 
@@ -130,6 +130,7 @@ def test_a_re_score_of_a_page_read_before_a_withdrawal_is_not_saved(shipped_crit
     services.screening_withdraw(screening=Screening.objects.get(pk=read_by_neurologist.pk))
     assert services.rescore_save(screening=read_by_neurologist, request=make_request()) is None
     assert not Rescore.objects.exists()
+    assert Screening.objects.get(pk=read_by_neurologist.pk).rescored_verdict is None  # no verdict on an erased one
     assert not AuditEvent.objects.filter(action="rescore_saved").exists()
 
 

@@ -512,8 +512,11 @@ def test_the_queue_filters_by_status(neuro_client, queue_mix, status):
 
 
 def test_the_queue_shows_the_last_decision(neuro_client, queue_mix):
-    response = neuro_client.get(reverse("queue"), {"status": "reviewed"})
-    assert "Refer for transplant assessment" in response.content.decode()
+    page = neuro_client.get(reverse("queue"), {"status": "any"}).content.decode()
+    cells = {reference: re.findall(r"<td>(.*?)</td>", row) for reference, row in
+             re.findall(r'<tr data-reference="([^"]+)">(.*?)</tr>', page, re.S)}
+    assert cells[queue_mix["reviewed"].reference][3] == "Refer for transplant assessment"
+    assert cells[queue_mix["submitted"].reference][3] == "—"
 
 
 def test_the_queue_finds_the_screenings_by_their_last_decision_whatever_their_status(neuro_client, queue_mix):
@@ -551,7 +554,7 @@ def test_the_queue_shows_each_submissions_red_flags_for_triage(neuro_client, shi
 
 
 def back_to_queue(response):
-    return html.unescape(re.search(r'<a href="([^"]*)">Back to the queue</a>', response.content.decode()).group(1))
+    return html.unescape(re.search(r'<a href="([^"]*)"[^>]*>Back to the queue</a>', response.content.decode()).group(1))
 
 
 def test_back_to_the_queue_returns_to_the_filters_and_page_last_shown(neuro_client, queue_mix):

@@ -10,9 +10,10 @@ status_counts = importlib.import_module("screening.migrations.0004_status_counts
 
 def recreate_sqlite_triggers(apps, schema_editor):
     """Undoing this migration rebuilds screening_screening on SQLite (a foreign key cannot be dropped in place),
-    which drops the status-count triggers with the old table (see 0004): they are made again on the new one."""
+    which drops the status-count triggers with the old table (see 0004): they are made again on the new one (anew,
+    for a later migration whose undoing rebuilds the table only on older SQLite)."""
     if schema_editor.connection.vendor == "sqlite":
-        for statement in status_counts.SQLITE:
+        for statement in status_counts.DROP["sqlite"] + status_counts.SQLITE:
             schema_editor.execute(statement, params=None)
 
 
