@@ -136,7 +136,9 @@ DMT_CHOICES = [
     ("s1p_modulator", _("Fingolimod, siponimod, ozanimod or ponesimod (Gilenya, Mayzent, Zeposia, Ponvory)")),
     ("cladribine", _("Cladribine tablets (Mavenclad)")),
     ("natalizumab", _("Natalizumab (Tysabri)")),
-    ("anti_cd20", _("Ocrelizumab, ofatumumab or ublituximab (Ocrevus, Kesimpta, Briumvi)")),
+    # rituximab (off-label, widely used in Scandinavia) is an anti-CD20 medicine too
+    ("anti_cd20", _("Ocrelizumab, ofatumumab, ublituximab or rituximab (Ocrevus, Kesimpta, Briumvi, MabThera, "
+                    "Truxima, Rixathon)")),
     ("alemtuzumab", _("Alemtuzumab (Lemtrada)")),
     ("other", _("Another MS medicine")),
 ]
@@ -368,8 +370,8 @@ class TreatmentResponseForm(StepForm):
     # Worded to stand on its own: "Did that happen…" left someone who had answered No guessing what "that" was.
     activity_on_high_efficacy_dmt = radio(
         YES_NO_UNSURE,
-        label=_("After at least 6 months on natalizumab, ocrelizumab, ofatumumab, ublituximab, alemtuzumab or "
-                "cladribine, did you still have a relapse or new MRI activity?"),
+        label=_("After at least 6 months on natalizumab, ocrelizumab, ofatumumab, ublituximab, rituximab, "
+                "alemtuzumab or cladribine, did you still have a relapse or new MRI activity?"),
         help_text=_("These are MS medicines too: if you answered No to the question above, the answer here is No."),
     )
 

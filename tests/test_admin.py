@@ -398,8 +398,9 @@ def test_editing_a_threshold_in_the_inline_moves_the_version_and_is_in_history_a
     assert criteria_audits(superuser).count() == audits_before + 1
 
 
-EDITS = [pytest.param(edss_threshold("5.5"), [("Label", "Disability score (EDSS) below 6.0: able to walk about 100 m without a stick",
-                                               "Disability score (EDSS) below 5.5"), ("Value", "6.0", "5.5")],
+SHIPPED_EDSS_LABEL = "Disability score (EDSS) below 6.0: able to walk about 100 m without a stick and without resting"
+EDITS = [pytest.param(edss_threshold("5.5"), [("Label", SHIPPED_EDSS_LABEL, "Disability score (EDSS) below 5.5"),
+                                              ("Value", "6.0", "5.5")],
                       id="threshold"),
          pytest.param({"active": False}, [("Active", "True", "False")], id="deactivation")]
 
@@ -472,8 +473,7 @@ def test_the_sets_history_lists_what_changed_in_its_criteria_with_a_fixed_number
     with CaptureQueriesContext(connection) as few:
         first = criteria_changes(admin, criteria_set)
     assert first[0] == ("edss_below_6", "~", [
-        "Label: Disability score (EDSS) below 6.0: able to walk about 100 m without a stick → "
-        "Disability score (EDSS) below 5.5", "Value: 6.0 → 5.5"])
+        f"Label: {SHIPPED_EDSS_LABEL} → Disability score (EDSS) below 5.5", "Value: 6.0 → 5.5"])
     for value in ("5.0", "4.5", "4.0"):
         page = form_data(set_page(admin, criteria_set))
         assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
@@ -861,7 +861,7 @@ def test_each_sets_page_lists_every_active_case_agreeing_with_the_shipped_criter
     response = set_page(admin, CriteriaSet.objects.get(code=set_code))
     rows = table_rows(response, "reference-cases")
     assert set(rows) == set(ReferenceCase.objects.filter(active=True).values_list("code", flat=True))
-    assert len(rows) == 8
+    assert len(rows) == 10
     assert {code: row["agrees"] for code, row in rows.items() if row["agrees"] != "yes"} == {}
 
 
@@ -887,7 +887,8 @@ def test_the_preview_shows_a_case_flip_before_saving_and_saving_flags_it(shipped
     assert set(rows) == set(table_rows(page, "reference-cases"))
     assert rows[FLIPPING_CASE] == {"case": FLIPPING_CASE, "before": "likely", "after": "unlikely", "agrees": "no"}
     flipped = {code for code, row in rows.items() if row["before"] != row["after"]}
-    assert flipped == {FLIPPING_CASE, "breakthrough-first-line-only", "heart-disease"}  # EDSS 3.0 to 3.5
+    assert flipped == {FLIPPING_CASE, "breakthrough-first-line-only", "heart-disease",  # EDSS 3.0 to 3.5
+                       "active-rrms-never-treated"}
     assert "Nothing has been saved" in page_text(preview)
     # Nothing was written: not the value, not the version, not the history, not the audit log.
     assert criterion("edss_below_6").value == 6.0
@@ -938,7 +939,7 @@ def test_every_shipped_set_has_expectations_in_every_shipped_case():
     shipped_sets = sorted({o["fields"]["code"] for rows in fixtures.values() for o in rows
                            if o["model"] == "screening.criteriaset"})
     assert shipped_sets == SHIPPED_SET_CODES
-    assert len(objects) == 8
+    assert len(objects) == 10
     for case in objects:
         assert sorted(case["fields"]["expected"]) == SHIPPED_SET_CODES, case["fields"]["code"]
 
@@ -950,7 +951,7 @@ def test_every_shipped_case_gets_its_expected_verdict_from_the_shipped_set(shipp
     results = services.reference_case_results({set_code: rules})
     table = {row["case"].code: (row["verdicts"][set_code]["verdict"], row["verdicts"][set_code]["expected"])
              for row in results}
-    assert len(table) == 8
+    assert len(table) == 10
     assert {code: got for code, got in table.items() if got[0] != got[1]} == {}
 
 

@@ -507,6 +507,9 @@ def test_the_medicines_question_says_what_to_tick_when_you_do_not_remember_which
     assert "If you took one but do not remember which, tick “Another MS medicine”" in page
     # which the check cannot count as high-efficacy (PRODUCT.md §3: only those named are): how to be counted
     assert "the check counts a high-efficacy medicine only when it is ticked by name" in page
+    # rituximab, an anti-CD20 medicine widely used for MS (off-label), is named, not left to "Another"
+    assert "Ocrelizumab, ofatumumab, ublituximab or rituximab (Ocrevus, Kesimpta, Briumvi, MabThera, Truxima, " \
+           "Rixathon)" in page
 
 
 def test_unticking_every_medicine_and_going_back_keeps_the_change(shipped_criteria, patient):
