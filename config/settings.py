@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "screening.middleware.NoStoreByDefaultMiddleware",
     "screening.middleware.ClientAddressMiddleware",
     "screening.middleware.FormCharsetMiddleware",
+    "screening.middleware.NulCharacterMiddleware",
     "screening.middleware.AdminQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

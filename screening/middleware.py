@@ -1,5 +1,5 @@
-"""Nothing stored by caches unless it says so; the client's address behind a proxy; forms read only as UTF-8; an
-admin query the database cannot read is a 400; signed-in staff sessions expire after a short idle time (patients keep
+"""Nothing stored by caches unless it says so; the client's address behind a proxy; forms read only as UTF-8; no NUL
+character from a cookie or a header reaches the database; an admin query that cannot be read is a 400; signed-in staff sessions expire after a short idle time (patients keep
 the longer default)."""
 
 import codecs
@@ -7,7 +7,7 @@ import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import bad_request
 
@@ -79,11 +79,31 @@ class FormCharsetMiddleware:
         return self.get_response(request)
 
 
+class NulCharacterMiddleware:
+    """PostgreSQL refuses a NUL character in any query, and a cookie or a header may carry one (a quoted cookie
+    value's ``\\000`` is read as NUL): a session cookie with one made every page a 500, and a User-Agent with one
+    made signing in a 500 (django-axes stores it). Such a cookie is dropped, as an unreadable one would be; a
+    header loses its NUL characters."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in name + value for name, value in request.COOKIES.items()):
+            request.COOKIES = {name: value for name, value in request.COOKIES.items() if "\x00" not in name + value}
+        for key, value in request.META.items():
+            if key.startswith("HTTP_") and "\x00" in value:
+                request.META[key] = value.replace("\x00", "")
+        return self.get_response(request)
+
+
 class AdminQueryMiddleware:
-    """An admin page whose query the database cannot read gets the 400 page, not a 500. The admin passes a list's
-    filter values to the database as they come: PostgreSQL refuses a NUL character in any query (``?kind=%00``;
-    SQLite takes it), and text that is no address where an address is filtered (``?ip_address=abc``, on the audit
-    log and django-axes' lists). The other pages read their queries through forms, which answer with a message."""
+    """An admin page whose query cannot be read gets the 400 page, not a 500. The admin passes a list's filter
+    values on as they come: PostgreSQL refuses a NUL character in any query (``?kind=%00``; SQLite takes it), and
+    text that is no address where an address is filtered (``?ip_address=abc``, on the audit log and django-axes'
+    lists); SQLite refuses a number past 64 bits (``?id__in=9223372036854775808``) and a broken pattern
+    (``?detail__regex=(``); the date drill-down cannot go past the year 9999 (``?created_at__year=9999``). The other
+    pages read their queries through forms, which answer with a message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -97,7 +117,9 @@ class AdminQueryMiddleware:
             raise BadRequest("A NUL character in an admin page's query.")
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DataError) and in_admin(request) and request.method == "GET" and request.GET:
+        unreadable = isinstance(exception, (DataError, OverflowError, ValueError)) or (
+            isinstance(exception, OperationalError) and "user-defined function raised exception" in str(exception))
+        if unreadable and in_admin(request) and request.method == "GET" and request.GET:
             return bad_request(request, exception)
         return None
 

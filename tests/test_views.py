@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
@@ -1517,6 +1518,24 @@ def test_a_form_posted_in_another_encoding_gets_the_400_page_and_stores_nothing(
     assert response.status_code == 400 and "Something went wrong" in html(response)
     assert "Go to the start page" in html(response)  # a patient's (or signing-in) page: the patients' frame
     assert Draft.objects.get().data == {}
+
+
+@pytest.mark.parametrize("cookie", ['sessionid="\\000abcdefgh"', 'draft="\\000x"', 'csrftoken="a\\000b"'])
+def test_a_cookie_with_a_nul_character_is_ignored_not_a_500(shipped_criteria, cookie):
+    """A quoted cookie value's \\000 is read as NUL, which PostgreSQL refuses in any query: every page was a 500."""
+    for path in ("/", "/healthz", "/check/resume/"):
+        assert Client().get(path, HTTP_COOKIE=cookie).status_code == 200, path
+
+
+def test_signing_in_with_a_nul_character_in_a_header_is_not_a_500(db):
+    """django-axes stores the browser's User-Agent and Accept headers with each sign-in: PostgreSQL refused the NUL."""
+    get_user_model().objects.create_user("dr-nul", password="Correct-Horse-Battery-42")
+    headers = {"HTTP_USER_AGENT": "a\x00b", "HTTP_ACCEPT": "text/html\x00"}
+    wrong = Client().post(reverse("login"), {"username": "dr-nul", "password": "wrong"}, **headers)
+    assert wrong.status_code == 200 and "Please enter a correct username and password" in html(wrong)
+    right = Client().post(reverse("login"), {"username": "dr-nul", "password": "Correct-Horse-Battery-42"},
+                          **headers)
+    assert right.status_code == 302
 
 
 def test_a_form_posted_as_utf8_under_another_name_is_read(shipped_criteria):
