@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.choices import BaseChoiceIterator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -668,10 +669,12 @@ class SubmitForm(forms.Form):
         label=CONSENT_LABEL,
         error_messages={"required": _("Tick the box to agree, or go back to your result without sending it.")},
     )
-    contact_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200,
+    # Validators, not max_length: the browser would cut pasted text short at maxlength without a word.
+    contact_name = forms.CharField(label=_("Your name (optional)"), required=False,
+                                   validators=[MaxLengthValidator(200)],
                                    widget=forms.TextInput(attrs={"autocomplete": "name"}))
     contact_details = forms.CharField(
-        label=_("Email or phone number (optional)"), required=False, max_length=300,
+        label=_("Email or phone number (optional)"), required=False, validators=[MaxLengthValidator(300)],
         help_text=_("Only if you would like the neurologist to be able to contact you."),
         widget=forms.TextInput(attrs={"autocomplete": "email"}),
     )

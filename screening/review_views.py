@@ -196,16 +196,23 @@ def decide(request, pk):
 @reviewer_required
 def rescore(request, pk):
     """Preview the screening against the current criteria; saved only when the neurologist asks (POST)."""
-    screening = get_object_or_404(Screening.objects.exclude(status__in=[Screening.Status.SCORED,
-                                                                         Screening.Status.WITHDRAWN]), pk=pk)
-    if request.method == "POST":  # not saved when withdrawn meanwhile (the page says so) or already saved
+    # a preview of a withdrawn one is not there to see; saving one withdrawn since its preview says so
+    not_shown = [Screening.Status.SCORED] + ([] if request.method == "POST" else [Screening.Status.WITHDRAWN])
+    screening = get_object_or_404(Screening.objects.exclude(status__in=not_shown), pk=pk)
+    if request.method == "POST":
         rescore = services.rescore_save(screening=screening, request=request,
                                         seen=whole_number(request.POST.get("seen", "")))
+        screening.refresh_from_db(fields=["status"])
         if rescore:
             compared = services.compared_result(screening, rescore.snapshot)
             messages.success(request, _("Re-score saved: %(verdict)s under %(set)s. The result as first scored is "
                                         "kept below.") % {"verdict": rescore.get_primary_verdict_display(),
                                                           "set": compared["name"]})
+        elif screening.status == Screening.Status.WITHDRAWN:
+            messages.info(request, _("The re-score was not saved: the patient withdrew this submission."))
+        else:  # a second click, or the preview saved from another tab meanwhile
+            messages.info(request, _("Not saved again: a re-score of this screening was saved since this preview "
+                                     "was opened (a second click, or another tab). It is below."))
         return redirect("review_detail", pk=screening.pk)
     evaluation = services.rescore_preview(screening)
     services.audit("detail_viewed", screening=screening, request=request, detail="re-score preview")

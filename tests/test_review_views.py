@@ -996,6 +996,18 @@ def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client
     assert '<tr data-set="article" data-verdict="likely">' in page  # the result as first scored stays
 
 
+def test_a_re_score_saved_after_the_patient_withdrew_says_so(neuro_client, criteria_changed_after_submission):
+    """The preview was open when the patient withdrew: saving it gave "We cannot find this page"."""
+    screening = criteria_changed_after_submission
+    neuro_client.get(reverse("review_rescore", args=[screening.pk]))
+    services.screening_withdraw(screening=Screening.objects.get(pk=screening.pk))
+    response = neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": "0"}, follow=True)
+    assert response.redirect_chain == [(detail_url(screening), 302)]
+    assert "The re-score was not saved: the patient withdrew this submission." in response.content.decode()
+    assert not Rescore.objects.exists()
+    assert neuro_client.get(reverse("review_rescore", args=[screening.pk])).status_code == 404  # no preview of it
+
+
 def test_a_re_score_saved_twice_from_one_preview_is_stored_once(neuro_client, criteria_changed_after_submission):
     """A double click on "Save this re-score": one re-score, one audit entry, one message."""
     screening = criteria_changed_after_submission
@@ -1004,8 +1016,9 @@ def test_a_re_score_saved_twice_from_one_preview_is_stored_once(neuro_client, cr
     for _click in range(2):
         neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": seen})
     assert Rescore.objects.count() == 1 and AuditEvent.objects.filter(action="rescore_saved").count() == 1
-    content = neuro_client.get(detail_url(screening)).content.decode()
+    content = " ".join(neuro_client.get(detail_url(screening)).content.decode().split())
     assert content.count("Re-score saved") == 1
+    assert "Not saved again: a re-score of this screening was saved since this preview was opened" in content
     neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": "1"})  # from a new preview: saved
     assert Rescore.objects.count() == 2
     for made_up in ("²", "-1", "x" * 50, "1" * 4301):  # not a count: saved as without one, never a 500

@@ -1146,6 +1146,18 @@ def test_sending_without_consent_is_refused_and_keeps_the_contact_typed(shipped_
     assert screening.consent_version == ""
 
 
+def test_contact_details_too_long_are_kept_with_a_message_not_cut_short_by_the_browser(shipped_criteria, patient):
+    """A maxlength made the browser drop the end of a pasted address without a word."""
+    see_result(patient, answers())
+    page = html(patient.get(reverse("submit")))
+    assert "maxlength" not in page
+    details = "pat@example.org; " * 20  # 340 characters
+    response = patient.post(reverse("submit"), {"consent": "on", "contact_details": details})
+    text = html(response)
+    assert response.status_code == 200 and "at most 300 characters" in field_block(text, "contact_details")
+    assert text_value(text, "contact_details") == details  # all of it, to shorten
+
+
 def test_the_send_page_says_it_is_not_the_patients_own_neurologist(shipped_criteria, patient):
     """"The neurologists who use HSCT Self-Check" read as one's own neurologist, who then never saw it."""
     see_result(patient, answers())
