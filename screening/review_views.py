@@ -202,7 +202,8 @@ def rescore(request, pk):
     if request.method == "POST":
         rescore = services.rescore_save(screening=screening, request=request,
                                         seen=whole_number(request.POST.get("seen", "")))
-        screening.refresh_from_db(fields=["status"])
+        if rescore is None:  # why nothing was saved: withdrawn meanwhile, or saved already
+            screening.refresh_from_db(fields=["status"])
         if rescore:
             compared = services.compared_result(screening, rescore.snapshot)
             messages.success(request, _("Re-score saved: %(verdict)s under %(set)s. The result as first scored is "
