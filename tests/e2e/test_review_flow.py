@@ -9,6 +9,7 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.models import Session
 from django.test import RequestFactory
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -395,15 +396,11 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
     expect(page.get_by_role("button", name=SAVE)).to_be_disabled()
     assert Review.objects.count() == 1
 
-    # Signing out in another tab: "Stay signed in" in this one must not pretend the session goes on.
+    # The session ended elsewhere (here on the server; a sign-out in another tab says so at once, see below):
+    # "Stay signed in" must not pretend it goes on.
     sign_in(page, site, "dr-idle")
     page.goto(detail_url(site, screening))
-    other_tab = page.context.new_page()
-    other_tab.goto(site + "/review/")
-    press(other_tab, "Sign out")
-    assert other_tab.url == site + "/accounts/login/"
-    other_tab.goto(site + "/review/")
-    assert other_tab.url == site + "/accounts/login/?next=/review/"
+    Session.objects.all().delete()
     page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
     dialog.get_by_role("button", name="Stay signed in").click()
     expect(dialog.get_by_role("heading")).to_have_text(SIGNED_OUT, timeout=3_000)
@@ -437,6 +434,29 @@ def test_a_stay_signed_in_that_fails_to_reach_the_server_does_not_pretend_the_se
     expect(page.locator("#idle-title")).to_have_text(SIGNED_OUT, timeout=8_000)
     assert time.monotonic() - loaded < 10
 
+
+
+@pytest.mark.parametrize("where, button", [("/review/", "Sign out"), ("/admin/", "Log out")])
+def test_signing_out_in_another_tab_stops_a_typed_decision_from_being_sent_to_the_sign_in_page(
+        page, site, where, button):
+    """A decision typed in one tab and sent after signing out in another went to the sign-in page, and the text
+    was lost: the tab now knows at once, keeps the text to copy, and holds the button until a new sign-in."""
+    get_user_model().objects.filter(pk=make_user("dr-two-tabs").pk).update(is_staff=True)  # reviews and admins
+    screening = submit()
+    sign_in(page, site, "dr-two-tabs")
+    page.goto(detail_url(site, screening))
+    message_box(page).fill("Your MRI shows new lesions; we would like to see you.")
+    other_tab = page.context.new_page()
+    other_tab.goto(site + where)
+    press(other_tab, button)
+    assert page.context.request.get(site + "/review/").url.startswith(site + "/accounts/login/")  # signed out
+
+    dialog = page.locator("#idle-dialog")
+    expect(dialog.get_by_role("heading")).to_have_text(SIGNED_OUT, timeout=3_000)
+    expect(page.get_by_role("button", name=SAVE)).to_be_disabled()
+    dialog.get_by_role("button", name="Close").click()
+    expect(message_box(page)).to_have_value("Your MRI shows new lesions; we would like to see you.")
+    assert not Review.objects.exists()
 
 # --- 4. the keyboard alone -------------------------------------------------------------------------------------
 

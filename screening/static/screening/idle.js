@@ -2,9 +2,11 @@
 // ("Stay signed in", or Esc) without leaving the page, so nothing typed is lost; typing extends it too. The server
 // enforces the timeout.
 // Every request from any tab extends the session, so tabs tell each other when they last spoke to the server
-// (localStorage): a tab left alone while another is in use is not signed out.
+// (localStorage): a tab left alone while another is in use is not signed out. Signing out in one tab tells the
+// others too, so that a decision typed in one of them is not sent to the sign-in page and lost.
 (function () {
   var ACTIVITY = "hsct-staff-activity";
+  var SIGNED_OUT = "hsct-staff-signed-out";
 
   function record() {  // this tab has just spoken to the server
     try { localStorage.setItem(ACTIVITY, String(Date.now())); } catch (e) { /* private mode: this tab alone */ }
@@ -64,8 +66,10 @@
     }, left);
   }
 
-  window.addEventListener("storage", function (event) {  // another tab spoke to the server
-    if (event.key !== ACTIVITY || expired) { return; }
+  window.addEventListener("storage", function (event) {  // another tab spoke to the server, or signed out
+    if (expired) { return; }
+    if (event.key === SIGNED_OUT) { signedOut(); return; }
+    if (event.key !== ACTIVITY) { return; }
     if (dialog.open) { dialog.close(); }
     schedule(lastActivity());
   });
@@ -90,6 +94,12 @@
   document.addEventListener("input", function () {
     var now = Date.now();
     if (!dialog.open && now - Math.max(lastActivity(), asked) > typingEvery) { keepAlive(); }
+  });
+  // The review pages' sign-out button, and the admin's.
+  document.querySelectorAll("form[data-sign-out], #logout-form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      try { localStorage.setItem(SIGNED_OUT, String(Date.now())); } catch (e) { /* private mode: this tab alone */ }
+    });
   });
   active();
 })();
