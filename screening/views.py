@@ -329,6 +329,12 @@ def status_screening(request):
     return visible_screening(request.session.get(STATUS))
 
 
+def no_status(request):
+    """Where a status page with no submission open leads: the lookup, or, in a browser that has just withdrawn one
+    (the page still open in another tab), the page that says it was withdrawn."""
+    return redirect("withdrawn" if request.session.get(WITHDRAWN) else "status")
+
+
 def answers_changed_since(screening):
     """Whether the answers the result was scored from have been changed since (back from the result, or resumed with
     their code on another device): the result then no longer says what they give, and is not to be sent."""
@@ -428,7 +434,7 @@ def status_page(request, screening, form):
 def status_detail(request):
     screening = status_screening(request)
     if screening is None:
-        return redirect("status")
+        return no_status(request)
     services.audit("status_viewed", screening=screening, request=request)
     return status_page(request, screening, WithdrawForm())
 
@@ -438,7 +444,7 @@ def status_detail(request):
 def withdraw(request):
     screening = status_screening(request)
     if screening is None:
-        return redirect("status")
+        return no_status(request)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return status_page(request, screening, form)

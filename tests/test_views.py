@@ -1659,6 +1659,18 @@ def test_withdraw_without_a_looked_up_submission_goes_to_the_status_page(db, pat
     assert response.status_code == 302 and response["Location"] == "/status/"
 
 
+@pytest.mark.parametrize("again", ["withdraw", "status_detail"])
+def test_withdrawing_again_from_a_stale_tab_says_it_is_withdrawn_not_a_blank_lookup(shipped_criteria, patient, again):
+    """The status page left open in a second tab: withdrawing there (or reloading it) after withdrawing in the first
+    led to the empty lookup form, with no word of what had happened."""
+    screening, reference, access = submit(patient, answers())
+    withdraw(patient, reference, access)
+    request = patient.post if again == "withdraw" else patient.get
+    response = request(reverse(again), {"confirm": "on"} if again == "withdraw" else None, follow=True)
+    assert response.redirect_chain == [(reverse("withdrawn"), 302)]
+    assert "Your result has been withdrawn" in html(response)
+
+
 def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shipped_criteria, patient):
     """Someone whose MS is stable on a medicine reads their own answer as the reason, not "Does not match" beside a
     criterion worded from its favourable side (a double negative)."""
