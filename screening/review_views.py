@@ -200,8 +200,14 @@ def rescore(request, pk):
     not_shown = [Screening.Status.SCORED] + ([] if request.method == "POST" else [Screening.Status.WITHDRAWN])
     screening = get_object_or_404(Screening.objects.exclude(status__in=not_shown), pk=pk)
     if request.method == "POST":
-        rescore = services.rescore_save(screening=screening, request=request,
-                                        seen=whole_number(request.POST.get("seen", "")))
+        try:
+            rescore = services.rescore_save(screening=screening, request=request,
+                                            seen=whole_number(request.POST.get("seen", "")),
+                                            read=request.POST.get("read"))
+        except services.CriteriaChangedSincePreview:
+            messages.warning(request, _("Not saved: the criteria were changed while you were reading the preview. "
+                                        "This is the preview with the criteria as they are now."))
+            return redirect("review_rescore", pk=screening.pk)
         if rescore is None:  # why nothing was saved: withdrawn meanwhile, or saved already
             screening.refresh_from_db(fields=["status"])
         if rescore:
@@ -228,6 +234,7 @@ def rescore(request, pk):
     after = presentation.set_views(evaluation.results, evaluation.facts, evaluation.editions, screening.answers)
     return render(request, "review/rescore.html", {
         "screening": screening, "seen": screening.rescores.count(), "last_rescore": rescores[0] if rescores else None,
+        "read": services.criteria_read(evaluation.results),
         "after": [{**view, "was": before.get(view["set"], "—"), "last": last.get(view["set"], "—"),
                    "now": verdict(view)} for view in after],
     })

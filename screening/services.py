@@ -431,17 +431,30 @@ def compared_result(screening: Screening, results: list) -> dict:
     return next((entry for entry in results if entry["set"] == primary), results[0])
 
 
+class CriteriaChangedSincePreview(Exception):
+    """The criteria were edited between a re-score's preview and its saving: what would be saved is not what the
+    neurologist read."""
+
+
+def criteria_read(results: list) -> str:
+    """The criteria an evaluation was scored with, as a preview's form carries them: "article:3 ebmt-2020:1 …"."""
+    return " ".join(f"{entry['set']}:{entry['version']}" for entry in results)
+
+
 @transaction.atomic
-def rescore_save(*, screening: Screening, request, seen: int | None = None) -> Rescore | None:
+def rescore_save(*, screening: Screening, request, seen: int | None = None, read: str | None = None) -> Rescore | None:
     """Store the re-score, or ``None`` when the patient withdrew the submission since it was read, or when a
     re-score was saved since the preview showing ``seen`` of them (a double click: the first one is kept). The row
-    is locked first, so a withdrawal or a second click at the same moment comes after, or before."""
+    is locked first, so a withdrawal or a second click at the same moment comes after, or before. Raises
+    CriteriaChangedSincePreview when the criteria are no longer those the preview was scored with (``read``)."""
     if not Screening.objects.select_for_update().filter(pk=screening.pk).exclude(
             status=Screening.Status.WITHDRAWN).exists():
         return None
     if seen is not None and screening.rescores.count() != seen:
         return None
     evaluation = rescore_preview(screening)
+    if read is not None and criteria_read(evaluation.results) != read:
+        raise CriteriaChangedSincePreview
     store_editions(evaluation)
     rescore = Rescore.objects.create(screening=screening, snapshot=evaluation.results, scored_on=screening.scored_on,
                                      primary_verdict=compared_result(screening, evaluation.results)["verdict"],

@@ -1025,6 +1025,26 @@ def test_a_re_score_saved_twice_from_one_preview_is_stored_once(neuro_client, cr
         assert neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": made_up}).status_code == 302
 
 
+def test_a_re_score_is_not_saved_when_the_criteria_changed_after_its_preview(
+        neuro_client, criteria_changed_after_submission):
+    """An admin changed a threshold while the preview was open: "Save" stored a verdict nobody had read ("Likely" in
+    the preview, "Unlikely" saved). Nothing is saved, and the new preview is shown to read first."""
+    screening = criteria_changed_after_submission
+    preview = neuro_client.get(reverse("review_rescore", args=[screening.pk])).content.decode()
+    form = dict(re.findall(r'<input type="hidden" name="(seen|read)" value="([^"]*)"', preview))
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 6.0
+    criterion.save()
+    response = neuro_client.post(reverse("review_rescore", args=[screening.pk]), form, follow=True)
+    assert response.redirect_chain == [(reverse("review_rescore", args=[screening.pk]), 302)]
+    page = " ".join(response.content.decode().split())
+    assert "Not saved: the criteria were changed while you were reading the preview." in page
+    assert not Rescore.objects.exists() and not AuditEvent.objects.filter(action="rescore_saved").exists()
+    form = dict(re.findall(r'<input type="hidden" name="(seen|read)" value="([^"]*)"', page))
+    neuro_client.post(reverse("review_rescore", args=[screening.pk]), form)  # read, then saved
+    assert Rescore.objects.get().snapshot[0]["version"] == criterion.criteria_set.version
+
+
 def test_after_a_re_score_the_detail_says_only_what_changed_since_it(neuro_client, criteria_changed_after_submission):
     """Once re-scored against today's criteria, "the criteria have changed" would send the neurologist to a preview
     that shows nothing new; it comes back, naming the set, when the criteria change again."""
