@@ -210,11 +210,9 @@ def rescore(request, pk):
             return redirect("review_rescore", pk=screening.pk)
         if rescore is None:  # why nothing was saved: withdrawn meanwhile, or saved already
             screening.refresh_from_db(fields=["status"])
-        if rescore:
-            compared = services.compared_result(screening, rescore.snapshot)
-            messages.success(request, _("Re-score saved: %(verdict)s under %(set)s. The result as first scored is "
-                                        "kept below.") % {"verdict": rescore.get_primary_verdict_display(),
-                                                          "set": compared["name"]})
+        if rescore:  # its verdict is on the page, not in the message (kept in a cookie until shown)
+            messages.success(request, _("Re-score saved: its verdict is shown below, above the evaluation as "
+                                        "first scored, which is kept."))
         elif screening.status == Screening.Status.WITHDRAWN:
             messages.info(request, _("The re-score was not saved: the patient withdrew this submission."))
         else:  # a second click, or the preview saved from another tab meanwhile

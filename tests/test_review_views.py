@@ -18,9 +18,10 @@ from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -909,6 +910,10 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     response = neuro_client.post(reverse("review_rescore", args=[screening.pk]), REMOTE_ADDR="192.0.2.9")
 
     assert response.status_code == 302 and response.url == detail_url(screening)
+    # The message waits in a cookie (signed, not encrypted) for the next page: no verdict in it.
+    waiting = CookieStorage(HttpRequest())._decode(response.cookies["messages"].value)
+    assert [m.message for m in waiting] == [
+        "Re-score saved: its verdict is shown below, above the evaluation as first scored, which is kept."]
     rescore = Rescore.objects.get()
     assert rescore.screening == screening and rescore.created_by == neurologist
     assert rescore.primary_verdict == "unlikely" and rescore.scored_on == TODAY
@@ -920,7 +925,7 @@ def test_saving_the_rescore_keeps_the_original_snapshot(neuro_client, neurologis
     content = neuro_client.get(detail_url(screening)).content.decode()
     assert '<tr data-set="article" data-verdict="likely">' in content
     assert "Re-scored by neuro" in content
-    assert "Re-score saved: Unlikely under Article profile (typical HSCT candidate)." in content
+    assert "Re-score saved: its verdict is shown below" in content
     assert "Evaluation as first scored" in content
 
 
@@ -937,8 +942,9 @@ def test_a_re_score_is_set_beside_the_verdict_of_the_same_set_when_another_becam
     headline, article = rescore.snapshot[0], next(e for e in rescore.snapshot if e["set"] == "article")
     assert headline["set"] == "ebmt-2020" and headline["verdict"] != article["verdict"] == "unlikely"
     assert rescore.primary_verdict == "unlikely" == Screening.objects.get(pk=screening.pk).rescored_verdict
-    content = " ".join(neuro_client.get(detail_url(screening)).content.decode().split())
-    assert "Re-score saved: Unlikely under Article profile (typical HSCT candidate)." in content
+    response = neuro_client.get(detail_url(screening))
+    content = " ".join(response.content.decode().split())
+    assert "Re-score saved: its verdict is shown below" in content
     assert ": Unlikely under Article profile (typical HSCT candidate).</p>" in content  # the re-score's own line
 
 
