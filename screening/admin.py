@@ -385,7 +385,7 @@ class CriteriaSetAdmin(AuditedAdmin):
         criteria_set = self.get_object(request, object_id)
         extra = {}
         if criteria_set is not None:
-            rules = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
+            rules = [c.to_rule() for c in criteria_set.criteria.for_scoring()]
             extra = {"case_results": case_rows(criteria_set.code, services.reference_case_results(
                 {criteria_set.code: rules})),
                 "preview_url": reverse("admin:screening_criteriaset_preview", args=[criteria_set.pk])}
@@ -407,7 +407,7 @@ class CriteriaSetAdmin(AuditedAdmin):
             errors = [f"{capfirst(form.fields[name].label)}: {error}" if name in form.fields else str(error)
                       for name, field_errors in form.errors.items() for error in field_errors]
         errors += [error for formset in formsets for error in formset_errors(formset)]
-        current = [c.to_rule() for c in criteria_set.criteria.filter(active=True).order_by("order", "code")]
+        current = [c.to_rule() for c in criteria_set.criteria.for_scoring()]
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "original": criteria_set,
             "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,

@@ -17,7 +17,6 @@ BOOL = "bool"
 
 HIGH_EFFICACY_DMTS = frozenset({"natalizumab", "anti_cd20", "alemtuzumab", "cladribine"})
 SERIOUS_COMORBIDITIES = frozenset({"heart", "lung", "kidney", "liver", "cancer", "chronic_infection"})
-BREAKTHROUGH_RESPONSES = ("breakthrough", "breakthrough_high_efficacy")
 
 
 @dataclass(frozen=True)

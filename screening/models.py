@@ -316,7 +316,7 @@ def reference_from_typed(typed: str, size=5) -> str:
 
 
 class Draft(models.Model):
-    """A questionnaire in progress: the form data typed so far, reached through a token held in the session,
+    """A questionnaire in progress: the form data typed so far, reached through a token in its own cookie,
     or through a resume code the person printed. Purged after ``DRAFT_RETENTION_DAYS``."""
 
     token_hash = models.CharField(max_length=64, unique=True)
@@ -470,7 +470,7 @@ class Rescore(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at", "-pk"]  # the latest first, as the queue reads it (services.rescore_save)
+        ordering = ["-created_at", "-pk"]  # the latest first, as the detail and re-score pages read it
 
     def __str__(self):
         return f"Re-score of {self.screening} ({self.primary_verdict})"

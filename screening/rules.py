@@ -16,7 +16,6 @@ FAVOURABLE, UNFAVOURABLE, UNKNOWN = "favourable", "unfavourable", "unknown"
 INCLUSION, EXCLUSION = "inclusion", "exclusion"
 LIKELY, POSSIBLE, UNLIKELY = "likely", "possible", "unlikely"
 VERDICTS = (LIKELY, POSSIBLE, UNLIKELY)
-SEVERITIES = (UNLIKELY, POSSIBLE)
 
 OPERATORS = {
     "lt": "is below",

@@ -253,8 +253,8 @@ def audit_login(sender, request, user, **kwargs):
 
 
 def audit_logout(sender, request, user, **kwargs):
-    if user is not None:
-        AuditEvent.objects.create(action="logout", actor=user, ip_address=request.META.get("REMOTE_ADDR"))
+    if user is not None:  # sent before the session ends: the request's user is still the one signing out
+        audit("logout", request=request)
 
 
 def audit_login_failed(sender, credentials, request=None, **kwargs):
@@ -264,7 +264,7 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
 
 @transaction.atomic
 def screening_submit(*, screening: Screening, consent_version: str, consent_text: str, contact_name: str = "",
-                     contact_details: str = "", request=None) -> tuple[str, str]:
+                     contact_details: str = "", request=None) -> tuple[str, str] | None:
     """Submit a scored screening for neurologist review with the consent as it was shown.
 
     Returns ``(reference, access_code)``; the access code is stored only as a hash, so this is the one time it exists.
@@ -343,7 +343,8 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     fields = dict(answers={}, facts={}, snapshot=[], primary_verdict="", rescored_verdict=None, contact_name="",
                   contact_details="", access_code_hash="", status=Screening.Status.WITHDRAWN, withdrawn_at=now,
                   updated_at=now)
-    Screening.objects.filter(pk=screening.pk).update(**fields)
+    if not Screening.objects.filter(pk=screening.pk).exclude(status=Screening.Status.WITHDRAWN).update(**fields):
+        return  # withdrawn already (two clicks at the same moment): erased and audited once
     for name, value in fields.items():
         setattr(screening, name, value)
     screening.reviews.update(message="", internal_note="")
@@ -486,7 +487,9 @@ def reference_case_results(rules_by_set: dict, cases=None) -> list[dict]:
 @transaction.atomic
 def criteria_set_make_primary(*, criteria_set: CriteriaSet, request) -> None:
     """Make this (active) set the primary one (the patients' headline result), and the previous primary an ordinary
-    set."""
+    set. Every set is locked first: two admins making two sets primary at once take turns, rather than the second
+    breaking the one-primary rule (an IntegrityError)."""
+    list(CriteriaSet.objects.select_for_update().order_by("pk"))
     for previous in CriteriaSet.objects.filter(is_primary=True).exclude(pk=criteria_set.pk):
         previous.is_primary = False
         previous.save()

@@ -197,7 +197,6 @@ def step(request, slug):
         "blank": not form.is_bound and not answered_before, "fields": list(form.fields),
         "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
-        "is_first": step == STEPS[0],
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],
     })
 

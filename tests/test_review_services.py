@@ -124,6 +124,28 @@ def test_a_withdrawal_by_a_page_read_before_a_decision_erases_it_and_keeps_its_r
     assert list(Review.objects.values_list("decision", "message", "internal_note")) == [("refer", "", "")]
 
 
+def test_a_withdrawal_sent_twice_at_once_is_erased_and_audited_once(shipped_criteria):
+    """Two clicks at the same moment both passed the page's check: the second wrote a second "withdrawn" entry and
+    moved the withdrawal's date."""
+    screening = make_submission()
+    services.screening_withdraw(screening=Screening.objects.get(pk=screening.pk))
+    withdrawn_at = Screening.objects.get(pk=screening.pk).withdrawn_at
+    services.screening_withdraw(screening=Screening.objects.get(pk=screening.pk))
+    assert AuditEvent.objects.filter(action="withdrawn").count() == 1
+    assert Screening.objects.get(pk=screening.pk).withdrawn_at == withdrawn_at
+
+
+def test_making_a_set_primary_locks_every_set_first(shipped_criteria):
+    """Two admins making two sets primary at once each turned their old primary off and their set on: on
+    PostgreSQL the second broke the one-primary index (a 500). Locking every set first makes them take turns."""
+    mist, request = CriteriaSet.objects.get(code="mist"), make_request()
+    with CaptureQueriesContext(connection) as queries:
+        services.criteria_set_make_primary(criteria_set=mist, request=request)
+    first = next(q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SAVEPOINT"))
+    assert first.startswith('SELECT "screening_criteriaset"') and "WHERE" not in first
+    assert first.endswith("FOR UPDATE") == connection.features.has_select_for_update
+
+
 def test_a_re_score_of_a_page_read_before_a_withdrawal_is_not_saved(shipped_criteria):
     """The neurologist's re-score page was open when the patient withdrew: saving it stores nothing of theirs."""
     read_by_neurologist = make_submission()
