@@ -48,6 +48,9 @@ FACTS = {
         FactSpec("inflammatory_activity", BOOL),
         FactSpec("dmt_response", CHOICE, ("none_tried", "breakthrough_high_efficacy", "breakthrough", "stable")),
         FactSpec("high_efficacy_dmt_tried", BOOL),
+        # Beyond the §3 table: whether any MS medicine was taken, known from the list alone. "dmt_response not_in
+        # [none_tried]" said "not known" for someone who ticked a medicine and was unsure how it worked.
+        FactSpec("dmt_tried", BOOL),
         FactSpec("serious_comorbidity", BOOL),
         FactSpec("mental_health_concern", BOOL),
     )
@@ -173,6 +176,7 @@ def derive_facts(answers: dict, today: date) -> dict:
         "inflammatory_activity": inflammatory_activity(relapses_12m, mri),
         "dmt_response": dmt_response(answers),
         "high_efficacy_dmt_tried": bool(HIGH_EFFICACY_DMTS & set(answers.get("dmts") or ())),
+        "dmt_tried": bool(answers.get("dmts")),
         "serious_comorbidity": bool(SERIOUS_COMORBIDITIES & comorbidities),
         "mental_health_concern": "mental_health" in comorbidities,
     }

@@ -103,6 +103,7 @@ BOOL_TEXT = {
     "high_efficacy_dmt_tried": (gettext_lazy("a high-efficacy MS medicine tried"),
                                 # "Another MS medicine" may have been one, its name forgotten
                                 gettext_lazy("no high-efficacy MS medicine ticked")),
+    "dmt_tried": (gettext_lazy("at least one MS medicine taken"), gettext_lazy("no MS medicine taken")),
     "serious_comorbidity": (
         gettext_lazy("a heart, lung, kidney or liver condition, cancer or a long-term infection"),
         gettext_lazy("no heart, lung, kidney or liver condition, cancer or long-term infection")),
@@ -376,6 +377,7 @@ FACT_NAMES = {
     "highly_active": gettext_lazy("Highly active MS"), "inflammatory_activity": gettext_lazy("Inflammatory activity"),
     "dmt_response": gettext_lazy("Response to MS medicines"),
     "high_efficacy_dmt_tried": gettext_lazy("High-efficacy medicine tried"),
+    "dmt_tried": gettext_lazy("MS medicine taken"),
     "serious_comorbidity": gettext_lazy("Heart, lung, kidney or liver condition, cancer or long-term infection"),
     "mental_health_concern": gettext_lazy("Mental health condition"),
 }
@@ -403,6 +405,7 @@ def fact_derivations(answers, facts):
         "inflammatory_activity": _("from relapses in 12 months and MRI activity"),
         "dmt_response": _("from the medicines taken and activity while on them"),
         "high_efficacy_dmt_tried": _("from the medicines taken"),
+        "dmt_tried": _("from the medicines taken"),
         "serious_comorbidity": _("from the health conditions ticked"),
         "mental_health_concern": _("from the health conditions ticked"),
     }

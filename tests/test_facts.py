@@ -37,7 +37,7 @@ CONTRACT_FACTS = {
     "years_since_diagnosis", "edss", "edss_source", "relapses_12m", "relapses_36m", "mri_activity_12m",
     "highly_active", "inflammatory_activity", "dmt_response", "high_efficacy_dmt_tried", "serious_comorbidity",
     "mental_health_concern",
-}
+} | {"dmt_tried"}  # beyond the table: a medicine taken, known from the list alone
 
 
 def facts_for(today=TODAY, drop=(), **overrides):
@@ -269,6 +269,20 @@ def test_dmt_response(dmts, on_dmt, on_high_efficacy, expected):
 )
 def test_high_efficacy_dmt_tried(dmts, expected):
     assert facts_for(dmts=dmts, activity_on_dmt="no")["high_efficacy_dmt_tried"] is expected
+
+
+@pytest.mark.parametrize(
+    "dmts, on_dmt, expected",
+    [
+        case([], None, False, id="none"),
+        case(["interferon_beta"], "unsure", True, id="taken-unsure_how_it_worked"),  # dmt_response is unknown here
+        case(["other"], "no", True, id="another_medicine"),
+        case(["anti_cd20"], "yes", True, id="high_efficacy"),
+    ],
+)
+def test_dmt_tried_is_known_from_the_medicines_list_alone(dmts, on_dmt, expected):
+    facts = facts_for(**{"dmts": dmts, **({"activity_on_dmt": on_dmt} if on_dmt else {})})
+    assert facts["dmt_tried"] is expected
 
 
 # ---------------------------------------------------------------------------------------------------------------

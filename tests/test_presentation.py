@@ -26,6 +26,7 @@ from screening.presentation import condition_text, display_answer, fact_text, se
     ("highly_active", False, None, "not highly active (from the relapses and MRI activity)"),
     # what was ticked, not what was taken: "Another MS medicine" may be a high-efficacy one whose name was forgotten
     ("high_efficacy_dmt_tried", False, None, "no high-efficacy MS medicine ticked"),
+    ("dmt_tried", False, None, "no MS medicine taken"),
     ("ms_type", "spms", None, "secondary progressive MS"),
     ("region", "europe", None, "Europe, including the UK"),  # as the question put it
     ("respondent", "carer", None, "someone helping them"),

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from screening import services
 from screening.models import AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Screening
+from screening.presentation import favourable_text
 from screening.services import NoPrimarySet, editions_for, evaluate, screening_create
 
 from .factories import answers, make_criterion, make_set
@@ -136,3 +137,17 @@ def test_drafts_are_deleted_in_one_statement_without_reading_their_answers(shipp
         services.draft_discard(token)
     assert [query["sql"].split()[0] for query in queries.captured_queries] == ["DELETE"]
     assert not Draft.objects.exists() and Screening.objects.get().draft_id == draft.pk  # finds no draft any more
+
+
+@pytest.mark.parametrize("trial", ["mist", "beat-ms", "ram-ms"])
+def test_a_medicine_ticked_is_a_medicine_taken_even_when_unsure_how_it_worked(shipped_criteria, trial):
+    """"Has taken an MS medicine: not known from the answers given" beside interferon beta ticked, read as "not no MS
+    medicine tried" in the criteria's own words."""
+    evaluation = evaluate(answers(dmts=["interferon_beta"], activity_on_dmt="unsure"), TODAY)
+    (entry,) = [entry for entry in evaluation.results if entry["set"] == trial]
+    (row,) = [row for row in entry["criteria"] if row["code"] == "dmt_tried"]
+    assert row["outcome"] == "favourable"
+    assert favourable_text(row) == "at least one MS medicine taken"
+    never = evaluate(answers(dmts=[]), TODAY)
+    (entry,) = [entry for entry in never.results if entry["set"] == trial]
+    assert entry["verdict"] == "unlikely"  # never treated: the trials took only people active on a medicine
