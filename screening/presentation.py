@@ -212,6 +212,13 @@ def display_answer(field, raw):
     return str(choices.get(raw, raw))
 
 
+# A decision as the patient reads it: what the neurologist suggests, not the staff's own shorthand for it.
+DECISION_FOR_PATIENT = {
+    "refer": gettext_lazy("The neurologist suggests a referral for an HSCT assessment"),
+    "more_info": gettext_lazy("The neurologist needs more information from you"),
+    "not_suitable": gettext_lazy("The neurologist does not suggest HSCT for you at the moment"),
+}
+
 NOTE_KINDS = (
     ("general", gettext_lazy("What HSCT involves")),
     ("expectation", gettext_lazy("What to expect")),

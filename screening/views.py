@@ -426,6 +426,7 @@ def status_page(request, screening, form):
     latest = list(screening.reviews.all()[:2])  # the message shown, and whether it replaced an earlier one
     return render(request, "screening/status_detail.html", {
         "screening": screening, "review": latest[0] if latest else None, "replaced": len(latest) > 1, "form": form,
+        "decision_words": presentation.DECISION_FOR_PATIENT[latest[0].decision] if latest else None,
     })
 
 

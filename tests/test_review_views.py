@@ -1254,19 +1254,24 @@ def test_a_decision_is_saved_released_to_the_patient_and_audited(neuro_client, n
     assert "Secret MDT remark." not in page
 
 
-@pytest.mark.parametrize("decision, next_step", [
-    ("more_info", "If your answers have changed since you sent them, you can do the check again"),
-    ("refer", "A referral is for an assessment"),
-    ("not_suitable", "This is about HSCT now, from the answers you sent. It does not change your usual MS care"),
+@pytest.mark.parametrize("decision, words, next_step", [
+    ("more_info", "The neurologist needs more information from you",
+     "If your answers have changed since you sent them, you can do the check again"),
+    ("refer", "The neurologist suggests a referral for an HSCT assessment", "A referral is for an assessment"),
+    ("not_suitable", "The neurologist does not suggest HSCT for you at the moment",
+     "This is about HSCT now, from the answers you sent. It does not change your usual MS care"),
 ])
-def test_the_patient_is_told_what_a_decision_means_for_them(client, neuro_client, shipped_criteria, decision,
+def test_the_patient_is_told_what_a_decision_means_for_them(client, neuro_client, shipped_criteria, decision, words,
                                                             next_step):
-    """"Not suitable now" on its own, above the red "Withdraw and erase", would leave a person with no way on."""
+    """"Not suitable now" on its own, above the red "Withdraw and erase", would leave a person with no way on; and
+    the staff's own words for it ("Refer for transplant assessment", "Not suitable now") read as an instruction or
+    a blunt verdict: the patient reads what the neurologist suggests."""
     submission = make_submission()
     neuro_client.post(decide_url(submission.screening), decision_data(submission.screening, decision))
     look_up_status(client, submission)
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
-    assert f'data-decision="{decision}"' in page
+    assert f'data-decision="{decision}"' in page and f"<strong>{words}</strong>" in page
+    assert str(Review.Decision(decision).label) not in page
     for text in ("If your answers have changed since", "A referral is for an assessment", "This is about HSCT now"):
         assert (text in page) == (text in next_step), text
 
@@ -1286,7 +1291,7 @@ def test_a_changed_decision_tells_the_patient_it_replaces_the_earlier_one(client
     assert "nobody tells the patient otherwise" in html.unescape(saved.content.decode())
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
     assert 'data-decision="not_suitable"' in page and "This replaces an earlier message" in page
-    assert re.search(r"Not suitable now</strong> — \d{1,2} \w+ \d{4}, \d\d:\d\d", page)  # the time too
+    assert re.search(r"at the moment</strong> — \d{1,2} \w+ \d{4}, \d\d:\d\d", page)  # the time too
 
 
 def test_before_a_decision_the_patient_sees_no_message(client, neuro_client, shipped_criteria):

@@ -183,7 +183,7 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         expect(own.locator("[data-status]")).to_have_attribute("data-status", "reviewed")
         released = own.locator(".released-message")
         expect(released).to_have_attribute("data-decision", "more_info")
-        expect(released).to_contain_text("More information needed")
+        expect(released).to_contain_text("The neurologist needs more information from you")
         expect(released).to_contain_text("Please ask your MS nurse to send us your latest EDSS score.")
         expect(own.locator("body")).not_to_contain_text("discuss timing")
         expect(own.locator("body")).not_to_contain_text("Walking estimate only")
