@@ -265,8 +265,23 @@ def set_views(snapshot, facts, editions, answers):
         words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
         deciding = deciding_rows(entry, rows)
         views.append({**entry, "rows": rows, "text": words[entry["verdict"]], "deciding": deciding,
-                      "also": also_rows(entry, rows, deciding)})
+                      "also": also_rows(entry, rows, deciding), "tally": tally_text(rows)})
     return views
+
+
+def tally_text(rows):
+    """How many of a set's criteria were not met, and not known, said beside its verdict: a "closer look" with six
+    criteria not met is not the same hope as one with a single answer missing."""
+    total = len(rows)
+    unmet = sum(row["outcome"] == rules.UNFAVOURABLE for row in rows)
+    unknown = sum(row["outcome"] == rules.UNKNOWN for row in rows)
+    if unmet and unknown:
+        return _("%(unmet)d of %(total)d criteria not met, %(unknown)d not known") % {
+            "unmet": unmet, "total": total, "unknown": unknown}
+    if unmet or unknown:
+        words = _("%(n)d of %(total)d criteria not met") if unmet else _("%(n)d of %(total)d criteria not known")
+        return words % {"n": unmet or unknown, "total": total}
+    return _("all %(total)d criteria met") % {"total": total}
 
 
 def deciding_rows(entry, rows):

@@ -6,7 +6,7 @@ No database. The expected words are what a person reads in the "Your answer" and
 import pytest
 
 from screening.forms import STEPS_BY_SLUG
-from screening.presentation import condition_text, display_answer, fact_text, set_views
+from screening.presentation import condition_text, display_answer, fact_text, set_views, tally_text
 
 
 @pytest.mark.parametrize("fact, value, facts, expected", [
@@ -76,3 +76,16 @@ def test_a_trials_verdict_speaks_of_its_entry_rules_not_of_the_usual_profile_for
     entry = {"set": "a-set", "name": "A set", "verdict": verdict, "edition": "", "criteria": []}
     [view] = set_views([{**entry, "kind": kind} if kind else entry], {}, {}, {})
     assert str(view["text"]["title"]) == title
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    ("UUUUUUFFF???", "6 of 12 criteria not met, 3 not known"),  # beside a guideline's "closer look"
+    ("FFFFF?", "1 of 6 criteria not known"),
+    ("FFU", "1 of 3 criteria not met"),
+    ("FFFF", "all 4 criteria met"),
+])
+def test_a_verdict_is_said_with_how_many_criteria_were_not_met_and_not_known(outcomes, expected):
+    """"Some answers need a closer look" read the same for one answer missing as for six criteria not met, beside
+    the headline's "not usually offered" under "Not every guideline reads your answers this way"."""
+    names = {"U": "unfavourable", "F": "favourable", "?": "unknown"}
+    assert tally_text([{"outcome": names[letter]} for letter in outcomes]) == expected

@@ -2113,3 +2113,19 @@ def test_a_step_page_reads_the_draft_and_nothing_else(shipped_criteria, patient,
         assert patient.get(step_url("relapses")).status_code == 200
     with django_assert_num_queries(1):  # what was typed, merged into the draft, which comes back
         assert post_step(patient, "relapses", answers()).status_code == 302
+
+
+def test_a_guideline_named_beside_not_usually_offered_says_how_many_criteria_are_not_met(shipped_criteria, patient):
+    """A 58-year-old with SPMS, two sticks and a heart condition read "Not every guideline reads your answers this
+    way: EBMT guideline (2020) — Some answers need a closer look", as if it held out hope, beside six criteria not
+    met: the count is said there, and beside every other set's verdict."""
+    see_result(patient, answers(age=58, ms_type="spms", edss=None, walking_aid="two_sided", walking_distance="20_49",
+                                diagnosis_year=2004, relapses_12m=0, relapses_36m=0, mri_activity_12m="unsure",
+                                comorbidities=["heart"]))
+    page = unescape(html(patient.get(RESULT)))
+    listed = re.search(r'<ul class="guidelines-differ">(.*?)</ul>', page, re.S).group(1)
+    assert "<li>EBMT guideline (2020) — Some answers need a closer look or more information (6 of 12 criteria not met, " \
+           "1 not known)</li>" in listed
+    cells = re.findall(r'<td class="verdict-cell [^"]*">(.*?)</td>', page, re.S)
+    assert cells and all(re.search(r'<span class="tally">(all \d+ criteria met|\d+ of \d+ criteria not)', cell)
+                         for cell in cells), cells
