@@ -382,6 +382,8 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
     sign_in_again = dialog.get_by_role("link", name="Sign in again")
     expect(sign_in_again).to_be_visible()
     expect(sign_in_again).to_have_attribute("href", f"/accounts/login/?next=/review/{screening.pk}/")
+    # A reflexive Enter closes the message, to copy the text: it does not leave the page (and the text) behind.
+    expect(dialog.get_by_role("button", name="Close")).to_be_focused()
     expect(page.locator(".signed-in")).to_be_hidden()  # no longer "Signed in as dr-idle"
     check_accessible(page, "idle dialog (signed out)")
     shoot(page, "review-idle-signed-out")

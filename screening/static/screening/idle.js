@@ -51,6 +51,7 @@
     stay.textContent = dialog.dataset.closeLabel;
     if (dialog.open) { dialog.close(); }
     dialog.showModal();  // (re)opened, so that screen readers announce the new title
+    stay.focus();  // "Close", not "Sign in again": a reflexive Enter must not leave the typed text behind
   }
 
   // Timers from the last request of any tab; when one fires, another tab may have been used since.
