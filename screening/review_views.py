@@ -296,7 +296,8 @@ def export(request):
     # The byte order mark makes spreadsheets read the file as UTF-8: "Zoë", not "ZoÃ«".
     stream = chain(["\ufeff"], (writer.writerow(row) for row in chain([header], rows)))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="screenings-{timezone.localdate():%Y-%m-%d}.csv"'
+    name = f"screenings-{timezone.localdate():%Y-%m-%d}" + ("-with-contact-details" if with_contact else "")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1623,6 +1623,8 @@ def test_the_export_follows_the_filters(neuro_client, export_mix):
 
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
+    # named for what it holds, so that it is not shared or kept as the file without them
+    assert re.search(r'filename="screenings-\d{4}-\d\d-\d\d-with-contact-details\.csv"', response["Content-Disposition"])
     rows = csv_rows(response)
     assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)",
                        "Status", "Last decision", "Red flags", "Contact name", "Contact details"]
@@ -1631,6 +1633,7 @@ def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     assert by_reference[export_mix["unlikely"].reference][7:] == ["Sam Other", "07700 900123"]
     event = AuditEvent.objects.get(action="exported")
     assert event.detail.startswith("2 rows; with contact")
+    assert "with-contact" not in neuro_client.get(reverse("review_export"))["Content-Disposition"]
 
 
 def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mix):
