@@ -2129,3 +2129,12 @@ def test_a_guideline_named_beside_not_usually_offered_says_how_many_criteria_are
     cells = re.findall(r'<td class="verdict-cell [^"]*">(.*?)</td>', page, re.S)
     assert cells and all(re.search(r'<span class="tally">(all \d+ criteria met|\d+ of \d+ criteria not)', cell)
                          for cell in cells), cells
+
+
+def test_someone_never_treated_is_not_asked_about_their_current_ms_medicine(shipped_criteria, patient):
+    """"Ask your neurologist whether your current MS medicine is still the best choice", to someone who has never
+    taken one."""
+    see_result(patient, answers(ms_type="ppms", dmts=[]))
+    page = unescape(html(patient.get(RESULT)))
+    assert "If HSCT does not fit now: what else to ask about" in page
+    assert "current MS medicine" not in page and "whether to start one, keep the one you take" in page
