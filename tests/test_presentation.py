@@ -16,6 +16,12 @@ from screening.presentation import condition_text, display_answer, fact_text, se
     ("edss", [3.5, 3.5], {"edss_source": "reported"}, "3.5 (score given in the check)"),
     ("edss", [6.0, 6.5], {"edss_source": "walking_estimate"}, "6.0 to 6.5 (estimated from walking)"),
     ("edss", [10.0, 10.0], None, "10"),
+    # the ends of the scale: "7.0 to 9.5" for a wheelchair user read as "up to bed-bound", which nobody said
+    ("edss", [7.0, 9.5], {"edss_source": "walking_estimate"}, "7.0 or more (estimated from walking)"),
+    ("edss", [0.0, 4.0], {"edss_source": "walking_estimate"}, "4.0 or less (estimated from walking)"),
+    ("years_since_diagnosis", [0.0, 0.08], None, "less than a year"),  # not "0.0 to 0.1 years"
+    ("years_since_diagnosis", [0.0, 0.0], None, "less than a year"),  # not "about 0.0 years"
+    ("years_since_diagnosis", [0.5, 1.5], None, "0.5 to 1.5 years"),
     ("years_since_diagnosis", [5.66, 5.74], None, "about 5.7 years"),  # both ends read the same: not "5.7 to 5.7"
     ("years_since_diagnosis", [9.96, 10.04], None, "about 10.0 years"),  # beside "below 10": why it is not known
     ("years_since_diagnosis", [5.6, 5.7], None, "5.6 to 5.7 years"),
