@@ -14,7 +14,7 @@ local steps = {
   {"GET", "/check/treatments/"}, {"POST", "/check/treatments/", "dmts=fumarate&dmts=natalizumab&action=next"},
   {"GET", "/check/treatment-response/"},
   {"POST", "/check/treatment-response/", "activity_on_dmt=yes&activity_on_high_efficacy_dmt=yes&action=next"},
-  {"GET", "/check/health/"}, {"POST", "/check/health/", "prior_hsct=false&pregnancy=no&action=next"},
+  {"GET", "/check/health/"}, {"POST", "/check/health/", "comorbidities=none&prior_hsct=false&pregnancy=no&action=next"},
   {"GET", "/check/region/"}, {"POST", "/check/region/", "region=europe&action=next"},
   {"GET", "/check/review/"},
   {"POST", "/check/result/", ""},

@@ -107,13 +107,26 @@ def radio(choices, *, label, help_text="", required=True, coerce=str, nullable=F
     return field
 
 
-def checkboxes(choices, *, label, help_text):
-    return forms.MultipleChoiceField(
-        choices=Choices(choices), label=label, help_text=help_text, required=False,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": _("“%(value)s” is not one of the answers shown."),
-                        "invalid_list": _("Give a list of answers.")},
-    )
+NONE_OF_THESE = "none"  # a checkbox question's own "none" box; the answer it gives is the empty list
+
+
+class TickWhatApplies(forms.MultipleChoiceField):
+    """A checkbox question answered by ticking what applies, or its last box, "none" (never both). Nothing ticked
+    is no answer: a tired Continue past the medicines is asked again, not read as "never treated"."""
+
+    def __init__(self, choices, *, none_label, nothing_ticked, **kwargs):
+        super().__init__(choices=Choices([*choices, (NONE_OF_THESE, none_label)]), widget=forms.CheckboxSelectMultiple,
+                         error_messages={"required": nothing_ticked,
+                                         "invalid_choice": _("“%(value)s” is not one of the answers shown."),
+                                         "invalid_list": _("Give a list of answers.")}, **kwargs)
+        self.none_label = none_label
+
+    def clean(self, value):
+        value = super().clean(value)
+        if NONE_OF_THESE in value and len(value) > 1:
+            raise forms.ValidationError(_("“%(none)s” is ticked with other answers: untick it, or untick the others.")
+                                        % {"none": self.none_label}, code="none_and_more")
+        return [] if value == [NONE_OF_THESE] else value
 
 
 def yes_no(value):
@@ -143,6 +156,10 @@ DMT_CHOICES = [
     ("alemtuzumab", _("Alemtuzumab (Lemtrada)")),
     ("other", _("Another MS medicine")),
 ]
+HIGH_EFFICACY_NAMES = {  # as a question names them: no brand names, which the medicines step gave
+    "natalizumab": _("natalizumab"), "anti_cd20": _("ocrelizumab, ofatumumab, ublituximab or rituximab"),
+    "alemtuzumab": _("alemtuzumab"), "cladribine": _("cladribine"),
+}
 COMORBIDITY_CHOICES = [
     ("heart", _("A heart condition")),
     ("lung", _("A lung condition")),
@@ -189,6 +206,13 @@ class StepForm(forms.Form):
     def refuse_if_shared(self):
         if isinstance(self.base_fields, SharedFields):  # rendering would change the step's widgets for everyone
             raise TypeError("This form shares its fields and only checks answers: render form_to_show()'s form.")
+
+    def reword(self, name, **wording):
+        """One question worded for this person (its label, its choices): on a copy of its field, which may be
+        shared by every form of the step (SharedFields)."""
+        field = self.fields[name] = copy.deepcopy(self.fields[name])
+        for attribute, value in wording.items():
+            setattr(field, attribute, value)
 
 
 class SharedFields(dict):
@@ -355,11 +379,13 @@ class RelapsesForm(StepForm):
 
 
 class TreatmentsForm(StepForm):
-    dmts = checkboxes(
-        DMT_CHOICES, label=_("Which MS medicines have you ever taken?"),
+    dmts = TickWhatApplies(
+        DMT_CHOICES, none_label=_("I have never taken an MS medicine"),
+        nothing_ticked=_("Tick the MS medicines you have taken, or “I have never taken an MS medicine”."),
+        label=_("Which MS medicines have you ever taken?"),
         help_text=_("Tick all that apply. If you took one but do not remember which, tick “Another MS medicine”, "
                     "and ask your MS team its name if you can: the check counts a high-efficacy medicine only when it "
-                    "is ticked by name. Leave all unticked only if you have never taken one."),
+                    "is ticked by name."),
     )
 
 
@@ -369,17 +395,26 @@ class TreatmentResponseForm(StepForm):
         label=_("After at least 6 months on an MS medicine, did you still have a relapse or new MRI activity?"),
     )
     # Worded to stand on its own: "Did that happen…" left someone who had answered No guessing what "that" was.
+    # Asked, it names only the high-efficacy medicines ticked; "from 6 months after you started" suits the ones
+    # given as a short course (alemtuzumab, cladribine) too.
     activity_on_high_efficacy_dmt = radio(
         YES_NO_UNSURE,
-        label=_("After at least 6 months on natalizumab, ocrelizumab, ofatumumab, ublituximab, rituximab, "
+        label=_("From 6 months after you started natalizumab, ocrelizumab, ofatumumab, ublituximab, rituximab, "
                 "alemtuzumab or cladribine, did you still have a relapse or new MRI activity?"),
         help_text=_("These are MS medicines too: if you answered No to the question above, the answer here is No."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not HIGH_EFFICACY_DMTS & set(self.answers.get("dmts") or ()):
+        ticked = [code for code, _label in DMT_CHOICES if code in HIGH_EFFICACY_DMTS & set(self.answers.get("dmts") or ())]
+        if not ticked:
             self.fields.pop("activity_on_high_efficacy_dmt", None)
+        else:
+            names = [str(HIGH_EFFICACY_NAMES[code]) for code in ticked]
+            self.reword("activity_on_high_efficacy_dmt", label=_(
+                "From 6 months after you started %(medicines)s, did you still have a relapse or new MRI activity?"
+            ) % {"medicines": names[0] if len(names) == 1 else _("%(some)s or %(last)s") % {
+                "some": ", ".join(names[:-1]), "last": names[-1]}})
 
     def clean(self):
         cleaned = super().clean()
@@ -393,9 +428,10 @@ class TreatmentResponseForm(StepForm):
 
 
 class HealthForm(StepForm):
-    comorbidities = checkboxes(
-        COMORBIDITY_CHOICES, label=_("Do you have any of these health conditions?"),
-        help_text=_("Tick all that apply. Leave all unticked if none apply."),
+    comorbidities = TickWhatApplies(
+        COMORBIDITY_CHOICES, none_label=_("None of these"),
+        nothing_ticked=_("Tick the conditions you have, or “None of these”."),
+        label=_("Do you have any of these health conditions?"), help_text=_("Tick all that apply."),
     )
     prior_hsct = radio([("true", _("Yes")), ("false", _("No"))], coerce=yes_no,
                        label=_("Have you had a stem cell transplant before?"))
@@ -405,6 +441,16 @@ class HealthForm(StepForm):
         label=_("Are you pregnant, breastfeeding, or planning a pregnancy?"),
         help_text=_("HSCT can affect fertility, so this matters for everyone who may want children."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.answers.get("respondent") == "carer" and "pregnancy" in self.fields:
+            # "Are you pregnant?" to a carer (who may be pregnant, or the partner of someone who is) is answered for
+            # the wrong person: the fertility note and the pregnancy criteria then follow the carer.
+            self.reword("pregnancy", label=_("Is the person you are helping pregnant, breastfeeding, or planning a "
+                                             "pregnancy?"), choices=[
+                ("no", _("No")), ("pregnant_or_breastfeeding", _("They are pregnant or breastfeeding")),
+                ("planning", _("They are planning a pregnancy in the next 2 years"))])
 
 
 class RegionForm(StepForm):
@@ -574,16 +620,18 @@ def as_form_data(raw: dict) -> dict:
             return "true" if value else "false"
         return str(value)
 
-    return {key: [one(v) for v in value] if isinstance(value, list) else one(value) for key, value in raw.items()}
+    # an empty list (no medicine, no condition) is the question's own "none" box, ticked
+    return {key: [one(v) for v in value] or [NONE_OF_THESE] if isinstance(value, list) else one(value)
+            for key, value in raw.items()}
 
 
 def step_data(step, post) -> dict:
     """The fields of one step as posted. A step sent with Continue counts as answered: an unticked checkbox group
-    becomes [] (none of them), an optional radio left unchosen becomes "no answer"; a required radio stays absent.
+    becomes [] (nothing ticked, which its form asks again), an optional radio left unchosen becomes "no answer"; a required radio stays absent.
 
-    Back and "Save and finish later" keep what was typed and answer nothing more: an unticked group stays
-    unanswered (not "I have never taken an MS medicine"), unless it had an answer before, which the page lists in
-    ``answered_before`` (unticking every box then means none); an unchosen radio stays as it was."""
+    Back and "Save and finish later" keep what was typed and answer nothing more: an unticked group stays as it
+    was, unless it had an answer before, which the page lists in ``answered_before`` (every box unticked then
+    leaves it unanswered, as it looks); an unchosen radio stays as it was."""
     answering = post.get("action") not in ("back", "save")
     answered_before = post.getlist("answered_before")
     data = {}

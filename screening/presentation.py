@@ -209,7 +209,7 @@ def display_answer(field, raw):
         return _("Not answered yet")
     choices = dict((str(k), v) for k, v in getattr(field, "choices", ()))
     if isinstance(raw, list):
-        return ", ".join(str(choices.get(v, v)) for v in raw) or _("None")
+        return ", ".join(str(choices.get(v, v)) for v in raw) or _("Nothing ticked")
     if raw == DONT_KNOW and getattr(field, "taken_as", None):  # an optional question skipped: what it counts as
         return _("Not answered, so taken as: %(answer)s") % {"answer": choices[field.taken_as]}
     if raw == DONT_KNOW:  # the question's own "don't know", a box left empty for "not sure", or a choice not made

@@ -193,8 +193,10 @@ def step(request, slug):
     answered_before = [name for name in form.fields if name in draft.data]
     return render(request, "screening/step.html", {
         "step": step, "form": form, "returning": returning, "hint": step.hint(questionnaire.answers),
-        # A step not answered yet looks the same for everyone: its form's HTML is rendered once per process.
-        "blank": not form.is_bound and not answered_before, "fields": list(form.fields),
+        # A step not answered yet looks the same for everyone who is asked the same questions (the medicines they
+        # name, to whom they are put): its form's HTML is rendered once per process for each wording.
+        "blank": not form.is_bound and not answered_before,
+        "fields": [(name, str(field.label)) for name, field in form.fields.items()],
         "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],

@@ -7,7 +7,7 @@ import pytest
 from django import forms as django_forms
 from django.http import QueryDict
 
-from screening.forms import (STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm, Questionnaire,
+from screening.forms import (NONE_OF_THESE, STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm, Questionnaire,
                              RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
                              ResumeForm, StatusLookupForm, WalkingDistanceForm, as_form_data, step_data,
                              validate_answers)
@@ -31,8 +31,9 @@ def browser_post(step, raw):
     post = QueryDict(mutable=True)
     for name, field in step.form_class.base_fields.items():
         widget = field.widget
-        if isinstance(field, django_forms.MultipleChoiceField):
-            post.setlist(name, [browser_value(v) for v in raw.get(name) or []])
+        if isinstance(field, django_forms.MultipleChoiceField):  # none of them: the question's own "none" box
+            if name in raw:
+                post.setlist(name, [browser_value(v) for v in raw[name]] or [NONE_OF_THESE])
         elif isinstance(widget, django_forms.RadioSelect):
             if name in raw:
                 post[name] = browser_value(raw[name])
@@ -212,15 +213,26 @@ def test_relapses_messages(changes, field, words):
         assert words in messages_for(form, field), form.errors
 
 
-@pytest.mark.parametrize("posted, field, words", [
-    ({"dmts": ["natalizumab", "snake_oil"]}, "dmts", "not one of the answers shown"),
-    ({"dmts": []}, None, ""),
-    ({"dmts": ["fumarate", "natalizumab"]}, None, ""),
+@pytest.mark.parametrize("form_class, posted, cleaned, words", [
+    (TreatmentsForm, {"dmts": ["natalizumab", "snake_oil"]}, None, "not one of the answers shown"),
+    # nothing ticked is no answer (a tired Continue), not "never treated"
+    (TreatmentsForm, {"dmts": []}, None, "Tick the MS medicines you have taken, or “I have never taken an MS medicine”."),
+    (TreatmentsForm, {"dmts": ["none"]}, [], ""),
+    (TreatmentsForm, {"dmts": ["fumarate", "natalizumab"]}, ["fumarate", "natalizumab"], ""),
+    (TreatmentsForm, {"dmts": ["none", "fumarate"]}, None,
+     "“I have never taken an MS medicine” is ticked with other answers: untick it, or untick the others."),
+    (HealthForm, {"comorbidities": [], "prior_hsct": "false", "pregnancy": "no"}, None,
+     "Tick the conditions you have, or “None of these”."),
+    (HealthForm, {"comorbidities": ["none"], "prior_hsct": "false", "pregnancy": "no"}, [], ""),
+    (HealthForm, {"comorbidities": ["heart", "none"], "prior_hsct": "false", "pregnancy": "no"}, None,
+     "“None of these” is ticked with other answers"),
 ])
-def test_treatments_messages(posted, field, words):
-    form = bound(TreatmentsForm, posted)
-    if field is None:
+def test_a_checkbox_question_is_answered_by_ticking_what_applies_or_its_none_box(form_class, posted, cleaned, words):
+    form = bound(form_class, posted)
+    field = next(iter(posted))
+    if cleaned is not None:
         assert form.is_valid(), form.errors
+        assert form.cleaned_data[field] == cleaned
     else:
         assert words in messages_for(form, field), form.errors
 
@@ -247,7 +259,7 @@ def test_treatment_response_messages(dmts, posted, field, words):
         assert words in messages_for(form, field), form.errors
 
 
-HEALTH_OK = {"comorbidities": [], "prior_hsct": "false", "pregnancy": "no"}
+HEALTH_OK = {"comorbidities": ["none"], "prior_hsct": "false", "pregnancy": "no"}
 
 
 @pytest.mark.parametrize("changes, field, words", [
@@ -559,3 +571,20 @@ def test_a_code_that_cannot_be_one_is_told_what_is_wrong_with_it(form_class, dat
     assert form.is_valid() == (field is None), form.errors
     if field:
         assert message in form.errors[field][0]
+
+
+def test_a_question_worded_for_one_person_stays_worded_for_them_alone():
+    """The questionnaire's forms share their fields, for speed: a carer's "Is the person you are helping pregnant…"
+    and one person's medicines in the high-efficacy question were written into everyone's."""
+    for shared in (True, False):
+        carer = HealthForm(answers={"respondent": "carer"}, today=TODAY, shared_fields=shared)
+        assert str(carer.fields["pregnancy"].label).startswith("Is the person you are helping pregnant")
+        one = TreatmentResponseForm(answers={"dmts": ["natalizumab"]}, today=TODAY, shared_fields=shared)
+        assert "started natalizumab, did you" in str(one.fields["activity_on_high_efficacy_dmt"].label)
+        yourself = HealthForm(answers={"respondent": "self"}, today=TODAY, shared_fields=shared)
+        assert str(yourself.fields["pregnancy"].label) == "Are you pregnant, breastfeeding, or planning a pregnancy?"
+        assert dict(yourself.fields["pregnancy"].choices)["planning"] == "I am planning a pregnancy in the next 2 years"
+        other = TreatmentResponseForm(answers={"dmts": ["alemtuzumab"]}, today=TODAY, shared_fields=shared)
+        assert "started alemtuzumab, did you" in str(other.fields["activity_on_high_efficacy_dmt"].label)
+        assert str(TreatmentResponseForm.base_fields["activity_on_high_efficacy_dmt"].label).endswith(
+            "rituximab, alemtuzumab or cladribine, did you still have a relapse or new MRI activity?")

@@ -2062,6 +2062,34 @@ def test_one_persons_answers_never_show_on_another_persons_blank_step(shipped_cr
     assert text_value(html(second.get(step_url("relapses"))), "relapses_12m") in (None, "")
 
 
+def legends(response):
+    """The questions of a step page, as their fieldsets' legends read (without the asterisk of a required one)."""
+    return [" ".join(re.sub(r"<[^>]+>", "", unescape(text)).split()).removesuffix("*")
+            for text in re.findall(r"<legend[^>]*>(.*?)</legend>", html(response), re.S)]
+
+
+def test_a_question_names_what_this_person_told_us_even_where_blank_steps_are_reused(shipped_criteria):
+    """The high-efficacy question listed seven medicines (two given as a short course, not "6 months on"), and a
+    carer was asked "Are you pregnant?": each is now worded for the person, and a blank step rendered for one
+    wording is never shown to someone who should read another."""
+    on_ocrelizumab, on_two, carer = Client(), Client(), Client()
+    answer_steps(on_ocrelizumab, answers(dmts=["fumarate", "anti_cd20"]), until="treatment-response")
+    answer_steps(on_two, answers(dmts=["natalizumab", "cladribine"]), until="treatment-response")
+    answer_steps(carer, answers(respondent="carer"), until="health")
+    first, second = (legends(client.get(step_url("treatment-response"))) for client in (on_ocrelizumab, on_two))
+    assert first[1] == ("From 6 months after you started ocrelizumab, ofatumumab, ublituximab or rituximab, did you "
+                        "still have a relapse or new MRI activity?")
+    assert second[1] == ("From 6 months after you started cladribine or natalizumab, did you still have a relapse or "
+                         "new MRI activity?")
+    page = unescape(html(carer.get(step_url("health"))))
+    assert "Is the person you are helping pregnant, breastfeeding, or planning a pregnancy?" in page
+    assert "They are pregnant or breastfeeding" in page and "I am pregnant" not in page
+    yourself = Client()
+    answer_steps(yourself, answers(), until="health")
+    page = unescape(html(yourself.get(step_url("health"))))
+    assert "Are you pregnant, breastfeeding, or planning a pregnancy?" in page and "They are" not in page
+
+
 def test_the_draft_token_lives_in_a_private_cookie_that_goes_once_the_result_is_sent(shipped_criteria, patient,
                                                                                       settings):
     answer_steps(patient, answers())

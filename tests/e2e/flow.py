@@ -15,7 +15,7 @@ from django.forms import CheckboxSelectMultiple, RadioSelect, Select
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from screening.forms import STEPS
+from screening.forms import NONE_OF_THESE, STEPS
 
 from ..factories import browser_value
 
@@ -60,46 +60,56 @@ def step_position(answers, slug):
 # --- Labels ------------------------------------------------------------------------------------------------------
 
 
-def question(key):
-    return str(FIELDS[key].label)
+def field_for(key, answers=None):
+    """A question as this person is asked it: worded for a carer, naming the medicines they ticked."""
+    if answers is None:
+        return FIELDS[key]
+    step = next(step for step in STEPS if key in step.form_class.base_fields)
+    return step.form_class(answers=answers, today=timezone.localdate()).fields.get(key, FIELDS[key])
 
 
-def choice_label(key, value):
-    choices = {str(k): str(label) for k, label in FIELDS[key].choices}
+def question(key, answers=None):
+    return str(field_for(key, answers).label)
+
+
+def choice_label(key, value, answers=None):
+    choices = {str(k): str(label) for k, label in field_for(key, answers).choices}
     return choices[browser_value(value)]
 
 
-def answer_text(key, value):
+def answer_text(key, value, answers=None):
     """An answer as the review page reads it."""
-    field = FIELDS[key]
+    field = field_for(key, answers)
     if isinstance(field.widget, CheckboxSelectMultiple):
         order = [k for k, _ in field.choices]
-        return ", ".join(choice_label(key, v) for v in sorted(value, key=order.index)) or "None"
+        return ", ".join(choice_label(key, v) for v in sorted(value or [NONE_OF_THESE], key=order.index))
     if isinstance(field.widget, (RadioSelect, Select)):
-        return choice_label(key, value)
+        return choice_label(key, value, answers)
     return "Not sure" if value is None else str(value)
 
 
-def group(page, key):
+def group(page, key, answers=None):
     """The fieldset of a radio or checkbox question, found by its legend."""
-    return page.get_by_role("group", name=question(key), exact=True)
+    return page.get_by_role("group", name=question(key, answers), exact=True)
 
 
 # --- Driving the browser -----------------------------------------------------------------------------------------
 
 
-def answer(page, key, value):
-    """Give one answer by clicking the visible label (radios, checkboxes) or typing/choosing (text, month)."""
+def answer(page, key, value, answers=None):
+    """Give one answer by clicking the visible label (radios, checkboxes) or typing/choosing (text, month), to the
+    question as it is put to someone with these ``answers``."""
     widget = FIELDS[key].widget
+    asked = group(page, key, answers)
     if isinstance(widget, CheckboxSelectMultiple):  # before RadioSelect: Django derives one from the other
-        for item in value:
-            group(page, key).get_by_text(choice_label(key, item), exact=True).click()
-        ticked = group(page, key).locator("input:checked").evaluate_all("els => els.map(e => e.value)")
-        assert sorted(ticked) == sorted(value)
+        for item in value or [NONE_OF_THESE]:  # none of them: the question's own "none" box
+            asked.get_by_text(choice_label(key, item, answers), exact=True).click()
+        ticked = asked.locator("input:checked").evaluate_all("els => els.map(e => e.value)")
+        assert sorted(ticked) == sorted(value or [NONE_OF_THESE])
     elif isinstance(widget, RadioSelect):
-        label = choice_label(key, value)
-        group(page, key).get_by_text(label, exact=True).click()
-        expect(group(page, key).get_by_label(label, exact=True)).to_be_checked()
+        label = choice_label(key, value, answers)
+        asked.get_by_text(label, exact=True).click()
+        expect(asked.get_by_label(label, exact=True)).to_be_checked()
     elif isinstance(widget, Select):
         page.get_by_label(question(key)).select_option(label=choice_label(key, value))
     else:
@@ -109,7 +119,7 @@ def answer(page, key, value):
 def answer_step(page, slug, answers):
     for key in STEP_FIELDS[slug]:
         if key in answers:
-            answer(page, key, answers[key])
+            answer(page, key, answers[key], answers)
 
 
 def press(page, name):
@@ -203,7 +213,7 @@ class Patient:
                 self.preselected[slug] = ticked  # asserted by the caller, after the result has been compared
             if slug == "treatment-response":
                 asked = bool(HIGH_EFFICACY & set(answers["dmts"]))
-                assert group(self.page, "activity_on_high_efficacy_dmt").count() == (1 if asked else 0)
+                assert group(self.page, "activity_on_high_efficacy_dmt", answers).count() == (1 if asked else 0)
             self.arrive(f"step {slug}", f"step-{slug}" if shots else None)
             if on_step:
                 on_step(slug)
@@ -219,7 +229,7 @@ class Patient:
         self.arrive("review", shot)
         rows = review_rows(self.page)
         for key, value in answers.items():
-            assert rows.get(question(key)) == answer_text(key, value), key
+            assert rows.get(question(key, answers)) == answer_text(key, value, answers), key
         return rows
 
     def see_result(self, shot=None):

@@ -6,6 +6,8 @@ person acts on must show where the focus is.
 
 from playwright.sync_api import expect
 
+from screening.forms import NONE_OF_THESE
+
 from .answer_sets import ANSWER_SETS
 from ..factories import browser_value
 from .flow import STEP_FIELDS, FIELDS, Patient, current_slug, path_for, step_count_text, step_position
@@ -63,7 +65,7 @@ def choose_radio(page, name, value):
 
 
 def tick_boxes(page, name, values):
-    for value in sorted(values, key=[k for k, _ in FIELDS[name].choices].index):
+    for value in sorted(values or [NONE_OF_THESE], key=[k for k, _ in FIELDS[name].choices].index):
         tab_to(page, lambda s: s["type"] == "checkbox" and s["name"] == name and s["value"] == value, value)
         page.keyboard.press("Space")
         assert focused(page)["checked"]

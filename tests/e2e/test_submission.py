@@ -100,8 +100,9 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
         expect(later.page.locator("[data-status]")).to_have_count(0)
         told = later.page.locator(".error-summary").count() == 1 and "We could not find a submission" in \
             later.page.locator(".error-summary").inner_text()
-        later.page.goto(site + "/status/yours/")
-        assert later.page.url == site + "/status/"
+        later.page.goto(site + "/status/yours/")  # the status page reopened here: it says what became of it
+        assert later.page.url == site + "/status/withdrawn/"
+        expect(later.page.get_by_role("heading", level=1)).to_have_text("Your result has been withdrawn")
         later.arrive("status (after withdrawing)")
     finally:
         other.close()
