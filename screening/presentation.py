@@ -305,11 +305,10 @@ def also_rows(entry, rows, deciding):
     return [row for row in rows if row["outcome"] != rules.FAVOURABLE and row["code"] not in deciding_codes]
 
 
-def result_context(screening, notes, editions):
-    """The result page from a stored screening: its snapshot (never the current criteria) and matching notes."""
+def result_context(screening, shown, editions):
+    """The result page from a stored screening: its snapshot (never the current criteria) and the notes that match
+    it (``services.notes_for``, in order)."""
     sets = set_views(screening.snapshot, screening.facts, editions, screening.answers)
-    shown = sorted((note for note in notes if note.to_rule().shows(screening.facts, sets[0]["verdict"])),
-                   key=lambda n: (n.order, n.code))
     # A general note shown because of an answer (a diagnosis not confirmed, an age) is about this person: near the
     # verdict, not thousands of pixels below it among the notes for everyone.
     about_answers = [n for n in shown if n.kind == "general" and n.condition_fact]

@@ -44,8 +44,13 @@ class Evaluation:
     @cached_property
     def notes(self) -> list[Note]:
         """The notes that match the headline verdict and the facts (one query, the first time they are asked for)."""
-        return [note for note in Note.objects.filter(active=True).order_by("kind", "order", "code")
-                if note.to_rule().shows(self.facts, self.headline["verdict"])]
+        return notes_for(self.facts, self.headline["verdict"])
+
+
+def notes_for(facts: dict, verdict: str) -> list[Note]:
+    """The active notes whose condition and verdicts match (one query): the result page and ``screen`` alike."""
+    return [note for note in Note.objects.filter(active=True).order_by("kind", "order", "code")
+            if note.to_rule().shows(facts, verdict)]
 
 
 def edition_of(set_rules: list[rules.Rule]) -> tuple[str, dict]:

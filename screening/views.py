@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from . import presentation, services
 from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm, StatusLookupForm, SubmitForm,
                     WithdrawForm, step_data)
-from .models import CriteriaSet, Draft, Note, Screening
+from .models import CriteriaSet, Draft, Screening
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
 STATUS = "status_screening_id"  # in the session: the submission opened with its codes
@@ -350,7 +350,7 @@ def result(request):
     screening = result_screening(request)
     if screening is None:
         return result_missing(request)
-    notes = Note.objects.filter(active=True)
+    notes = services.notes_for(screening.facts, screening.snapshot[0]["verdict"])
     return render(request, "screening/result.html", {
         "screening": screening, "has_draft": DRAFT in request.COOKIES,
         "answers_changed": answers_changed_since(screening),
