@@ -18,7 +18,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,7 +30,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules, services
 from .forms import StrictJSONDecoder, validate_answers
-from .models import AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User, whole_number
+from .models import (AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User, normalise_code, whole_number,
+                     with_reference_typed)
 
 admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
@@ -556,6 +557,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "action", "actor", "screening", "ip_address", "detail")
     list_filter = ("action",)
     date_hierarchy = "created_at"
+    search_fields = ("actor__username",)
+    search_help_text = _("Who opened R-…? A screening's reference (any case, with or without dashes), or a member of "
+                         "staff's username.")
+
+    def get_search_results(self, request, queryset, search_term):
+        """By staff member, or by screening as its reference is typed (as in the queue)."""
+        by_actor, _duplicates = super().get_search_results(request, queryset, search_term)
+        if not normalise_code(search_term):
+            return by_actor, False
+        by_reference = with_reference_typed(queryset, search_term, "screening__reference")
+        return queryset.filter(Q(pk__in=by_actor.values("pk")) | Q(pk__in=by_reference.values("pk"))), False
 
     def get_queryset(self, request):  # each entry names its actor and screening: read with it, without the answers
         return super().get_queryset(request).select_related("actor", "screening").defer(

@@ -4,11 +4,14 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -281,6 +284,13 @@ def code_spellings(typed: str) -> list[str]:
     """What a typed code may stand for: itself, and itself with look-alike digits read as the letters new codes use."""
     code = normalise_code(typed)
     return list(dict.fromkeys([code, code.translate(LOOK_ALIKES)]))
+
+
+def with_reference_typed(queryset, typed: str, field: str = "reference"):
+    """The rows whose reference (``field``) holds a typed code, as people type codes: any case, dashes anywhere or
+    none, and look-alike digits read as the letters new codes use (as the patients' lookups do)."""
+    return queryset.alias(typed_reference=Replace(field, Value("-"), Value(""))).filter(
+        reduce(or_, (Q(typed_reference__contains=spelling) for spelling in code_spellings(typed))))
 
 
 def whole_number(text) -> int | None:

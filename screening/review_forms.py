@@ -1,15 +1,11 @@
 """Forms of the neurologist workspace: queue filters, the decision, the export options."""
 
-from functools import reduce
-from operator import or_
-
 from django import forms
 from django.core.validators import MaxLengthValidator
-from django.db.models import Q, Value
-from django.db.models.functions import Replace
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import VERDICT_CHOICES, Review, Screening, code_spellings, normalise_code
+from .models import VERDICT_CHOICES, Review, Screening, normalise_code, with_reference_typed
 
 REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
 WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
@@ -97,10 +93,8 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(last_decision=None if data["decision"] == NO_DECISION else data["decision"])
         if data.get("reference", "").strip(" -") and not self.searched_reference():  # typed, nothing a code holds
             return queryset.none()
-        if self.searched_reference():  # as typed, or with look-alike digits read as letters (as patients' lookups)
-            queryset = queryset.alias(typed_reference=Replace("reference", Value("-"), Value(""))).filter(
-                reduce(or_, (Q(typed_reference__contains=spelling)
-                             for spelling in code_spellings(self.searched_reference()))))
+        if self.searched_reference():
+            queryset = with_reference_typed(queryset, self.searched_reference())
         return queryset
 
 

@@ -1530,3 +1530,20 @@ def test_an_admin_lists_query_that_cannot_be_read_gets_the_400_page_not_a_500(ad
     test: a refused statement ends the test's own transaction on PostgreSQL.)"""
     response = admin.get(reverse(f"admin:{changelist}_changelist"), query)
     assert response.status_code in (200, 400), response.status_code  # PostgreSQL reads some of them
+
+
+def test_the_audit_log_finds_who_opened_a_screening_by_its_reference_as_typed(shipped_criteria, admin, superuser):
+    """"Who opened R-…?" meant paging through every entry: a search by reference (as the queue reads one) or by a
+    member of staff finds them."""
+    references = []
+    for _person in range(2):
+        screening = services.screening_create(answers=answers(), today=TODAY)
+        references.append(services.screening_submit(screening=screening, consent_version="v", consent_text="t")[0])
+        services.audit("detail_viewed", screening=screening)
+    wanted, other = references
+    typed = wanted.lower().replace("-", " ")[2:14]  # lower case, spaces for dashes, the R and a tail left off
+    rows = page_text(admin.get(url("auditevent_changelist"), {"q": typed})).split("<tr")
+    assert [row for row in rows if wanted in row] and not [row for row in rows if other in row]
+    services.audit("login", request=type("Request", (), {"user": superuser, "META": {}})())
+    rows = page_text(admin.get(url("auditevent_changelist"), {"q": superuser.username})).split("<tr")
+    assert [row for row in rows if "login" in row] and not [row for row in rows if wanted in row]
