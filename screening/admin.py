@@ -37,8 +37,11 @@ admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
 
 
-# Typed JSON that Python cannot read back or a page cannot show is a message on the field, not a 500.
-STRICT_JSON = {models.JSONField: {"decoder": StrictJSONDecoder}}
+# Typed JSON that Python cannot read back or a page cannot show is a message on the field, not a 500; and the
+# message says how JSON is written, the mistakes people make with it ("5,5", a bare no) in mind.
+STRICT_JSON = {models.JSONField: {"decoder": StrictJSONDecoder, "error_messages": {"invalid": _(
+    "This is not JSON. Write a number with a dot (5.5, not 5,5), text in double quotes (\"no\", not no), true or "
+    "false, a list in square brackets ([\"rrms\", \"spms\"] or [2, 6]).")}}}
 
 
 class ChosenRowsChecked:

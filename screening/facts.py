@@ -26,23 +26,24 @@ class FactSpec:
     name: str
     type: str
     choices: tuple = ()
+    bounds: tuple = ()  # a number fact's lowest and highest value (what the answers allow)
 
 
 FACTS = {
     spec.name: spec
     for spec in (
-        FactSpec("age", NUMBER),
+        FactSpec("age", NUMBER, bounds=(16, 99)),
         FactSpec("respondent", CHOICE, ("self", "carer")),
         FactSpec("diagnosis_confirmed", CHOICE, ("yes", "no")),
         FactSpec("ms_type", CHOICE, ("rrms", "spms", "ppms", "cis")),
         FactSpec("pregnancy", CHOICE, ("no", "pregnant_or_breastfeeding", "planning")),
         FactSpec("region", CHOICE, ("us_canada", "mexico", "russia", "india", "europe", "other")),
         FactSpec("prior_hsct", BOOL),
-        FactSpec("years_since_diagnosis", NUMBER),
-        FactSpec("edss", NUMBER),
+        FactSpec("years_since_diagnosis", NUMBER, bounds=(0, 100)),
+        FactSpec("edss", NUMBER, bounds=(0, 9.5)),
         FactSpec("edss_source", CHOICE, ("reported", "walking_estimate")),
-        FactSpec("relapses_12m", NUMBER),
-        FactSpec("relapses_36m", NUMBER),
+        FactSpec("relapses_12m", NUMBER, bounds=(0, 20)),
+        FactSpec("relapses_36m", NUMBER, bounds=(0, 50)),
         FactSpec("mri_activity_12m", BOOL),
         FactSpec("highly_active", BOOL),
         FactSpec("inflammatory_activity", BOOL),

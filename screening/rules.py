@@ -177,6 +177,11 @@ def check_value(spec, operator, value):
                 raise RuleError("value", f"The range is reversed: write [{value[1]}, {value[0]}].")
         elif not is_number(value):
             raise RuleError("value", f"“{spec.name}” is a number: write a number, for example 6 or 5.5.")
+        lowest, highest = spec.bounds
+        for number in value if operator == "between" else [value]:
+            if not lowest <= number <= highest:  # a typo (55 for 5.5, -3) would decide every result silently
+                raise RuleError("value", f"“{spec.name}” runs from {lowest:g} to {highest:g}: {number:g} is outside "
+                                         "it. Check for a typo (5.5, not 55).")
         return
     allowed = (True, False) if spec.type == BOOL else spec.choices
     shown = "true or false" if spec.type == BOOL else ", ".join(f'"{c}"' for c in spec.choices)

@@ -994,12 +994,12 @@ def test_a_reference_case_with_an_impossible_age_gets_a_message_naming_age(shipp
 
 
 @pytest.mark.parametrize("field, typed, message", [
-    ("answers", '{"age": 34,', "valid JSON"),
+    ("answers", '{"age": 34,', "This is not JSON"),
     ("answers", "[1, 2]", "JSON object"),
     ("expected", '{"no-such-set": "likely"}', "no-such-set"),
     ("expected", '{"article": "probably"}', "likely"),
-    ("answers", '{"age": ' + "9" * 5000 + "}", "valid JSON"),
-    ("expected", '{"article": "\\udfff\\ud800"}', "valid JSON"),
+    ("answers", '{"age": ' + "9" * 5000 + "}", "This is not JSON"),
+    ("expected", '{"article": "\\udfff\\ud800"}', "This is not JSON"),
 ], ids=["malformed JSON", "answers not an object", "unknown set", "not a verdict", "number of 5000 digits",
         "lone surrogates"])
 def test_a_reference_case_with_unusable_json_gets_a_message_next_to_the_field(shipped_criteria, admin, field, typed,
@@ -1023,7 +1023,12 @@ def test_a_reference_case_edit_shows_on_the_set_page(shipped_criteria, admin):
 
 
 BAD_CRITERIA = [
-    pytest.param("edss_below_6", {"value": "[6,"}, "valid JSON", id="malformed-json"),
+    pytest.param("edss_below_6", {"value": "[6,"}, "This is not JSON", id="malformed-json"),
+    # the mistakes people make typing JSON, and what to write instead
+    pytest.param("edss_below_6", {"value": "5,5"}, "Write a number with a dot (5.5, not 5,5)", id="decimal-comma"),
+    pytest.param("relapsing_remitting", {"value": "rrms"}, 'text in double quotes ("no", not no)', id="bare-word"),
+    pytest.param("edss_below_6", {"value": "55"}, "runs from 0 to 9.5: 55 is outside it", id="edss-55-for-5.5"),
+    pytest.param("edss_below_6", {"value": "-3"}, "runs from 0 to 9.5", id="edss-below-the-scale"),
     pytest.param("relapsing_remitting", {"operator": "lt"}, "does not suit", id="lt-on-a-choice-fact"),
     pytest.param("relapsing_remitting", {"value": '"rrsm"'}, "'rrsm' is not a value", id="choice-not-allowed"),
     pytest.param("edss_below_6", {"operator": "between", "value": "[6, 2]"}, "The range is reversed: write [2, 6]",
@@ -1038,9 +1043,9 @@ BAD_CRITERIA = [
     pytest.param("edss_below_6", {"value": "1e999"}, "", id="overflowing-number"),
     pytest.param("edss_below_6", {"value": "9" * 309}, "is a number", id="whole-number-too-long-for-a-float"),
     # JSON that Python's reader refuses beyond its syntax, or that no page can show again
-    pytest.param("edss_below_6", {"value": "9" * 5000}, "valid JSON", id="number-of-5000-digits"),
-    pytest.param("edss_below_6", {"value": "[" * 10_000 + "]" * 10_000}, "valid JSON", id="nested-10000-deep"),
-    pytest.param("relapsing_remitting", {"value": '"\\ud800"'}, "valid JSON", id="lone-surrogate"),
+    pytest.param("edss_below_6", {"value": "9" * 5000}, "This is not JSON", id="number-of-5000-digits"),
+    pytest.param("edss_below_6", {"value": "[" * 10_000 + "]" * 10_000}, "This is not JSON", id="nested-10000-deep"),
+    pytest.param("relapsing_remitting", {"value": '"\\ud800"'}, "This is not JSON", id="lone-surrogate"),
 ]
 
 
