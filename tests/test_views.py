@@ -2166,3 +2166,13 @@ def test_someone_never_treated_is_not_asked_about_their_current_ms_medicine(ship
     page = unescape(html(patient.get(RESULT)))
     assert "If HSCT does not fit now: what else to ask about" in page
     assert "current MS medicine" not in page and "whether to start one, keep the one you take" in page
+
+
+def test_someone_coming_back_finds_their_answers_in_progress_at_the_top_of_the_start_page(shipped_criteria, patient):
+    """At 320 pixels "Continue where you stopped" was some 1,850 pixels down, under the introduction."""
+    assert "You have answers in progress" not in html(patient.get(HOME))
+    patient.post(reverse("start"))
+    post_step(patient, "about-you", answers())
+    page = html(patient.get(HOME))
+    main = page[page.index("<main"):]
+    assert main.index(f'<a href="{REVIEW}">Continue where you stopped</a>') < main.index("<h1")
