@@ -1749,3 +1749,19 @@ def test_the_queue_says_how_many_screenings_match(neuro_client, queue_mix, filte
     caption = re.search(r"<caption>(.*?)</caption>", neuro_client.get(reverse("queue"), filters).content.decode(),
                         re.S).group(1)
     assert expected in " ".join(caption.split())
+
+
+def test_the_neurologist_reads_what_each_criterion_not_met_does_to_the_verdict(
+        neuro_client, criteria_changed_after_submission):
+    """A severity edit turned "Possible" into "Unlikely" with every row reading as before: the preview and the detail
+    page now say, row by row, whether a criterion not met rules HSCT out or asks for a closer look."""
+    screening = criteria_changed_after_submission
+    criterion = Criterion.objects.get(criteria_set__code="article", code="serious_comorbidity")
+    criterion.severity = "unlikely"
+    criterion.save()
+    preview = neuro_client.get(reverse("review_rescore", args=[screening.pk])).content.decode()
+    row = re.search(r'<tr data-criterion="serious_comorbidity".*?</tr>', preview, re.S).group(0)
+    assert '<td data-label="If not met" data-severity="unlikely">Not usually offered</td>' in row
+    detail = neuro_client.get(detail_url(screening)).content.decode()  # as scored: a closer look
+    row = re.search(r'<tr data-criterion="serious_comorbidity".*?</tr>', detail, re.S).group(0)
+    assert '<td data-label="If not met" data-severity="possible">A closer look</td>' in row
