@@ -493,7 +493,8 @@ class AuditEvent(models.Model):
     or delete an entry too (migration 0011), whatever the code that tries."""
 
     ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
-               "withdrawn", "queue_viewed", "detail_viewed", "decision_saved", "decision_conflict", "rescore_saved",
+               "withdrawn", "queue_viewed", "detail_viewed", "released", "decision_saved", "decision_conflict",
+               "rescore_saved",
                "exported", "login", "login_failed", "logout", "access_denied", "primary_set_changed",
                "criteria_changed", "access_changed"]
 

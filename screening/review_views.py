@@ -30,6 +30,7 @@ from . import presentation, services
 from .forms import Questionnaire, as_form_data
 from .models import VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, whole_number
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
+from .views import post_only
 
 PERMISSION = "screening.review_screening"
 PAGE_SIZE = 50
@@ -156,6 +157,21 @@ DECISION_SAVED = gettext_lazy("Decision saved. The message is now on the patient
 DECISION_REPLACED = gettext_lazy("Decision saved. Its message replaces the earlier one on the patient's status page, "
                                  "which says so; nobody tells the patient otherwise, so if the change matters, contact "
                                  "them.")
+
+
+@reviewer_required
+@post_only("queue")
+def release(request, pk):
+    screening = submitted_screening(pk)
+    if services.screening_release(screening=screening, request=request):
+        messages.success(request, _("%(reference)s is back in the queue, for anyone to open.")
+                         % {"reference": screening.reference})
+    else:  # decided on, withdrawn or opened by a colleague meanwhile: its page says which
+        messages.info(request, _("%(reference)s was not put back: it is no longer opened by you alone.")
+                      % {"reference": screening.reference})
+        return redirect("review_detail", pk=screening.pk)
+    query = request.session.get(QUEUE_QUERY)
+    return redirect(reverse("queue") + (f"?{query}" if query else ""))
 
 
 @reviewer_required

@@ -395,6 +395,17 @@ def screening_open(*, screening: Screening, request) -> None:
     audit("detail_viewed", screening=screening, request=request)
 
 
+def screening_release(*, screening: Screening, request) -> bool:
+    """The reviewer who opened a submission puts it back in the queue, for anyone to open ("in review, opened by"
+    them for good otherwise, after a misclick). Only theirs, and only while no one has decided on it."""
+    released = Screening.objects.filter(
+        pk=screening.pk, status=Screening.Status.IN_REVIEW, opened_by=request.user).update(
+        status=Screening.Status.SUBMITTED, opened_by=None, opened_at=None, updated_at=timezone.now())
+    if released:
+        audit("released", screening=screening, request=request)
+    return bool(released)
+
+
 def review_decide(*, screening: Screening, revision: int, decision: str, message: str, internal_note: str,
                   request) -> Review:
     """Record a decision and release its message, unless the screening changed since ``revision`` was read.

@@ -30,5 +30,6 @@ urlpatterns = [
     path("review/export.csv", review_views.export, name="review_export"),
     path("review/<int:pk>/", review_views.detail, name="review_detail"),
     path("review/<int:pk>/decide/", review_views.decide, name="review_decide"),
+    path("review/<int:pk>/release/", review_views.release, name="review_release"),
     path("review/<int:pk>/rescore/", review_views.rescore, name="review_rescore"),
 ]

@@ -1765,3 +1765,28 @@ def test_the_neurologist_reads_what_each_criterion_not_met_does_to_the_verdict(
     detail = neuro_client.get(detail_url(screening)).content.decode()  # as scored: a closer look
     row = re.search(r'<tr data-criterion="serious_comorbidity".*?</tr>', detail, re.S).group(0)
     assert '<td data-label="If not met" data-severity="possible">A closer look</td>' in row
+
+
+def test_a_screening_opened_by_mistake_is_put_back_in_the_queue_by_whoever_opened_it(
+        neuro_client, neurologist, shipped_criteria):
+    """Opening a screening marked it "in review, opened by" its reader for good: after a misclick, or work lost,
+    colleagues skipped it. Its reader can put it back; nobody else can, nor once it is decided."""
+    screening = make_submission().screening
+    page = neuro_client.get(detail_url(screening)).content.decode()
+    assert "Put back in the queue" in page
+    response = neuro_client.post(reverse("review_release", args=[screening.pk]), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("queue"))
+    assert f"{screening.reference} is back in the queue" in html.unescape(response.content.decode())
+    screening.refresh_from_db()
+    assert (screening.status, screening.opened_by, screening.opened_at) == (Screening.Status.SUBMITTED, None, None)
+    assert AuditEvent.objects.filter(action="released", screening=screening, actor=neurologist).count() == 1
+
+    colleague = Client()
+    colleague.force_login(make_user("dr-colleague", neurologist=True))
+    colleague.get(detail_url(screening))  # opened by them now: theirs to put back, not the first reader's
+    assert "Put back in the queue" not in neuro_client.get(detail_url(screening)).content.decode()
+    response = neuro_client.post(reverse("review_release", args=[screening.pk]), follow=True)
+    assert "was not put back: it is no longer opened by you alone" in html.unescape(response.content.decode())
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.IN_REVIEW and screening.opened_by.username == "dr-colleague"
+    assert neuro_client.get(reverse("review_release", args=[screening.pk])).status_code == 302  # a GET: to the queue
