@@ -7,7 +7,7 @@ import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.db import DataError, OperationalError
+from django.db import DataError, NotSupportedError, OperationalError
 from django.utils.cache import add_never_cache_headers
 from django.views.defaults import bad_request
 
@@ -101,9 +101,10 @@ class AdminQueryMiddleware:
     """An admin page whose query cannot be read gets the 400 page, not a 500. The admin passes a list's filter
     values on as they come: PostgreSQL refuses a NUL character in any query (``?kind=%00``; SQLite takes it), and
     text that is no address where an address is filtered (``?ip_address=abc``, on the audit log and django-axes'
-    lists); SQLite refuses a number past 64 bits (``?id__in=9223372036854775808``) and a broken pattern
-    (``?detail__regex=(``); the date drill-down cannot go past the year 9999 (``?created_at__year=9999``). The other
-    pages read their queries through forms, which answer with a message."""
+    lists); SQLite refuses a number past 64 bits (``?id__in=9223372036854775808``), a broken pattern
+    (``?detail__regex=(``) and a JSON field's containment lookups, which it does not have (``?value__contains=6``);
+    the date drill-down cannot go past the year 9999 (``?created_at__year=9999``). The other pages read their
+    queries through forms, which answer with a message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -117,7 +118,7 @@ class AdminQueryMiddleware:
             raise BadRequest("A NUL character in an admin page's query.")
 
     def process_exception(self, request, exception):
-        unreadable = isinstance(exception, (DataError, OverflowError, ValueError)) or (
+        unreadable = isinstance(exception, (DataError, NotSupportedError, OverflowError, ValueError)) or (
             isinstance(exception, OperationalError) and "user-defined function raised exception" in str(exception))
         if unreadable and in_admin(request) and request.method == "GET" and request.GET:
             return bad_request(request, exception)
