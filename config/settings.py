@@ -99,8 +99,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Each transaction takes SQLite's write lock when it begins, and waits up to 20 s for it: patients scoring at
     # the same moment wait their turn instead of getting "database is locked" (a read upgraded to a write fails
-    # at once under SQLite's default deferred transactions).
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    # at once under SQLite's default deferred transactions). Its write-ahead log lets a write commit while a read is
+    # still going: with the default rollback journal, a CSV export being downloaded (its rows streamed from an open
+    # statement for as long as the download takes) kept every patient's step waiting 20 s, then failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "screening.User"
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]

@@ -68,3 +68,41 @@ def test_on_sqlite_people_scoring_at_once_wait_their_turn_instead_of_failing(tmp
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "stored 4 errors []" in result.stdout
+
+
+READER_AND_WRITER = """
+import threading
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("create table t (n integer)")
+    c.executemany("insert into t values (%s)", [(i,) for i in range(5000)])
+reader = connection.cursor()  # a download streamed row by row (the CSV export): its statement stays open
+reader.execute("select n from t")
+reader.fetchmany(100)
+errors = []
+def write():  # a patient's step saved meanwhile
+    try:
+        connection.ensure_connection()
+        connection.connection.execute("pragma busy_timeout = 2000")  # not the 20 s a person would wait
+        with transaction.atomic(), connection.cursor() as c:
+            c.execute("insert into t values (-1)")
+    except Exception as e:
+        errors.append(repr(e))
+    finally:
+        connection.close()
+thread = threading.Thread(target=write)
+thread.start()
+thread.join()
+print("read on", len(reader.fetchall()), "errors", errors)
+"""
+
+
+def test_on_sqlite_a_download_still_being_read_does_not_lock_patients_out(tmp_path):
+    # A CSV export streams its rows from an open statement for as long as the download takes (a slow line, a paused
+    # download); with SQLite's default rollback journal no write could commit until it ended: every patient's step
+    # waited 20 s and was a 500, "database is locked".
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", READER_AND_WRITER], cwd=ROOT,
+                            env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "errors []" in result.stdout, result.stdout
