@@ -2175,4 +2175,4 @@ def test_someone_coming_back_finds_their_answers_in_progress_at_the_top_of_the_s
     post_step(patient, "about-you", answers())
     page = html(patient.get(HOME))
     main = page[page.index("<main"):]
-    assert main.index(f'<a href="{REVIEW}">Continue where you stopped</a>') < main.index("<h1")
+    assert main.index(f'<a href="{REVIEW}">go back to them</a>') < main.index("<h1")
