@@ -1148,7 +1148,8 @@ def test_a_new_threshold_under_an_explanation_quoting_the_old_one_is_a_message_o
 @pytest.mark.parametrize("code, change, named", [
     ("age_under_45", {"operator": "gte"}, "operator"), ("age_under_45", {"kind": "exclusion"}, "kind"),
     ("age_under_45", {"operator": "gte", "kind": "exclusion"}, "operator, kind"),
-    ("age_under_45", {"fact": "edss"}, "fact"),  # "Aged under 45" over a disability score under 45
+    # "Aged under 45" over years since diagnosis under 45 (a fact whose range holds 45: EDSS's does not)
+    ("age_under_45", {"fact": "years_since_diagnosis"}, "fact"),
     ("relapsing_remitting", {"value": '"spms"'}, "value"),  # the answer tested, not a number
     ("highly_active", {"value": "false"}, "value"),
     ("relapsing_remitting", {"operator": "in", "value": '["rrms", "spms"]', "kind": "exclusion"},
