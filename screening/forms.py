@@ -406,7 +406,8 @@ class TreatmentResponseForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        ticked = [code for code, _label in DMT_CHOICES if code in HIGH_EFFICACY_DMTS & set(self.answers.get("dmts") or ())]
+        taken = set(self.answers.get("dmts") or ())
+        ticked = [code for code, _label in DMT_CHOICES if code in HIGH_EFFICACY_DMTS & taken]
         if not ticked:
             self.fields.pop("activity_on_high_efficacy_dmt", None)
         else:
@@ -627,7 +628,8 @@ def as_form_data(raw: dict) -> dict:
 
 def step_data(step, post) -> dict:
     """The fields of one step as posted. A step sent with Continue counts as answered: an unticked checkbox group
-    becomes [] (nothing ticked, which its form asks again), an optional radio left unchosen becomes "no answer"; a required radio stays absent.
+    becomes [] (nothing ticked, which its form asks again), an optional radio left unchosen becomes "no answer"; a
+    required radio stays absent.
 
     Back and "Save and finish later" keep what was typed and answer nothing more: an unticked group stays as it
     was, unless it had an answer before, which the page lists in ``answered_before`` (every box unticked then

@@ -1,6 +1,6 @@
 """Nothing stored by caches unless it says so; the client's address behind a proxy; forms read only as UTF-8; no NUL
-character from a cookie or a header reaches the database; an admin query that cannot be read is a 400; signed-in staff sessions expire after a short idle time (patients keep
-the longer default)."""
+character from a cookie or a header reaches the database; an admin query that cannot be read is a 400; signed-in
+staff sessions expire after a short idle time (patients keep the longer default)."""
 
 import codecs
 import ipaddress

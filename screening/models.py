@@ -494,8 +494,7 @@ class AuditEvent(models.Model):
 
     ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
                "withdrawn", "queue_viewed", "detail_viewed", "released", "decision_saved", "decision_conflict",
-               "rescore_saved",
-               "exported", "login", "login_failed", "logout", "access_denied", "primary_set_changed",
+               "rescore_saved", "exported", "login", "login_failed", "logout", "access_denied", "primary_set_changed",
                "criteria_changed", "access_changed"]
 
     action = models.CharField(max_length=40, choices=[(a, a) for a in ACTIONS], db_index=True)

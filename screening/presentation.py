@@ -120,8 +120,7 @@ NEGATED = {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt", "eq": "ne", "ne":
            "not_in": "in", "between": "outside"}
 
 
-ONE_DECIMAL = {"edss", "years_since_diagnosis"}
-EDSS_SCALE = (0.0, 9.5)  # a range reaching an end reads "7.0 or more", "4.0 or less"  # the rest (ages, relapse counts) are whole numbers
+ONE_DECIMAL = {"edss", "years_since_diagnosis"}  # the rest (ages, relapse counts) are whole numbers
 
 
 def number_text(fact, x):
@@ -150,8 +149,9 @@ def fact_text(fact, value, facts=None):
     lo, hi = (number_text(fact, end) for end in value)
     if fact == "years_since_diagnosis" and value[1] < 1:
         return _("less than a year")
-    if fact == "edss" and value[0] != value[1] and (value[0] <= EDSS_SCALE[0] or value[1] >= EDSS_SCALE[1]):
-        text = _("%s or less") % hi if value[0] <= EDSS_SCALE[0] else _("%s or more") % lo  # an end of the scale
+    lowest, highest = FACTS[fact].bounds
+    if fact == "edss" and value[0] != value[1] and (value[0] <= lowest or value[1] >= highest):
+        text = _("%s or less") % hi if value[0] <= lowest else _("%s or more") % lo  # "7.0 or more", not "to 9.5"
     elif lo != hi:
         text = _("%(lo)s to %(hi)s") % {"lo": lo, "hi": hi}
     else:  # "about 5.7", never "5.7 to 5.7"; exact when the ends are the same

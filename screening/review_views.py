@@ -141,15 +141,20 @@ def detail(request, pk):
     return render_detail(request, screening, DecisionForm(initial={"revision": screening.revision}))
 
 
+def queue_url(request):
+    """The queue as this session last showed it (its filters and page)."""
+    query = request.session.get(QUEUE_QUERY)
+    return reverse("queue") + (f"?{query}" if query else "")
+
+
 def render_detail(request, screening, form, status=200, **extra):
     """The screening's evidence, with the decision form: whichever way it is reached (opened, or shown again
     around a decision that was not saved), its showing is audited and opens the submission. A withdrawn one shows
     nothing of the patient: nothing was viewed."""
     if screening.status != Screening.Status.WITHDRAWN:
         services.screening_open(screening=screening, request=request)
-    query = request.session.get(QUEUE_QUERY)
     context = {"screening": screening, "form": form, **detail_context(screening), **extra,
-               "queue_url": reverse("queue") + (f"?{query}" if query else "")}
+               "queue_url": queue_url(request)}
     return render(request, "review/detail.html", context, status=status)
 
 
@@ -170,8 +175,7 @@ def release(request, pk):
         messages.info(request, _("%(reference)s was not put back: it is no longer opened by you alone.")
                       % {"reference": screening.reference})
         return redirect("review_detail", pk=screening.pk)
-    query = request.session.get(QUEUE_QUERY)
-    return redirect(reverse("queue") + (f"?{query}" if query else ""))
+    return redirect(queue_url(request))
 
 
 @reviewer_required

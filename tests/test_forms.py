@@ -7,8 +7,8 @@ import pytest
 from django import forms as django_forms
 from django.http import QueryDict
 
-from screening.forms import (NONE_OF_THESE, STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm, Questionnaire,
-                             RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
+from screening.forms import (NONE_OF_THESE, STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm,
+                             Questionnaire, RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
                              ResumeForm, StatusLookupForm, WalkingDistanceForm, as_form_data, step_data,
                              validate_answers)
 from screening.models import normalise_code, reference_body
@@ -216,7 +216,8 @@ def test_relapses_messages(changes, field, words):
 @pytest.mark.parametrize("form_class, posted, cleaned, words", [
     (TreatmentsForm, {"dmts": ["natalizumab", "snake_oil"]}, None, "not one of the answers shown"),
     # nothing ticked is no answer (a tired Continue), not "never treated"
-    (TreatmentsForm, {"dmts": []}, None, "Tick the MS medicines you have taken, or “I have never taken an MS medicine”."),
+    (TreatmentsForm, {"dmts": []}, None,
+     "Tick the MS medicines you have taken, or “I have never taken an MS medicine”."),
     (TreatmentsForm, {"dmts": ["none"]}, [], ""),
     (TreatmentsForm, {"dmts": ["fumarate", "natalizumab"]}, ["fumarate", "natalizumab"], ""),
     (TreatmentsForm, {"dmts": ["none", "fumarate"]}, None,

@@ -1624,7 +1624,8 @@ def test_the_export_follows_the_filters(neuro_client, export_mix):
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
     # named for what it holds, so that it is not shared or kept as the file without them
-    assert re.search(r'filename="screenings-\d{4}-\d\d-\d\d-with-contact-details\.csv"', response["Content-Disposition"])
+    assert re.search(r'filename="screenings-\d{4}-\d\d-\d\d-with-contact-details\.csv"',
+                     response["Content-Disposition"])
     rows = csv_rows(response)
     assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)",
                        "Status", "Last decision", "Red flags", "Contact name", "Contact details"]
