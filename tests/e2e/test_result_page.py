@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import OUTCOME_WORDS, Patient, open_all_details
+from .flow import OUTCOME_WORDS, Patient, open_all_details, press
 
 # Unknown, unfavourable and favourable outcomes all on one page.
 ANSWERS = next(e["answers"] for e in ANSWER_SETS if e["answers"].get("walking_distance") == "unsure")
@@ -80,3 +80,35 @@ def test_the_result_page_explains_itself_in_words_and_prints(page, site, check_a
         expect(page.locator("details.set-details").nth(1).locator(".criteria-table")).to_be_visible()
     finally:
         page.emulate_media(media="screen")
+
+
+def test_on_a_phone_the_result_opens_what_is_not_met_and_prints_everything(page, site, check_accessible):
+    """Someone tired, on a phone: the reasons beside criteria not met or not known are open, a met criterion's reason
+    and the general notes are one tap away, so the page is a few screens, not dozens. On paper everything is open."""
+    page.set_viewport_size({"width": 375, "height": 667})
+    patient = Patient(page, site, check_accessible)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    press(page, "See my result")
+    patient.arrive("result (as it first opens, 375 px)")
+
+    reasons = page.locator("main > .table-responsive tr[data-criterion]").evaluate_all(
+        "rows => rows.map(r => [r.dataset.outcome, r.querySelector('td.why details').open])")
+    assert {outcome for outcome, _ in reasons} == set(OUTCOME_WORDS)
+    assert all(is_open == (outcome != "favourable") for outcome, is_open in reasons), reasons
+    unmet = page.locator("tr[data-outcome=unfavourable] td.why").first
+    expect(unmet).to_contain_text("Source:")  # the reason and its source, without a tap
+    general = page.locator("details.note")
+    assert general.count() >= 5 and not any(general.evaluate_all("notes => notes.map(n => n.open)"))
+    general.first.locator("summary").click()  # a tap opens the note's text and its source
+    expect(general.first.locator(".source")).to_be_visible()
+    general.first.locator("summary").click()
+    screens = page.evaluate("document.documentElement.scrollHeight") / 667
+    assert screens <= 20, f"the result is {screens:.0f} phone screens long before anything is opened"
+
+    # Printing (the button, or the browser's own command) opens every closed part, then closes them again.
+    page.evaluate("""() => window.addEventListener('beforeprint', () => { window.closedOnPaper =
+        [...document.querySelectorAll('details:not(.set-details)')].filter(d => !d.open).length; })""")
+    page.pdf()
+    assert page.evaluate("window.closedOnPaper") == 0
+    assert not any(general.evaluate_all("notes => notes.map(n => n.open)")), "closed again after printing"
