@@ -68,6 +68,7 @@ def snapshot_entry(criteria_set: CriteriaSet, result: rules.SetResult, edition: 
         "name": criteria_set.name,
         "kind": criteria_set.kind,
         "citation": criteria_set.citation,
+        "description": criteria_set.description,  # what the set is, in plain words ("which article?")
         "primary": criteria_set.is_primary,
         "version": criteria_set.version,
         "verdict": result.verdict,

@@ -1818,6 +1818,26 @@ def test_the_result_page_shows_the_criteria_as_they_were_when_scored(shipped_cri
 
 
 
+def test_the_result_says_in_plain_words_what_each_set_of_criteria_is(shipped_criteria, patient):
+    """"Compared with the Article profile": which article? Each set's description is with its criteria, as it was
+    when the result was given; a result stored before descriptions were kept shows none, and no error."""
+    screening = see_result(patient, answers())
+    sets = {criteria_set.code: criteria_set for criteria_set in CriteriaSet.objects.all()}
+    page = html(patient.get(RESULT))
+    headline = page[page.index('id="criteria"'):page.index('id="other-criteria"')]
+    assert escape(sets["article"].description) in headline
+    for code in ("ebmt-2020", "mist"):
+        details = page[page.index(f'<details class="set-details" data-set="{code}">'):]
+        assert escape(sets[code].description) in details[:details.index("</details>")]
+
+    CriteriaSet.objects.filter(code="article").update(description="A description written after the result")
+    assert "written after the result" not in html(patient.get(RESULT))
+    Screening.objects.filter(pk=screening.pk).update(
+        snapshot=[{k: v for k, v in entry.items() if k != "description"} for entry in screening.snapshot])
+    page = html(patient.get(RESULT))
+    assert 'class="set-description"' not in page and "Criterion by criterion" in page
+
+
 def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
     screening = see_result(patient, answers())
     content = html(patient.get(RESULT))
