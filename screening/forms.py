@@ -803,6 +803,17 @@ class ResumeForm(forms.Form):
                        "page with both of its codes."))
 
 
+class ReplyForm(forms.Form):
+    # A validator, not max_length: the browser would cut pasted text short at maxlength without a word.
+    message = forms.CharField(
+        label=_("Your reply to the neurologist"), validators=[MaxLengthValidator(3000)],
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Answer what the message asks, in your own words. Only the neurologists reviewing your result "
+                    "read it. You can send one reply to each request."),
+        error_messages={"required": _("Write your reply before sending it.")},
+    )
+
+
 class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I want to withdraw my submission and erase my answers and contact details."),

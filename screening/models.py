@@ -390,7 +390,8 @@ class Screening(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    revision = models.PositiveIntegerField(default=0, help_text=_("Goes up on every review decision (concurrency)."))
+    revision = models.PositiveIntegerField(default=0, help_text=_("Goes up on every review decision and patient "
+                                                                  "reply (concurrency)."))
     # Who took it from "submitted" to "in review", so that colleagues working the queue can see who is on it.
     opened_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -430,6 +431,17 @@ class Screening(models.Model):
     def __str__(self):
         return self.reference or f"Screening {self.pk}"
 
+    @property
+    def asks_for_reply(self) -> bool:
+        """The latest decision asks the patient for more information, and they have not replied to it yet."""
+        return self.status == self.Status.REVIEWED and self.last_decision == Decision.MORE_INFO
+
+    @property
+    def replied(self) -> bool:
+        """Waiting again with the patient's reply: only a reply to "more information needed" brings a decided
+        submission back to the queue (services.screening_reply; "Put back in the queue" is for undecided ones)."""
+        return self.last_decision is not None and self.status in (self.Status.SUBMITTED, self.Status.IN_REVIEW)
+
     def access_code_matches(self, code: str) -> bool:
         return bool(self.access_code_hash) and any(secrets.compare_digest(self.access_code_hash, hash_code(spelling))
                                                    for spelling in code_spellings(code))
@@ -467,6 +479,21 @@ class Review(models.Model):
         return f"{self.get_decision_display()} ({self.created_at:%Y-%m-%d})"
 
 
+class Reply(models.Model):
+    """The patient's written answer, from their status page, to a neurologist's "more information needed"."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="replies")
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "replies"
+
+    def __str__(self):
+        return f"Reply ({self.created_at:%Y-%m-%d})"
+
+
 class Rescore(models.Model):
     """A neurologist's saved re-scoring of a screening against criteria changed since it was scored.
     The screening's own snapshot is never changed."""
@@ -493,7 +520,7 @@ class AuditEvent(models.Model):
     or delete an entry too (migration 0011), whatever the code that tries."""
 
     ACTIONS = ["submitted", "access_code_reissued", "status_viewed", "status_lookup_failed", "resume_failed",
-               "withdrawn", "queue_viewed", "detail_viewed", "released", "decision_saved", "decision_conflict",
+               "withdrawn", "replied", "queue_viewed", "detail_viewed", "released", "decision_saved", "decision_conflict",
                "rescore_saved", "exported", "login", "login_failed", "logout", "access_denied", "primary_set_changed",
                "criteria_changed", "access_changed"]
 

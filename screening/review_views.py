@@ -122,6 +122,7 @@ def detail_context(screening):
         # since the last re-score, once there is one: that re-score already read the changes before it
         "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
         "reviews": list(screening.reviews.select_related("neurologist")),
+        "replies": list(screening.replies.all()),
         "rescores": rescores,
         "rescore_set": services.compared_result(screening, rescored)["name"] if rescored else None,
         # the latest re-score, set by set (scored on the same day as the screening: the same facts)

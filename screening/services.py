@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Note, ReferenceCase, Rescore,
-                     Review, Screening, code_spellings, hash_code, new_code, reference_body, reference_from_typed)
+from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Note, ReferenceCase, Reply,
+                     Rescore, Review, Screening, code_spellings, hash_code, new_code, reference_body,
+                     reference_from_typed)
 
 
 class NoPrimarySet(Exception):
@@ -341,7 +342,7 @@ def screening_for_codes(reference: str, access_code: str) -> Screening | None:
 @transaction.atomic
 def screening_withdraw(*, screening: Screening, request=None) -> None:
     """Withdraw a submission: erase the answers, facts, results and contact data, the neurologists' messages and
-    notes about it and their re-scores; keep the decisions' bare outcomes and an anonymised audit entry.
+    notes about it, the patient's replies and the re-scores; keep the decisions' bare outcomes and an anonymised audit entry.
 
     The row is erased first, which locks it: a decision or a re-score saved at the same moment either waits and
     then finds the submission withdrawn (and saves nothing), or was saved just before and is erased with the rest."""
@@ -354,8 +355,26 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     for name, value in fields.items():
         setattr(screening, name, value)
     screening.reviews.update(message="", internal_note="")
+    screening.replies.all().delete()
     screening.rescores.all().delete()
     audit("withdrawn", screening=screening, request=request)
+
+
+def screening_reply(*, screening: Screening, message: str) -> bool:
+    """The patient answers a neurologist's "more information needed" from their status page: the reply is kept with
+    the submission, which waits in the queue again (in its place by the date it was sent), and a decision form opened
+    before it is refused as out of date. One reply to each request: False, and nothing saved, when there is none to
+    answer (replied already, in another tab or with a double click; decided otherwise; withdrawn)."""
+    with transaction.atomic():
+        if not Screening.objects.filter(  # Screening.asks_for_reply, as one conditional UPDATE
+                pk=screening.pk, status=Screening.Status.REVIEWED, last_decision=Review.Decision.MORE_INFO).update(
+                status=Screening.Status.SUBMITTED, opened_by=None, opened_at=None, revision=F("revision") + 1,
+                updated_at=timezone.now()):
+            return False
+        Reply.objects.create(screening=screening, message=message)
+        audit("replied", screening=screening)
+    screening.refresh_from_db(fields=["status", "revision", "opened_by", "opened_at", "updated_at"])
+    return True
 
 
 def purge_stale(*, before) -> tuple[int, int]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("result/submitted/", views.submitted, name="submitted"),
     path("status/", views.status, name="status"),
     path("status/yours/", views.status_detail, name="status_detail"),
+    path("status/reply/", views.reply, name="reply"),
     path("status/withdraw/", views.withdraw, name="withdraw"),
     path("status/withdrawn/", views.withdrawn, name="withdrawn"),
     # Neurologist workspace

@@ -20,8 +20,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from . import presentation, services
-from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ResumeForm, StatusLookupForm, SubmitForm,
-                    WithdrawForm, step_data)
+from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ReplyForm, ResumeForm, StatusLookupForm,
+                    SubmitForm, WithdrawForm, step_data)
 from .models import CriteriaSet, Draft, Screening
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
@@ -424,11 +424,15 @@ def status(request):
                                          "try again. If you withdrew it, it has been erased and cannot be opened."))
 
 
-def status_page(request, screening, form):
+def status_page(request, screening, form=None, reply_form=None):
     latest = list(screening.reviews.all()[:2])  # the message shown, and whether it replaced an earlier one
+    review = latest[0] if latest else None
+    reply = screening.replies.first()
     return render(request, "screening/status_detail.html", {
-        "screening": screening, "review": latest[0] if latest else None, "replaced": len(latest) > 1, "form": form,
-        "decision_words": presentation.DECISION_FOR_PATIENT[latest[0].decision] if latest else None,
+        "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
+        "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
+        "reply_form": (reply_form or ReplyForm()) if screening.asks_for_reply else None,
+        "reply": reply if reply and review and reply.created_at > review.created_at else None,  # its answer, if sent
     })
 
 
@@ -438,7 +442,24 @@ def status_detail(request):
     if screening is None:
         return no_status(request)
     services.audit("status_viewed", screening=screening, request=request)
-    return status_page(request, screening, WithdrawForm())
+    return status_page(request, screening)
+
+
+@never_cache
+@post_only("status_detail")
+def reply(request):
+    screening = status_screening(request)
+    if screening is None:
+        return no_status(request)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return status_page(request, screening, reply_form=form)
+    if services.screening_reply(screening=screening, message=form.cleaned_data["message"]):
+        messages.success(request, _("Your reply has been sent. The neurologist will read it with your result."))
+    else:
+        messages.info(request, _("There is no request for more information to reply to now: the page below shows "
+                                 "where your result is."))
+    return redirect("status_detail")
 
 
 @never_cache

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from screening import services
-from screening.models import AuditEvent, CriteriaSet, Criterion, Rescore, Review, Screening
+from screening.models import AuditEvent, CriteriaSet, Criterion, Reply, Rescore, Review, Screening
 
 from .factories import answers
 
@@ -1256,7 +1256,7 @@ def test_a_decision_is_saved_released_to_the_patient_and_audited(neuro_client, n
 
 @pytest.mark.parametrize("decision, words, next_step", [
     ("more_info", "The neurologist needs more information from you",
-     "If your answers have changed since you sent them, you can do the check again"),
+     "You can reply here, or, if your answers have changed since you sent them, do the check again"),
     ("refer", "The neurologist suggests a referral for an HSCT assessment", "A referral is for an assessment"),
     ("not_suitable", "The neurologist does not suggest HSCT for you at the moment",
      "This is about HSCT now, from the answers you sent. It does not change your usual MS care"),
@@ -1719,6 +1719,8 @@ def test_queue_detail_and_export_use_a_fixed_number_of_queries(shipped_criteria,
                                 for s in few[:10] + [template] for n in (neurologist, other)])
     Rescore.objects.create(screening=template, snapshot=template.snapshot, primary_verdict="likely",
                            scored_on=TODAY, created_by=other)
+    Reply.objects.create(screening=template, message="A reply.")
+    Screening.objects.filter(pk__in=[s.pk for s in few[:5]]).update(last_decision="more_info")  # replied, waiting
     sixty = measure(client, template)
 
     many = list(clone_submissions(template, 9_940, prefix="R-MANY", small=True,
@@ -1731,6 +1733,7 @@ def test_queue_detail_and_export_use_a_fixed_number_of_queries(shipped_criteria,
                                        message="x") for _ in range(30)])
     Rescore.objects.bulk_create([Rescore(screening=template, snapshot=template.snapshot, primary_verdict="likely",
                                          scored_on=TODAY, created_by=neurologist) for _ in range(10)])
+    Reply.objects.bulk_create([Reply(screening=template, message="Another reply.") for _ in range(20)])
     ten_thousand = measure(client, template)
 
     assert ten_thousand == sixty, (sixty, ten_thousand)
@@ -1791,3 +1794,94 @@ def test_a_screening_opened_by_mistake_is_put_back_in_the_queue_by_whoever_opene
     screening.refresh_from_db()
     assert screening.status == Screening.Status.IN_REVIEW and screening.opened_by.username == "dr-colleague"
     assert neuro_client.get(reverse("review_release", args=[screening.pk])).status_code == 302  # a GET: to the queue
+
+
+# --- the patient's reply to "more information needed" --------------------------------------------------------------
+
+
+def squeeze(response):
+    return " ".join(response.content.decode().split())
+
+
+def reply_to(client, text):
+    return client.post(reverse("reply"), {"message": text})
+
+
+def test_a_patient_replies_to_more_information_needed_and_the_submission_waits_again(neurologist, shipped_criteria):
+    """"The neurologist needs more information from you": the patient answers on their status page, the submission
+    goes back to the queue marked as replied, and the neurologist reads the reply above the evidence."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Please tell me your latest EDSS score from clinic.")
+    patient = Client()
+    look_up_status(patient, submission)
+    page = squeeze(patient.get(reverse("status_detail")))
+    assert "The neurologist needs more information from you" in page and "Your reply to the neurologist" in page
+
+    response = reply_to(patient, "My neurologist wrote 3.5 in\nMarch.")
+    assert response.status_code == 302 and response.url == reverse("status_detail")
+    page = squeeze(patient.get(reverse("status_detail")))
+    assert "Your reply has been sent." in page and "Your reply, sent" in page and "My neurologist wrote 3.5 in<br>March." in page
+    assert "Your reply to the neurologist" not in page  # one reply to each request
+    assert "3.5" not in patient.cookies.output()  # the confirmation is in a cookie: it carries no health data
+    (event,) = AuditEvent.objects.filter(action="replied")
+    assert event.screening_id == submission.screening.pk and event.actor is None and event.ip_address is None
+
+    neuro = signed_in(neurologist)
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{submission.reference}.*?</tr>", squeeze(neuro.get(reverse("queue"))))
+    assert row and "Submitted" in row.group(0) and "The patient replied" in row.group(0)  # waiting, and why
+    detail = squeeze(neuro.get(detail_url(submission.screening)))
+    assert "The patient has replied" in detail and "My neurologist wrote 3.5 in<br>March." in detail
+    assert detail.index("The patient has replied") < detail.index('id="decision"')
+
+    neuro.post(reverse("review_decide", args=[submission.screening.pk]),
+               decision_data(Screening.objects.get(pk=submission.screening.pk), message="Thank you: see you soon."))
+    assert "The patient replied" not in squeeze(neuro.get(reverse("queue"), {"status": "reviewed"}))
+    assert "The patient's replies" in squeeze(neuro.get(detail_url(submission.screening)))
+    page = squeeze(patient.get(reverse("status_detail")))
+    assert "Thank you: see you soon." in page and "Your reply to the neurologist" not in page
+
+
+@pytest.mark.parametrize("decision", [None, "refer", "not_suitable", "more_info, replied"])
+def test_there_is_no_reply_without_a_request_for_more_information(neurologist, shipped_criteria, decision):
+    submission = make_submission()
+    if decision:
+        decide(submission.screening, neurologist, decision.split(",")[0], "A message.")
+    patient = Client()
+    look_up_status(patient, submission)
+    if decision == "more_info, replied":
+        assert reply_to(patient, "The first reply.").status_code == 302
+    assert "Your reply to the neurologist" not in squeeze(patient.get(reverse("status_detail")))
+
+    replies = Reply.objects.count()
+    response = reply_to(patient, "A reply nobody asked for.")  # a page left open, or a second tab
+    assert response.status_code == 302
+    assert "There is no request for more information to reply to now" in squeeze(patient.get(response.url))
+    assert Reply.objects.count() == replies
+
+
+@pytest.mark.parametrize("text, error", [("", "Write your reply before sending it."),
+                                         ("   ", "Write your reply before sending it."),
+                                         ("word " * 700, "at most 3000 characters")], ids=["empty", "spaces", "long"])
+def test_a_reply_that_cannot_be_sent_says_why_next_to_the_box_and_keeps_the_text(neurologist, shipped_criteria,
+                                                                                 text, error):
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Please send your MRI report.")
+    patient = Client()
+    look_up_status(patient, submission)
+    response = reply_to(patient, text)
+    assert response.status_code == 200
+    page = response.content.decode()
+    box = page[page.index('id="div_id_message"'):page.index("</form>", page.index('id="div_id_message"'))]
+    assert error in box and text.strip() in box and "<title>Error:" in " ".join(page.split())
+    assert not Reply.objects.exists() and Screening.objects.get(pk=submission.screening.pk).status == "reviewed"
+
+
+def test_withdrawing_erases_the_replies(neurologist, shipped_criteria):
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Please send your MRI report.")
+    patient = Client()
+    look_up_status(patient, submission)
+    reply_to(patient, "The report says two new lesions.")
+    patient.post(reverse("withdraw"), {"confirm": "on"})
+    assert not Reply.objects.exists()
+    assert "two new lesions" not in squeeze(signed_in(neurologist).get(detail_url(submission.screening)))

@@ -190,8 +190,32 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         expect(own.locator("body")).not_to_contain_text("dr-lee")
         check_accessible(own, "status with a released message")
         shoot(own, "status-released-message")
+
+        # ... and answers it there.
+        own.get_by_label("Your reply to the neurologist").fill("My MS nurse says my last EDSS was 3.5, in March.")
+        press(own, "Send my reply")
+        assert own.url == site + "/status/yours/"
+        expect(own.locator(".alert-success")).to_contain_text("Your reply has been sent.")
+        expect(own.locator(".patient-reply")).to_contain_text("my last EDSS was 3.5")
+        expect(own.get_by_label("Your reply to the neurologist")).to_have_count(0)  # one reply to each request
+        check_accessible(own, "status after the patient replied")
+        shoot(own, "status-replied")
     finally:
         later.close()
+
+    # The neurologist again: the submission waits in the queue, marked as replied, the reply above the evidence.
+    staff = browser.new_context()
+    try:
+        doc = staff.new_page()
+        doc.set_default_timeout(10_000)
+        sign_in(doc, site, "dr-lee")
+        expect(doc.locator(f"tr[data-reference='{reference}']")).to_contain_text("The patient replied")
+        follow(doc, reference)
+        expect(doc.locator(".patient-replies")).to_contain_text("my last EDSS was 3.5")
+        check_accessible(doc, "detail with the patient's reply")
+        shoot(doc, "review-detail-replied")
+    finally:
+        staff.close()
 
 
 # --- 2. every state, with axe ----------------------------------------------------------------------------------
