@@ -260,5 +260,5 @@ def result_page(page):
         "criteria": rows("main > .table-responsive .criteria-table"),
         "others": others,
         "other_criteria": {code: rows(f"details[data-set='{code}']") for code, _ in others},
-        "notes": page.locator("article[data-note]").evaluate_all("els => els.map(e => e.dataset.note)"),
+        "notes": page.locator("[data-note]").evaluate_all("els => els.map(e => e.dataset.note)"),
     }
