@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
 from .forms import DONT_KNOW, STEPS
+from .services import ReviewConflict
 
 VERDICT_TEXT = {
     rules.LIKELY: {
@@ -222,6 +223,19 @@ DECISION_FOR_PATIENT = {
     "refer": gettext_lazy("The neurologist suggests a referral for an HSCT assessment"),
     "more_info": gettext_lazy("The neurologist needs more information from you"),
     "not_suitable": gettext_lazy("The neurologist does not suggest HSCT for you at the moment"),
+}
+
+# Above the decision form shown again, with what was typed in it, when a decision saved meanwhile kept it from being
+# saved (a withdrawal shows no form, and a double click reads as saved).
+DECISION_CONFLICT_TEXT = {
+    ReviewConflict.OWN_TAB: gettext_lazy("You saved a decision on this screening in another tab or window while this "
+                                         "page was open. Nothing from this page was saved: read that decision in the "
+                                         "history above. What you typed here is kept, to save instead if you want "
+                                         "to."),
+    ReviewConflict.COLLEAGUE: gettext_lazy("Another neurologist saved a decision on this screening while you were "
+                                           "working on it. Nothing of yours was saved: read their decision in the "
+                                           "history above; your text is still here to save again if you still want "
+                                           "to."),
 }
 
 NOTE_KINDS = (

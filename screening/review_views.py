@@ -192,24 +192,13 @@ def decide(request, pk):
     saved = DECISION_REPLACED if form.cleaned_data["revision"] else DECISION_SAVED
     try:
         services.review_decide(screening=screening, request=request, **form.cleaned_data)
-    except services.ReviewConflict:
-        screening.refresh_from_db()
-        if screening.status == Screening.Status.WITHDRAWN:  # the page then shows no form: its message would be lost
+    except services.ReviewConflict as conflict:  # the screening as it now is
+        if conflict.reason == conflict.WITHDRAWN:  # the page then shows no form: its message would be lost
             return render_detail(request, screening, form, status=409, withdrawn_meanwhile=True)
-        if services.repeats_latest_decision(request.user, screening, form.cleaned_data["decision"],
-                                            form.cleaned_data["message"]):  # a double click: the first one saved it
-            messages.success(request, saved)
-            return redirect("review_detail", pk=screening.pk)
-        if services.decided_only_by(request.user, screening, form.cleaned_data["revision"]):
-            form.add_error(None, _("You saved a decision on this screening in another tab or window while this page "
-                                   "was open. Nothing from this page was saved: read that decision in the history "
-                                   "above. What you typed here is kept, to save instead if you want to."))
-        else:
-            form.add_error(None, _("Another neurologist saved a decision on this screening while you were working "
-                                   "on it. Nothing of yours was saved: read their decision in the history above; "
-                                   "your text is still here to save again if you still want to."))
-        form.data = {**form.data.dict(), "revision": screening.revision}
-        return render_detail(request, screening, form, status=409)
+        if conflict.reason != conflict.REPEATED:  # a double click: the first one saved it
+            form.add_error(None, presentation.DECISION_CONFLICT_TEXT[conflict.reason])
+            form.data = {**form.data.dict(), "revision": screening.revision}
+            return render_detail(request, screening, form, status=409)
     messages.success(request, saved)
     return redirect("review_detail", pk=screening.pk)
 

@@ -384,23 +384,34 @@ def purge_stale(*, before) -> tuple[int, int]:
     return drafts, unsubmitted
 
 
-def repeats_latest_decision(user, screening: Screening, decision: str, message: str) -> bool:
-    """Whether the newest decision is ``user``'s own with this decision and message: the same form sent twice (a
-    double click), the first of which was saved."""
-    latest = screening.reviews.first()
-    return bool(latest) and (latest.neurologist_id, latest.decision, latest.message) == (user.pk, decision, message)
-
-
-def decided_only_by(user, screening: Screening, since_revision: int) -> bool:
-    """Whether every decision saved on the screening after ``since_revision`` is ``user``'s own (one per revision):
-    a conflict with oneself, from another tab, rather than with a colleague."""
-    newer = list(screening.reviews.order_by("-created_at", "-pk")[:max(screening.revision - since_revision, 1)])
-    return bool(newer) and all(review.neurologist_id == user.pk for review in newer)
-
-
 class ReviewConflict(Exception):
-    """A decision was saved on this screening (by someone else, or in another tab) after the form was opened, or the
-    patient withdrew it; nothing was saved."""
+    """A decision was not saved: the screening changed since its form was opened. ``reason`` says how, read afresh:
+
+    - ``WITHDRAWN``: the patient withdrew it;
+    - ``REPEATED``: the newest decision is this user's own with the same decision and message, the same form sent
+      twice (a double click), the first of which was saved;
+    - ``OWN_TAB``: every decision saved since is this user's own (one per revision), from another tab or window;
+    - ``COLLEAGUE``: another neurologist saved one."""
+
+    WITHDRAWN, REPEATED, OWN_TAB, COLLEAGUE = "withdrawn", "repeated", "own_tab", "colleague"
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def conflict_reason(screening: Screening, user, revision: int, decision: str, message: str) -> str:
+    """Why a decision made on ``revision`` of the screening conflicts (:class:`ReviewConflict`'s reasons); the
+    screening is read again, as it now is."""
+    screening.refresh_from_db()
+    if screening.status == Screening.Status.WITHDRAWN:
+        return ReviewConflict.WITHDRAWN
+    newer = list(screening.reviews.order_by("-created_at", "-pk")[:max(screening.revision - revision, 1)])
+    if newer and (newer[0].neurologist_id, newer[0].decision, newer[0].message) == (user.pk, decision, message):
+        return ReviewConflict.REPEATED
+    if newer and all(review.neurologist_id == user.pk for review in newer):
+        return ReviewConflict.OWN_TAB
+    return ReviewConflict.COLLEAGUE
 
 
 def screening_open(*, screening: Screening, request) -> None:
@@ -431,7 +442,8 @@ def review_decide(*, screening: Screening, revision: int, decision: str, message
     """Record a decision and release its message, unless the screening changed since ``revision`` was read.
 
     Optimistic concurrency: the revision check and increment are one UPDATE, so of two reviewers saving the same
-    screening exactly one succeeds; the other gets :class:`ReviewConflict` (audited) and nothing of theirs is written.
+    screening exactly one succeeds; the other gets :class:`ReviewConflict` (audited), with its reason and the
+    screening read again, and nothing of theirs is written.
     """
     with transaction.atomic():
         updated = Screening.objects.filter(pk=screening.pk, revision=revision).exclude(
@@ -444,7 +456,7 @@ def review_decide(*, screening: Screening, revision: int, decision: str, message
             audit("decision_saved", screening=screening, request=request, detail=decision)
             return review
     audit("decision_conflict", screening=screening, request=request)
-    raise ReviewConflict()
+    raise ReviewConflict(conflict_reason(screening, request.user, revision, decision, message))
 
 
 def criteria_changed_since(scored: Screening | Rescore, current_versions: dict) -> list[str]:
