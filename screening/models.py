@@ -362,15 +362,26 @@ class Decision(models.TextChoices):
     NOT_SUITABLE = "not_suitable", _("Not suitable now")
 
 
+class Status(models.TextChoices):
+    """Where a screening is (Screening.Status): the one place its stored values and their labels are written."""
+
+    SCORED = "scored", _("Result shown, not submitted")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    REVIEWED = "reviewed", _("Reviewed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Sent for review, whatever became of it since: what the review queue lists and counts, and its index holds.
+SENT = [status for status in Status if status != Status.SCORED]
+# Waiting for a neurologist (no decision yet, or the patient replied to one): the review queue's default view
+WAITING = [Status.SUBMITTED, Status.IN_REVIEW]
+
+
 class Screening(models.Model):
     """One person's answers scored against every active criteria set, kept as an immutable snapshot."""
 
-    class Status(models.TextChoices):
-        SCORED = "scored", _("Result shown, not submitted")
-        SUBMITTED = "submitted", _("Submitted")
-        IN_REVIEW = "in_review", _("In review")
-        REVIEWED = "reviewed", _("Reviewed")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+    Status = Status
 
     answers = models.JSONField()
     facts = models.JSONField()
@@ -417,14 +428,14 @@ class Screening(models.Model):
             models.Index(fields=["status", "created_at"], name="screening_status_created"),
             models.Index(fields=["status", "submitted_at"], name="screening_status_submitted"),
             # The review queue's default view, in its order: pages are read from this index alone.
-            models.Index(fields=["submitted_at", "id"], condition=Q(status__in=["submitted", "in_review"]),
+            models.Index(fields=["submitted_at", "id"], condition=Q(status__in=WAITING),
                          name="screening_queue_waiting"),
             # Every submission in the queue's order, with what its status, verdict, decision and date filters read:
             # a page or count so filtered is read from this index alone (PostgreSQL's index-only scan), not from the
             # rows and their answers.
             models.Index(fields=["submitted_at", "id", "status", "primary_verdict", "rescored_verdict",
                                  "last_decision"],
-                         condition=Q(status__in=["submitted", "in_review", "reviewed", "withdrawn"]),
+                         condition=Q(status__in=SENT),
                          name="screening_queue_filters"),
         ]
 
@@ -432,15 +443,20 @@ class Screening(models.Model):
         return self.reference or f"Screening {self.pk}"
 
     @property
+    def reviewer(self):
+        """Who is reviewing it: whoever opened it, while it is in review (not once decided on, nor put back)."""
+        return self.opened_by if self.status == Status.IN_REVIEW else None
+
+    @property
     def asks_for_reply(self) -> bool:
         """The latest decision asks the patient for more information, and they have not replied to it yet."""
-        return self.status == self.Status.REVIEWED and self.last_decision == Decision.MORE_INFO
+        return self.status == Status.REVIEWED and self.last_decision == Decision.MORE_INFO
 
     @property
     def replied(self) -> bool:
         """Waiting again with the patient's reply: only a reply to "more information needed" brings a decided
         submission back to the queue (services.screening_reply; "Put back in the queue" is for undecided ones)."""
-        return self.last_decision is not None and self.status in (self.Status.SUBMITTED, self.Status.IN_REVIEW)
+        return self.last_decision is not None and self.status in WAITING
 
     def access_code_matches(self, code: str) -> bool:
         return bool(self.access_code_hash) and any(secrets.compare_digest(self.access_code_hash, hash_code(spelling))

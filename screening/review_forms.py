@@ -5,10 +5,8 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import VERDICT_CHOICES, Review, Screening, normalise_code, with_reference_typed
+from .models import SENT, VERDICT_CHOICES, WAITING, Review, Screening, normalise_code, with_reference_typed
 
-REVIEWABLE_STATUSES = [(s.value, s.label) for s in Screening.Status if s != Screening.Status.SCORED]
-WAITING = [Screening.Status.SUBMITTED, Screening.Status.IN_REVIEW]
 ANY = "any"
 NO_DECISION = "none"
 
@@ -16,7 +14,7 @@ NO_DECISION = "none"
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("Waiting (submitted or in review)")), (ANY, _("Any status"))]
-                               + REVIEWABLE_STATUSES)
+                               + [(status.value, status.label) for status in SENT])
     verdict = forms.ChoiceField(label=_("Primary verdict"), required=False, choices=[("", _("Any"))] + VERDICT_CHOICES,
                                 help_text=_("As submitted or as last re-scored."))
     submitted_from = forms.DateField(label=_("Submitted from"), required=False,
@@ -57,11 +55,11 @@ class QueueFilterForm(forms.Form):
         else those still waiting."""
         data = self.filters()
         if data.get("status"):
-            return [value for value, _label in REVIEWABLE_STATUSES] if data["status"] == ANY else [data["status"]]
+            return SENT if data["status"] == ANY else [data["status"]]
         if self.searched_reference():
-            return [value for value, _label in REVIEWABLE_STATUSES]
+            return SENT
         if data.get("decision"):
-            return [value for value, _label in REVIEWABLE_STATUSES if value != Screening.Status.WITHDRAWN]
+            return [status for status in SENT if status != Screening.Status.WITHDRAWN]
         return WAITING
 
     def searched_reference(self):

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, whole_number
+from .models import SENT, VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, whole_number
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 from .views import post_only
 
@@ -52,12 +52,9 @@ def reviewer_required(view):
     return wrapped
 
 
-REVIEWABLE = [status for status in Screening.Status if status != Screening.Status.SCORED]
-
-
 def submissions():
     """Every submitted screening (whatever became of it since), oldest first."""
-    return Screening.objects.filter(status__in=REVIEWABLE).order_by("submitted_at", "pk")
+    return Screening.objects.filter(status__in=SENT).order_by("submitted_at", "pk")
 
 
 class NearerEndPaginator(Paginator):
@@ -101,7 +98,7 @@ def queue(request):
     query.pop("page", None)
     return render(request, "review/queue.html", {
         "form": form, "page": page, "query": query.urlencode(),
-        "counts": [(status.label, counts.get(status.value, 0)) for status in REVIEWABLE],
+        "counts": [(status.label, counts.get(status.value, 0)) for status in SENT],
     })
 
 

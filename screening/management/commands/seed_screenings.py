@@ -20,7 +20,7 @@ COPY_SQL = """
 INSERT INTO screening_screening (answers, facts, snapshot, scored_on, primary_verdict, status, reference,
     access_code_hash, consent_version, consent_text, contact_name, contact_details, created_at, submitted_at,
     updated_at, revision)
-SELECT t.answers, t.facts, t.snapshot, t.scored_on, t.primary_verdict, 'submitted',
+SELECT t.answers, t.facts, t.snapshot, t.scored_on, t.primary_verdict, %(status)s,
        'R-SEED-' || lpad(g::text, 7, '0'), t.access_code_hash, t.consent_version, t.consent_text, '', '',
        %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', 0
 FROM generate_series(1, %(count)s) AS g
@@ -50,8 +50,8 @@ class Command(BaseCommand):
         start = timezone.now() - timedelta(minutes=count + 1)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(COPY_SQL, {"start": start, "count": count, "n": len(templates),
-                                          "templates": [t.pk for t in templates]})
+                cursor.execute(COPY_SQL, {"status": Screening.Status.SUBMITTED, "start": start, "count": count,
+                                          "n": len(templates), "templates": [t.pk for t in templates]})
         else:
             Screening.objects.bulk_create([
                 Screening(answers=t.answers, facts=t.facts, snapshot=t.snapshot, scored_on=t.scored_on,
