@@ -2,8 +2,8 @@
 unless ``--allow-production``, which the benchmark's own throwaway database uses).
 
 Each reference case is scored and submitted once through the real services; the rest are copies of those, one
-minute apart. On PostgreSQL the copies are made by the server (INSERT … SELECT over generate_series), so 100,000
-rows take seconds, not minutes.
+minute apart, numbered on from those of earlier runs (``R-SEED-0000001``, …). On PostgreSQL the copies are made by
+the server (INSERT … SELECT over generate_series), so 100,000 rows take seconds, not minutes.
 """
 
 from datetime import timedelta
@@ -16,12 +16,14 @@ from django.utils import timezone
 from screening import services
 from screening.models import ReferenceCase, Screening
 
+PREFIX = "R-SEED-"  # and seven digits
 COPY_SQL = """
 INSERT INTO screening_screening (answers, facts, snapshot, scored_on, primary_verdict, status, reference,
     access_code_hash, consent_version, consent_text, contact_name, contact_details, created_at, submitted_at,
     updated_at, revision)
 SELECT t.answers, t.facts, t.snapshot, t.scored_on, t.primary_verdict, %(status)s,
-       'R-SEED-' || lpad(g::text, 7, '0'), t.access_code_hash, t.consent_version, t.consent_text, '', '',
+       %(prefix)s || lpad((%(after)s + g)::text, 7, '0'), t.access_code_hash, t.consent_version, t.consent_text,
+       '', '',
        %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', 0
 FROM generate_series(1, %(count)s) AS g
 JOIN screening_screening AS t ON t.id = (%(templates)s)[1 + g %% %(n)s]
@@ -48,15 +50,20 @@ class Command(BaseCommand):
         if not templates:
             raise CommandError("No reference cases: run load_shipped_content first.")
         start = timezone.now() - timedelta(minutes=count + 1)
+        # the highest number given before (its seven digits sort as numbers): a run adds, it never collides
+        last = Screening.objects.filter(reference__startswith=PREFIX).order_by("-reference").values_list(
+            "reference", flat=True).first()
+        after = int(last.removeprefix(PREFIX)) if last else 0
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(COPY_SQL, {"status": Screening.Status.SUBMITTED, "start": start, "count": count,
-                                          "n": len(templates), "templates": [t.pk for t in templates]})
+                cursor.execute(COPY_SQL, {"status": Screening.Status.SUBMITTED, "prefix": PREFIX, "after": after,
+                                          "start": start, "count": count, "n": len(templates),
+                                          "templates": [t.pk for t in templates]})
         else:
             Screening.objects.bulk_create([
                 Screening(answers=t.answers, facts=t.facts, snapshot=t.snapshot, scored_on=t.scored_on,
                           primary_verdict=t.primary_verdict, status=Screening.Status.SUBMITTED,
-                          reference=f"R-SEED-{i:07d}", access_code_hash=t.access_code_hash,
+                          reference=f"{PREFIX}{after + i:07d}", access_code_hash=t.access_code_hash,
                           submitted_at=start + timedelta(minutes=i))
                 for i in range(1, count + 1) for t in [templates[i % len(templates)]]
             ], batch_size=2000)

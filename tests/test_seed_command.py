@@ -1,0 +1,21 @@
+"""``manage.py seed_screenings``: made-up submissions for load tests and demos."""
+
+import io
+
+from django.core.management import call_command
+
+from screening.models import ReferenceCase, Screening
+
+
+def test_a_second_run_adds_its_submissions_after_the_first_run_s(shipped_criteria):
+    """Topping up a demo or a benchmark's database: the second run numbers on from the first, rather than failing on
+    a reference the first one gave (and adding nothing)."""
+    out = io.StringIO()
+    call_command("seed_screenings", "3", stdout=out)
+    call_command("seed_screenings", "2", stdout=out)
+    assert out.getvalue().splitlines() == ["Seeded 3 submitted screenings.", "Seeded 2 submitted screenings."]
+    seeded = Screening.objects.filter(reference__startswith="R-SEED-").order_by("reference")
+    assert list(seeded.values_list("reference", flat=True)) == [f"R-SEED-{n:07d}" for n in range(1, 6)]
+    # each run also submits every reference case once, through the services, as the copies' originals
+    cases = ReferenceCase.objects.filter(active=True).count()
+    assert Screening.objects.filter(status=Screening.Status.SUBMITTED).count() == 5 + 2 * cases
