@@ -571,3 +571,53 @@ def test_back_to_the_queue_returns_to_the_queue_as_this_tab_left_it(page, site):
         assert other_back.get_attribute("href") == "/review/?status=any&decision=none"
     finally:
         other.close()
+
+
+# --- 5. the message's length -----------------------------------------------------------------------------------
+
+
+def test_the_message_counts_the_characters_left_as_the_server_counts_them(page, site, check_accessible):
+    """The message has a limit the browser does not enforce (pasted text would be cut short without a word): the
+    count of what is left changes as it is typed, and screen readers hear it only near the limit, once typing
+    pauses; a line break counts two, as the server receives it, so the count and the server agree. Sent too long
+    anyway, the server's message is next to the box."""
+    make_user("dr-counter")
+    screening = submit()
+    sign_in(page, site, "dr-counter")
+    page.goto(detail_url(site, screening))
+    box = message_box(page)
+    field = page.locator("div.mb-3", has=box)
+    live = field.locator("[aria-live=polite]")
+    expect(field.get_by_text("5,000 characters left")).to_be_visible()
+    expect(box).to_have_accessible_description("5,000 characters left")  # heard with the box
+    live.evaluate("""el => { window.announced = [];
+        new MutationObserver(() => announced.push(el.textContent)).observe(
+            el, {childList: true, characterData: true, subtree: true}); }""")
+
+    box.fill("Dear Pat,\nplease send your MRI report.")
+    expect(field.get_by_text("4,961 characters left")).to_be_visible()  # 37 characters, the line break two
+    page.wait_for_timeout(1_500)
+    assert page.evaluate("announced") == []  # far from the limit: nothing said while typing
+
+    box.fill("x" * 4990)
+    box.press_sequentially("abcde", delay=50)
+    expect(live).to_have_text("5 characters left")
+    assert page.evaluate("announced") == ["5 characters left"]  # once, when typing paused: not at every key
+    expect(box).to_have_accessible_description("5 characters left")
+
+    box.fill("x" * 2500 + "\n" + "x" * 2499)
+    expect(field.get_by_text("1 character too many")).to_be_visible()
+    expect(live).to_have_text("1 character too many")
+    check_accessible(page, "message over the limit")
+    decision(page, "More information needed").check()
+    press(page, SAVE)
+    assert not Review.objects.exists()
+    expect(field.locator(".invalid-feedback")).to_have_text(
+        "Ensure this value has at most 5000 characters (it has 5001).")
+    expect(field.get_by_text("1 character too many")).to_be_visible()  # counted again on the page shown again
+
+    box.fill("x" * 2499 + "\n" + "x" * 2499)
+    expect(field.get_by_text("0 characters left")).to_be_visible()
+    press(page, SAVE)
+    assert page.url == detail_url(site, screening)
+    assert len(Review.objects.get().message) == 5000
