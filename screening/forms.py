@@ -119,7 +119,10 @@ class TickWhatApplies(forms.MultipleChoiceField):
                          error_messages={"required": nothing_ticked,
                                          "invalid_choice": _("“%(value)s” is not one of the answers shown."),
                                          "invalid_list": _("Give a list of answers.")}, **kwargs)
-        self.none_label = none_label
+
+    @property
+    def none_label(self):
+        return dict(self.choices)[NONE_OF_THESE]  # as the box reads, reworded or not
 
     def clean(self, value):
         value = super().clean(value)
@@ -175,7 +178,8 @@ class StepForm(forms.Form):
     """A questionnaire step. ``answers`` holds the earlier steps' cleaned answers; ``today`` the date of the check.
 
     With ``partial=True`` (a step that the earlier answers make irrelevant) only the keys supplied are checked,
-    and none is required: such answers are kept but ignored by the facts.
+    and none is required: such answers are kept but ignored by the facts. Someone helping a person with MS
+    (``respondent`` "carer" in ``answers``) is asked each question about that person (``CARER_WORDING``).
     """
 
     use_required_attribute = False  # the server validates; "back" and "save" must post whatever was typed
@@ -186,6 +190,10 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.answers = answers or {}
         self.today = today
+        if self.answers.get("respondent") == "carer":  # worded once per process; copied only to be rendered
+            for name in CARER_WORDING.keys() & self.fields.keys():
+                field = question_for(name, "carer")
+                self.fields[name] = field if shared_fields else copy.deepcopy(field)
         if partial:
             for name in list(self.fields):
                 if self.data.get(name) is None:
@@ -208,11 +216,22 @@ class StepForm(forms.Form):
             raise TypeError("This form shares its fields and only checks answers: render form_to_show()'s form.")
 
     def reword(self, name, **wording):
-        """One question worded for this person (its label, its choices): on a copy of its field, which may be
-        shared by every form of the step (SharedFields)."""
-        field = self.fields[name] = copy.deepcopy(self.fields[name])
-        for attribute, value in wording.items():
-            setattr(field, attribute, value)
+        """One question worded for this person (see :func:`reworded`): on a copy of its field, which may be shared
+        by every form of the step (SharedFields)."""
+        self.fields[name] = reworded(self.fields[name], **wording)
+
+
+def reworded(field, *, choices=None, error_messages=None, **attributes):
+    """A copy of ``field`` worded otherwise: ``choices`` ({value: label}) and ``error_messages`` ({code: message})
+    replace some of its own, so its answers stay the same; other ``attributes`` (``label``, ``help_text``) are set."""
+    field = copy.deepcopy(field)
+    if choices:
+        field.choices = [(value, choices.get(value, label)) for value, label in field.choices]
+    if error_messages:
+        field.error_messages = {**field.error_messages, **error_messages}
+    for attribute, value in attributes.items():
+        setattr(field, attribute, value)
+    return field
 
 
 class SharedFields(dict):
@@ -265,7 +284,8 @@ class DiagnosisForm(StepForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={"required": _("Enter the year you were diagnosed. If you are not sure, your best guess "
                                       "will do."),
-                        "invalid": _("Enter a year as four digits, for example 2019.")},
+                        "invalid": _("Enter a year as four digits, for example 2019."),
+                        "before_birth": _("That year is before you were born (you told us you are %(age)s).")},
     )
     diagnosis_month = forms.TypedChoiceField(
         choices=Choices(MONTH_CHOICES), coerce=int, empty_value=None, required=False,
@@ -287,7 +307,7 @@ class DiagnosisForm(StepForm):
             self.add_error("diagnosis_year", _("The diagnosis date cannot be in the future."))
         elif year < earliest:
             if age and earliest > FIRST_DIAGNOSIS_YEAR:
-                message = _("That year is before you were born (you told us you are %(age)s).") % {"age": age}
+                message = self.fields["diagnosis_year"].error_messages["before_birth"] % {"age": age}
             else:
                 message = _("Enter a year from %(year)s onwards.") % {"year": FIRST_DIAGNOSIS_YEAR}
             self.add_error("diagnosis_year", message)
@@ -403,6 +423,9 @@ class TreatmentResponseForm(StepForm):
                 "alemtuzumab or cladribine, did you still have a relapse or new MRI activity?"),
         help_text=_("These are MS medicines too: if you answered No to the question above, the answer here is No."),
     )
+    # the question as asked, naming only the high-efficacy medicines ticked
+    activity_on_high_efficacy_dmt.naming = _(
+        "From 6 months after you started %(medicines)s, did you still have a relapse or new MRI activity?")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -412,10 +435,10 @@ class TreatmentResponseForm(StepForm):
             self.fields.pop("activity_on_high_efficacy_dmt", None)
         else:
             names = [str(HIGH_EFFICACY_NAMES[code]) for code in ticked]
-            self.reword("activity_on_high_efficacy_dmt", label=_(
-                "From 6 months after you started %(medicines)s, did you still have a relapse or new MRI activity?"
-            ) % {"medicines": names[0] if len(names) == 1 else _("%(some)s or %(last)s") % {
-                "some": ", ".join(names[:-1]), "last": names[-1]}})
+            question = self.fields["activity_on_high_efficacy_dmt"].naming  # worded for a carer, or not
+            self.reword("activity_on_high_efficacy_dmt", label=question % {
+                "medicines": names[0] if len(names) == 1 else _("%(some)s or %(last)s") % {
+                    "some": ", ".join(names[:-1]), "last": names[-1]}})
 
     def clean(self):
         cleaned = super().clean()
@@ -443,16 +466,6 @@ class HealthForm(StepForm):
         help_text=_("HSCT can affect fertility, so this matters for everyone who may want children."),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.answers.get("respondent") == "carer" and "pregnancy" in self.fields:
-            # "Are you pregnant?" to a carer (who may be pregnant, or the partner of someone who is) is answered for
-            # the wrong person: the fertility note and the pregnancy criteria then follow the carer.
-            self.reword("pregnancy", label=_("Is the person you are helping pregnant, breastfeeding, or planning a "
-                                             "pregnancy?"), choices=[
-                ("no", _("No")), ("pregnant_or_breastfeeding", _("They are pregnant or breastfeeding")),
-                ("planning", _("They are planning a pregnancy in the next 2 years"))])
-
 
 class RegionForm(StepForm):
     region = radio(
@@ -462,6 +475,63 @@ class RegionForm(StepForm):
         label=_("Where do you live?"), required=False,
         help_text=_("This only changes the information about where HSCT is offered and what it costs."),
     )
+
+
+# Each question that speaks to the person with MS as "you" or "I", as someone helping them is asked it: about "the
+# person you are helping" (the first question of a step) or "they", never "your". Asked "Are you pregnant?", a carer
+# (who may be pregnant, or the partner of someone who is) answered for the wrong person. "I" and "you" that stand for
+# whoever answers ("I'm not sure", "if you remember") stay. Only words change: the answers (keys, values) do not.
+CARER_WORDING = {
+    "diagnosis_confirmed": {"label": _("Has a neurologist confirmed that the person you are helping has MS?")},
+    "ms_type": {"label": _("Which type of MS do they have?"),
+                "help_text": _("Their neurologist's letters usually say which type.")},
+    "diagnosis_year": {
+        "label": _("In which year were they diagnosed?"),
+        "help_text": _("For example 2019. Not sure? Their neurologist's first letter gives it; otherwise give a best "
+                       "guess and tell their neurologist it is one."),
+        "error_messages": {
+            "required": _("Enter the year they were diagnosed. If you are not sure, a best guess will do."),
+            "before_birth": _("That year is before they were born (you told us they are %(age)s).")}},
+    "edss": {
+        "label": _("What is the most recent EDSS score of the person you are helping?"),
+        "help_text": _("EDSS is the 0 to 10 disability score their neurologist may have recorded. If you don't know "
+                       "it, choose “I don't know their score”: we will ask about walking instead."),
+        "choices": {DONT_KNOW: _("I don't know their score")},
+        "error_messages": {"required": _("Choose their score, or “I don't know their score”.")}},
+    "walking_aid": {
+        "label": _("What help does the person you are helping usually need to walk?"),
+        "help_text": _("Think of a usual day, not during a relapse. An ankle brace or splint on its own does not "
+                       "count as help here; if they wear one, tell their neurologist."),
+        "choices": {"none": _("They walk without any help"),
+                    "one_sided": _("One stick or crutch, or they hold an arm or a wall, even some of the time"),
+                    "wheelchair": _("They use a wheelchair or scooter most of the time")}},
+    "walking_distance": {"label": _("How far can the person you are helping walk without stopping to rest?"),
+                         "help_text": _("With the help they usually use, on a usual day.")},
+    "relapses_12m": {"label": _("How many relapses has the person you are helping had in the last 12 months?")},
+    "relapses_36m": {"label": _("How many relapses have they had in the last 3 years?")},
+    "mri_activity_12m": {
+        "help_text": _("Their neurologist may have called them new, enlarging or enhancing lesions."),
+        "choices": {"no_mri": _("They have not had an MRI scan in the last 12 months")}},
+    "dmts": {
+        "label": _("Which MS medicines has the person you are helping ever taken?"),
+        "help_text": _("Tick all that apply. If they took one whose name is not known, tick “Another MS medicine”, "
+                       "and ask their MS team its name if possible: the check counts a high-efficacy medicine only "
+                       "when it is ticked by name."),
+        "choices": {NONE_OF_THESE: _("They have never taken an MS medicine")},
+        "error_messages": {"required": _("Tick the MS medicines they have taken, or “They have never taken an MS "
+                                         "medicine”.")}},
+    "activity_on_dmt": {"label": _("After at least 6 months on an MS medicine, did the person you are helping still "
+                                   "have a relapse or new MRI activity?")},
+    "activity_on_high_efficacy_dmt": {"naming": _(
+        "From 6 months after they started %(medicines)s, did they still have a relapse or new MRI activity?")},
+    "comorbidities": {"label": _("Does the person you are helping have any of these health conditions?"),
+                      "error_messages": {"required": _("Tick the conditions they have, or “None of these”.")}},
+    "prior_hsct": {"label": _("Have they had a stem cell transplant before?")},
+    "pregnancy": {"label": _("Is the person you are helping pregnant, breastfeeding, or planning a pregnancy?"),
+                  "choices": {"pregnant_or_breastfeeding": _("They are pregnant or breastfeeding"),
+                              "planning": _("They are planning a pregnancy in the next 2 years")}},
+    "region": {"label": _("Where does the person you are helping live?")},
+}
 
 
 # Step conditions are three-valued, like the rules: True (asked), False (not asked) or None (not decidable yet,
@@ -521,9 +591,18 @@ STEPS = (
     Step("health", _("Your health"), HealthForm),
     Step("region", _("Where you live"), RegionForm),
 )
-ANSWER_KEYS = tuple(name for step in STEPS for name in step.form_class.base_fields)
+ANSWER_FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
+ANSWER_KEYS = tuple(ANSWER_FIELDS)
 # Keys that must be present in an answers object even though their value may be null or an empty list.
 KEYS_ALWAYS_REQUIRED = ("edss", "relapses_12m", "relapses_36m", "dmts", "comorbidities")
+
+
+@functools.cache
+def question_for(name, respondent):
+    """A question as ``respondent`` ("self", "carer" or ``None``) is asked it, to read their answers back in its
+    words. (A step's form may word it further from other answers: the medicines the high-efficacy one names.)"""
+    field = ANSWER_FIELDS[name]
+    return reworded(field, **CARER_WORDING[name]) if respondent == "carer" and name in CARER_WORDING else field
 
 
 class StepForms(dict):

@@ -1,6 +1,7 @@
 """The questionnaire forms as a patient meets them: messages, branches, "Step n of N", and one validation for
 the web and the ``screen`` command (PRODUCT.md §2, §6)."""
 
+import re
 from datetime import date
 
 import pytest
@@ -589,3 +590,67 @@ def test_a_question_worded_for_one_person_stays_worded_for_them_alone():
         assert "started alemtuzumab, did you" in str(other.fields["activity_on_high_efficacy_dmt"].label)
         assert str(TreatmentResponseForm.base_fields["activity_on_high_efficacy_dmt"].label).endswith(
             "rituximab, alemtuzumab or cladribine, did you still have a relapse or new MRI activity?")
+
+
+# ---------------------------------------------------------------- worded for someone helping the person with MS
+
+# "you" and "I" that stand for whoever answers (a carer too), not for the person with MS
+ANSWERERS_OWN_WORDS = re.compile("|".join([
+    "the person you are helping", "I'm not sure", "I don't know", "I don't remember", "I'd rather not say",
+    "if you remember", "if you don't know", "if you are not sure", "if you answered", "you told us"]), re.IGNORECASE)
+SAID_TO_THE_PERSON = re.compile(r"\b(you|your|yours|yourself|I|I'm|I've|me|my|myself)\b", re.IGNORECASE)
+ASKED_EVERYTHING = {"dmts": ["natalizumab"]}  # the high-efficacy question asked too
+EVERY_ANSWER = as_form_data(answers(edss=None, walking_aid="one_sided", walking_distance="100_199"))
+
+
+def said_to_the_person(texts):
+    """Those of ``texts`` that speak to the person with MS as "you" or "I"."""
+    return [text for text in texts if SAID_TO_THE_PERSON.search(ANSWERERS_OWN_WORDS.sub("", text))]
+
+
+def what_it_says(field):
+    """Every text of a question: its label, its help, its answers and its messages."""
+    choices = [label for _value, label in getattr(field, "choices", ())]
+    return [str(text) for text in (field.label, field.help_text, *choices, *field.error_messages.values()) if text]
+
+
+def answers_taken(field):
+    return [value for value, _label in getattr(field, "choices", ())]
+
+
+def asked(step, respondent, data=None):
+    return step.form_class(data=data, answers={**ASKED_EVERYTHING, "respondent": respondent}, today=TODAY)
+
+
+@pytest.mark.parametrize("step", STEPS[1:], ids=lambda step: step.slug)  # the first asks who is answering
+def test_a_carer_is_asked_about_the_person_they_help_for_the_same_answers_and_a_patient_as_before(step):
+    carer, patient = asked(step, "carer", EVERY_ANSWER), asked(step, "self", EVERY_ANSWER)
+    assert {name: said_to_the_person(what_it_says(field)) for name, field in carer.fields.items()} == \
+        {name: [] for name in carer.fields}
+    # the same questions, answers and cleaned values: only the words differ
+    assert carer.is_valid() and patient.is_valid(), (carer.errors, patient.errors)
+    assert carer.cleaned_data == patient.cleaned_data
+    assert {name: answers_taken(field) for name, field in carer.fields.items()} == \
+        {name: answers_taken(field) for name, field in patient.fields.items()}
+    for name, field in patient.fields.items():  # built after the carer's: nothing of theirs left in the shared fields
+        as_declared = step.form_class.base_fields[name]
+        assert what_it_says(field)[1:] == what_it_says(as_declared)[1:], name
+        assert field.label == as_declared.label or name == "activity_on_high_efficacy_dmt", name  # names medicines
+
+
+@pytest.mark.parametrize("form_class, posted, field, message", [
+    (DiagnosisForm, {"diagnosis_confirmed": "yes", "ms_type": "rrms"}, "diagnosis_year",
+     "Enter the year they were diagnosed. If you are not sure, a best guess will do."),
+    (DiagnosisForm, {"diagnosis_confirmed": "yes", "ms_type": "rrms", "diagnosis_year": "1980"}, "diagnosis_year",
+     "That year is before they were born (you told us they are 34)."),
+    (EdssForm, {}, "edss", "Choose their score, or “I don't know their score”."),
+    (TreatmentsForm, {"dmts": []}, "dmts",
+     "Tick the MS medicines they have taken, or “They have never taken an MS medicine”."),
+    (TreatmentsForm, {"dmts": ["none", "fumarate"]}, "dmts",
+     "“They have never taken an MS medicine” is ticked with other answers: untick it, or untick the others."),
+    (HealthForm, {**HEALTH_OK, "comorbidities": []}, "comorbidities",
+     "Tick the conditions they have, or “None of these”."),
+])
+def test_a_carers_messages_speak_of_the_person_they_help(form_class, posted, field, message):
+    form = bound(form_class, posted, previous={"respondent": "carer", "age": 34})
+    assert messages_for(form, field) == message

@@ -32,7 +32,7 @@ from screening.views import DRAFT
 from screening.views import RESULT as VIEWS_RESULT
 
 from .factories import answers, make_criterion
-from .test_forms import browser_post
+from .test_forms import browser_post, said_to_the_person
 
 pytestmark = pytest.mark.django_db
 
@@ -2108,6 +2108,39 @@ def test_a_question_names_what_this_person_told_us_even_where_blank_steps_are_re
     answer_steps(yourself, answers(), until="health")
     page = unescape(html(yourself.get(step_url("health"))))
     assert "Are you pregnant, breastfeeding, or planning a pregnancy?" in page and "They are" not in page
+
+
+WALKS_WITH_A_STICK = dict(edss=None, walking_aid="one_sided", walking_distance="100_199")  # every step asked
+
+
+def what_is_asked(step, raw):
+    """Each text of a step's questions (labels, help, answers) as the questionnaire puts them to this person."""
+    form = step.form_class(answers=raw, today=timezone.localdate())
+    return {str(text) for field in form.fields.values() for text in (
+        field.label, field.help_text, *(label for _value, label in getattr(field, "choices", ()))) if text}
+
+
+@pytest.mark.parametrize("first", ["self", "carer"])  # whoever reaches a blank step first, each reads their own
+def test_a_carer_reads_every_step_about_the_person_they_help_and_a_patient_reads_it_as_before(shipped_criteria,
+                                                                                               first):
+    raw = {respondent: answers(respondent=respondent, **WALKS_WITH_A_STICK) for respondent in ("self", "carer")}
+    pages, kept = {}, {}
+    for respondent in sorted(raw, key=lambda r: r != first):
+        client = RecordingClient()
+        answer_steps(client, raw[respondent])
+        pages[respondent] = {resolve(r.request["PATH_INFO"]).kwargs["slug"]: unescape(html(r))
+                             for r in client.responses if r.request["REQUEST_METHOD"] == "GET" and r.status_code == 200}
+        client.post(reverse("result_create"))
+        kept[respondent] = Screening.objects.latest("pk").answers
+    assert list(pages["carer"]) == list(pages["self"]) == ALL_SLUGS
+    for step in STEPS[1:]:
+        carers, patients = what_is_asked(step, raw["carer"]), what_is_asked(step, raw["self"])
+        assert said_to_the_person(carers) == [], step.slug
+        for respondent, own, others in (("carer", carers, patients), ("self", patients, carers)):
+            page = pages[respondent][step.slug]
+            assert [text for text in own if text not in page] == [], (respondent, step.slug)
+            assert [text for text in others - own if text in page] == [], (respondent, step.slug)
+    assert kept["carer"] == {**kept["self"], "respondent": "carer"}  # the same answers, under the same keys
 
 
 def test_the_draft_token_lives_in_a_private_cookie_that_goes_once_the_result_is_sent(shipped_criteria, patient,

@@ -82,7 +82,7 @@ def answer_text(key, value, answers=None):
     field = field_for(key, answers)
     if isinstance(field.widget, CheckboxSelectMultiple):
         order = [k for k, _ in field.choices]
-        return ", ".join(choice_label(key, v) for v in sorted(value or [NONE_OF_THESE], key=order.index))
+        return ", ".join(choice_label(key, v, answers) for v in sorted(value or [NONE_OF_THESE], key=order.index))
     if isinstance(field.widget, (RadioSelect, Select)):
         return choice_label(key, value, answers)
     return "Not sure" if value is None else str(value)
@@ -111,9 +111,9 @@ def answer(page, key, value, answers=None):
         asked.get_by_text(label, exact=True).click()
         expect(asked.get_by_label(label, exact=True)).to_be_checked()
     elif isinstance(widget, Select):
-        page.get_by_label(question(key)).select_option(label=choice_label(key, value))
+        page.get_by_label(question(key, answers)).select_option(label=choice_label(key, value, answers))
     else:
-        page.get_by_label(question(key)).fill(browser_value(value))
+        page.get_by_label(question(key, answers)).fill(browser_value(value))
 
 
 def answer_step(page, slug, answers):

@@ -64,7 +64,7 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
 
         press(other, "Back")
         assert current_slug(other) == SAVED_ON
-        label = answer_text("walking_distance", ANSWERS["walking_distance"])
+        label = answer_text("walking_distance", ANSWERS["walking_distance"], ANSWERS)
         expect(other.get_by_label(label, exact=True)).to_be_checked()
         later.arrive(f"step {SAVED_ON} (resumed)")
 
@@ -74,9 +74,9 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
                       if key in ANSWERS]
         assert len(saved_keys) == 8
         for key in saved_keys:
-            assert rows[question(key)] == answer_text(key, ANSWERS[key]), key
-        assert rows[question("diagnosis_month")] == "I don't remember"  # the month was left as it was
-        assert rows[question("mri_activity_12m")] == "Not answered yet"
+            assert rows[question(key, ANSWERS)] == answer_text(key, ANSWERS[key], ANSWERS), key
+        assert rows[question("diagnosis_month", ANSWERS)] == "I don't remember"  # the month was left as it was
+        assert rows[question("mri_activity_12m", ANSWERS)] == "Not answered yet"
         expect(other.get_by_role("button", name="See my result")).to_have_count(0)
         expect(other.get_by_role("link", name="Answer the remaining questions")).to_be_visible()
     finally:
