@@ -215,6 +215,13 @@ class StepForm(forms.Form):
         if isinstance(self.base_fields, SharedFields):  # rendering would change the step's widgets for everyone
             raise TypeError("This form shares its fields and only checks answers: render form_to_show()'s form.")
 
+    def wording(self):
+        """All that its questions say (labels, help, answers): two blank forms of a step worded alike render alike,
+        so the step view keys the HTML it keeps of a blank step by this."""
+        return [(name, str(field.label), str(field.help_text),
+                 [str(label) for _value, label in getattr(field, "choices", ())])
+                for name, field in self.fields.items()]
+
     def reword(self, name, **wording):
         """One question worded for this person (see :func:`reworded`): on a copy of its field, which may be shared
         by every form of the step (SharedFields)."""

@@ -195,8 +195,7 @@ def step(request, slug):
         "step": step, "form": form, "returning": returning, "hint": step.hint(questionnaire.answers),
         # A step not answered yet looks the same for everyone who is asked the same questions (the medicines they
         # name, to whom they are put): its form's HTML is rendered once per process for each wording.
-        "blank": not form.is_bound and not answered_before,
-        "fields": [(name, str(field.label)) for name, field in form.fields.items()],
+        "blank": not form.is_bound and not answered_before, "wording": form.wording(),
         "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],

@@ -24,7 +24,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from screening import services
+from screening import forms, services
 from screening.forms import (CARER_CONSENT_LABEL, CARER_CONSENT_TEXT, CARER_CONSENT_VERSION, CONSENT_LABEL,
                              CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data)
 from screening.models import NEW_CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
@@ -2141,6 +2141,32 @@ def test_a_carer_reads_every_step_about_the_person_they_help_and_a_patient_reads
             assert [text for text in own if text not in page] == [], (respondent, step.slug)
             assert [text for text in others - own if text in page] == [], (respondent, step.slug)
     assert kept["carer"] == {**kept["self"], "respondent": "carer"}  # the same answers, under the same keys
+
+
+@pytest.fixture
+def carer_wording(monkeypatch):
+    """``CARER_WORDING`` to change for one test (its questions are worded once per process)."""
+    forms.question_for.cache_clear()
+    yield lambda name, wording: monkeypatch.setitem(forms.CARER_WORDING, name, wording)
+    monkeypatch.undo()
+    forms.question_for.cache_clear()
+
+
+@pytest.mark.parametrize("first", ["self", "carer"])
+@pytest.mark.parametrize("slug, name, wording, carers", [  # the label the same, another part not
+    ("walking-aid", "walking_aid", {"choices": {"none": "They walk without any help"}}, "They walk without any help"),
+    ("walking-distance", "walking_distance", {"help_text": "With the help they usually use."},
+     "With the help they usually use."),
+])
+def test_a_blank_step_kept_for_one_wording_is_never_shown_for_another_that_differs_in_an_answer_or_its_help(
+        shipped_criteria, carer_wording, first, slug, name, wording, carers):
+    carer_wording(name, wording)
+    pages = {}
+    for respondent in sorted(("self", "carer"), key=lambda r: r != first):
+        client = Client()
+        answer_steps(client, answers(respondent=respondent, **WALKS_WITH_A_STICK), until=slug)
+        pages[respondent] = unescape(html(client.get(step_url(slug))))
+    assert carers in pages["carer"] and carers not in pages["self"]
 
 
 def test_the_draft_token_lives_in_a_private_cookie_that_goes_once_the_result_is_sent(shipped_criteria, patient,
