@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
-from .forms import DONT_KNOW, STEPS
+from .forms import ANSWER_FIELDS, DONT_KNOW, question_for
 from .services import ReviewConflict
 
 VERDICT_TEXT = {
@@ -111,8 +111,7 @@ BOOL_TEXT = {
     "mental_health_concern": (gettext_lazy("a mental health condition"), gettext_lazy("no mental health condition")),
 }
 # A fact that is an answer as given (the region, say) reads as the question's own choice did.
-ANSWER_CHOICES = {name: dict(field.choices) for step in STEPS for name, field in step.form_class.base_fields.items()
-                  if hasattr(field, "choices")}
+ANSWER_CHOICES = {name: dict(field.choices) for name, field in ANSWER_FIELDS.items() if hasattr(field, "choices")}
 UNITS = {"age": gettext_lazy("years"), "years_since_diagnosis": gettext_lazy("years")}
 NUMBER_CONDITIONS = {"lt": gettext_lazy("below %s"), "lte": gettext_lazy("%s or below"),
                      "gt": gettext_lazy("above %s"), "gte": gettext_lazy("%s or above"),
@@ -250,7 +249,8 @@ NOTE_KINDS = (
 
 def conditions_behind(answers):
     """The conditions ticked that make ``serious_comorbidity`` true, as the question listed them."""
-    return [choice_label("comorbidities", c) for c in answers.get("comorbidities") or () if c in SERIOUS_COMORBIDITIES]
+    return [choice_label("comorbidities", c, answers) for c in answers.get("comorbidities") or ()
+            if c in SERIOUS_COMORBIDITIES]
 
 
 def fact_answer(fact, facts, answers):
@@ -374,7 +374,7 @@ def guidelines_differ(headline, others, facts):
 
 # Red flags for the reviewer: conditions over facts, evaluated like criteria; they prompt a closer look, never decide.
 def answer_to(key):
-    return lambda answers: display_answer(ANSWER_FIELDS[key], answers.get(key))
+    return lambda answers: display_answer(question_for(key, answers.get("respondent")), answers.get(key))
 
 
 RED_FLAGS = (  # each with the answer behind it, if any: what was said ("A heart condition"), not only the flag
@@ -388,7 +388,6 @@ RED_FLAGS = (  # each with the answer behind it, if any: what was said ("A heart
      answer_to("diagnosis_confirmed")),
     (rules.Condition("edss_source", "ne", "reported"), gettext_lazy("EDSS estimated from walking, not recorded"), None),
 )
-ANSWER_FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
 
 
 def red_flags(facts, answers=None):
@@ -400,9 +399,9 @@ def red_flags(facts, answers=None):
             for condition, label, answer in RED_FLAGS if condition.holds(facts) is not False]
 
 
-def choice_label(name, value):
-    """An answer to a choice question as the question put it."""
-    return str(ANSWER_CHOICES[name].get(value, value))
+def choice_label(name, value, answers):
+    """An answer to a choice question as the question put it to whoever gave ``answers`` (a carer: "They walk…")."""
+    return str(dict(question_for(name, answers.get("respondent")).choices).get(value, value))
 
 
 FACT_NAMES = {
@@ -426,10 +425,10 @@ FACT_NAMES = {
 def fact_derivations(answers, facts):
     """``(fact, its name, value as read, how it was derived)`` for every fact, for the reviewer."""
     def walking():
-        aid = choice_label("walking_aid", answers.get("walking_aid"))
+        aid = choice_label("walking_aid", answers.get("walking_aid"), answers)
         if answers.get("walking_aid") == "wheelchair":
             return _("estimated from walking: %(aid)s") % {"aid": aid}
-        distance = choice_label("walking_distance", answers.get("walking_distance"))
+        distance = choice_label("walking_distance", answers.get("walking_distance"), answers)
         return _("estimated from walking: %(aid)s; %(distance)s") % {"aid": aid, "distance": distance}
 
     month = answers.get("diagnosis_month")

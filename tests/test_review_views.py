@@ -804,6 +804,18 @@ def test_the_detail_says_how_a_walking_estimate_was_derived(neuro_client, shippe
     assert "100 to 199 metres" in row
 
 
+@pytest.mark.parametrize("respondent, aid", [  # the answer as the question put it to whoever gave it
+    ("self", "One stick or crutch, or I hold an arm or a wall, even some of the time"),
+    ("carer", "One stick or crutch, or they hold an arm or a wall, even some of the time"),
+])
+def test_a_walking_estimate_is_derived_from_the_answer_as_it_was_given(neuro_client, shipped_criteria, respondent,
+                                                                       aid):
+    screening = make_submission(**{**WALKING_ESTIMATE, "walking_aid": "one_sided"}, respondent=respondent).screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    row = html.unescape(re.search(r'<tr data-fact="edss">(.*?)</tr>', content, re.S).group(1))
+    assert f"estimated from walking: {aid}; 100 to 199 metres" in row
+
+
 def test_the_detail_says_when_the_edss_was_recorded(neuro_client, shipped_criteria):
     screening = make_submission(edss=3.5).screening
     content = neuro_client.get(detail_url(screening)).content.decode()
@@ -1077,6 +1089,8 @@ RED_FLAG_CASES = [
     ("mental health", dict(comorbidities=["mental_health"]), "Mental health condition reported"),
     ("pregnancy", dict(pregnancy="planning"),
      "Pregnant, breastfeeding or planning a pregnancy — answer: I am planning a pregnancy in the next 2 years"),
+    ("pregnancy, as a carer answered it", dict(pregnancy="pregnant_or_breastfeeding", respondent="carer"),
+     "Pregnant, breastfeeding or planning a pregnancy — answer: They are pregnant or breastfeeding"),
     ("prior HSCT", dict(prior_hsct=True), "Has had a stem cell transplant before"),
     ("diagnosis not confirmed", dict(diagnosis_confirmed="no"), "Diagnosis not confirmed by a neurologist — answer: No"),
     ("diagnosis unsure", dict(diagnosis_confirmed="unsure"),

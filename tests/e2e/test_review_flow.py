@@ -146,7 +146,7 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         expect(doc.locator("[data-status]")).to_have_attribute("data-status", "in_review")
         expect(doc.locator("main")).to_contain_text("Sam Example")
         flags = doc.locator(".red-flags li")
-        expect(flags).to_have_text(["Pregnant, breastfeeding or planning a pregnancy — answer: I am planning a "
+        expect(flags).to_have_text(["Pregnant, breastfeeding or planning a pregnancy — answer: They are planning a "
                                     "pregnancy in the next 2 years", "EDSS estimated from walking, not recorded"])
         expect(doc.locator("tr[data-set='article']")).to_have_attribute("data-verdict", JOURNEY["verdict"])
         expect(doc.locator("tr[data-fact='edss']")).to_contain_text("estimated from walking")
