@@ -227,6 +227,9 @@ DECISION_FOR_PATIENT = {
 # Above the decision form shown again, with what was typed in it, when a decision saved meanwhile kept it from being
 # saved (a withdrawal shows no form, and a double click reads as saved).
 DECISION_CONFLICT_TEXT = {
+    ReviewConflict.REPLIED: gettext_lazy("The patient replied to the request for more information while this page was "
+                                         "open. Nothing from this page was saved: read their reply above. What you "
+                                         "typed here is kept, to save if you still want to."),
     ReviewConflict.OWN_TAB: gettext_lazy("You saved a decision on this screening in another tab or window while this "
                                          "page was open. Nothing from this page was saved: read that decision in the "
                                          "history above. What you typed here is kept, to save instead if you want "

@@ -390,10 +390,11 @@ class ReviewConflict(Exception):
     - ``WITHDRAWN``: the patient withdrew it;
     - ``REPEATED``: the newest decision is this user's own with the same decision and message, the same form sent
       twice (a double click), the first of which was saved;
+    - ``REPLIED``: the patient replied to "more information needed" (and no one has decided since);
     - ``OWN_TAB``: every decision saved since is this user's own (one per revision), from another tab or window;
     - ``COLLEAGUE``: another neurologist saved one."""
 
-    WITHDRAWN, REPEATED, OWN_TAB, COLLEAGUE = "withdrawn", "repeated", "own_tab", "colleague"
+    WITHDRAWN, REPLIED, REPEATED, OWN_TAB, COLLEAGUE = "withdrawn", "replied", "repeated", "own_tab", "colleague"
 
     def __init__(self, reason):
         super().__init__(reason)
@@ -406,6 +407,8 @@ def conflict_reason(screening: Screening, user, revision: int, decision: str, me
     screening.refresh_from_db()
     if screening.status == Screening.Status.WITHDRAWN:
         return ReviewConflict.WITHDRAWN
+    if screening.replied:
+        return ReviewConflict.REPLIED
     newer = list(screening.reviews.order_by("-created_at", "-pk")[:max(screening.revision - revision, 1)])
     if newer and (newer[0].neurologist_id, newer[0].decision, newer[0].message) == (user.pk, decision, message):
         return ReviewConflict.REPEATED

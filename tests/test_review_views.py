@@ -1899,3 +1899,28 @@ def test_withdrawing_erases_the_replies(neurologist, shipped_criteria):
     patient.post(reverse("withdraw"), {"confirm": "on"})
     assert not Reply.objects.exists()
     assert "two new lesions" not in squeeze(signed_in(neurologist).get(detail_url(submission.screening)))
+
+
+def test_a_decision_form_opened_before_the_patient_replied_is_refused_and_says_so(neurologist, shipped_criteria):
+    """Deciding without having read the reply would answer a question the patient has already answered."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Which MS medicines have you taken?")
+    neuro = signed_in(neurologist)
+    opened = revision_in(neuro.get(detail_url(submission.screening)).content.decode())
+    patient = Client()
+    look_up_status(patient, submission)
+    reply_to(patient, "Only interferon beta, from 2019 to 2021.")
+
+    response = neuro.post(reverse("review_decide", args=[submission.screening.pk]),
+                          decision_data(submission.screening, message="Thank you, we will refer you.",
+                                        revision=opened))
+    assert response.status_code == 409
+    page = squeeze(response)
+    assert "The patient replied to the request for more information while this page was open." in page
+    assert "Only interferon beta, from 2019 to 2021." in page and "Thank you, we will refer you." in page
+    assert Review.objects.count() == 1 and Screening.objects.get(pk=submission.screening.pk).replied
+
+    form = dict(decision_data(submission.screening, message="Thank you, we will refer you."), revision=revision_in(
+        response.content.decode()))
+    assert neuro.post(reverse("review_decide", args=[submission.screening.pk]), form).status_code == 302  # now read
+    assert Review.objects.count() == 2
