@@ -889,15 +889,22 @@ class ResumeForm(forms.Form):
                        "page with both of its codes."))
 
 
+def limited_text(label, rows, limit, **kwargs):
+    """A box for up to ``limit`` characters, checked by a validator, not max_length: the browser would cut pasted
+    text short at maxlength without a word. Its hint says the limit; as it is typed, it counts the characters left
+    (counter.js, in the words given here)."""
+    return forms.CharField(label=label, validators=[MaxLengthValidator(limit)],
+                           help_text=format_lazy(_("Up to {limit} characters."), limit=f"{limit:,}"),
+                           widget=forms.Textarea(attrs={
+                               "rows": rows, "data-limit": limit,
+                               "data-left": _("{n} characters left"), "data-left-one": _("1 character left"),
+                               "data-over": _("{n} characters too many"), "data-over-one": _("1 character too many"),
+                           }), **kwargs)
+
+
 class ReplyForm(forms.Form):
-    # A validator, not max_length: the browser would cut pasted text short at maxlength without a word.
-    message = forms.CharField(
-        label=_("Your reply to the neurologist"), validators=[MaxLengthValidator(3000)],
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Answer what the message asks, in your own words. Only the neurologists reviewing your result "
-                    "read it. You can send one reply to each request."),
-        error_messages={"required": _("Write your reply before sending it.")},
-    )
+    message = limited_text(_("Your reply to the neurologist"), 6, 3000,
+                           error_messages={"required": _("Write your reply before sending it.")})
 
 
 class WithdrawForm(forms.Form):

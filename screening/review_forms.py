@@ -1,10 +1,10 @@
 """Forms of the neurologist workspace: queue filters, the decision, the export options."""
 
 from django import forms
-from django.core.validators import MaxLengthValidator
 from django.db.models import Q
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from .forms import limited_text
 
 from .models import SENT, VERDICT_CHOICES, WAITING, Review, Screening, normalise_code, with_reference_typed
 
@@ -100,25 +100,12 @@ class QueueFilterForm(forms.Form):
 TEXT_LIMIT = 5000  # characters: a letter's worth
 
 
-def limited_text(label, rows, **kwargs):
-    """A box for up to TEXT_LIMIT characters, checked by a validator, not max_length: the browser would cut pasted
-    text short at maxlength without a word. Its hint says the limit; as it is typed, it counts the characters left
-    (counter.js, in the words given here)."""
-    return forms.CharField(label=label, validators=[MaxLengthValidator(TEXT_LIMIT)],
-                           help_text=format_lazy(_("Up to {limit} characters."), limit=f"{TEXT_LIMIT:,}"),
-                           widget=forms.Textarea(attrs={
-                               "rows": rows, "data-limit": TEXT_LIMIT,
-                               "data-left": _("{n} characters left"), "data-left-one": _("1 character left"),
-                               "data-over": _("{n} characters too many"), "data-over-one": _("1 character too many"),
-                           }), **kwargs)
-
-
 class DecisionForm(forms.ModelForm):
     decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect,
                                  error_messages={"required": _("Choose a decision.")})
-    message = limited_text(_("Message to the patient"), 5,
+    message = limited_text(_("Message to the patient"), 5, TEXT_LIMIT,
                            error_messages={"required": _("Write a message to the patient.")})
-    internal_note = limited_text(_("Internal note (not shown to the patient)"), 3, required=False)
+    internal_note = limited_text(_("Internal note (not shown to the patient)"), 3, TEXT_LIMIT, required=False)
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
     class Meta:

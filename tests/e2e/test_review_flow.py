@@ -192,7 +192,9 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         shoot(own, "status-released-message")
 
         # ... and answers it there.
-        own.get_by_label("Your reply to the neurologist").fill("My MS nurse says my last EDSS was 3.5, in March.")
+        reply = "My MS nurse says my last EDSS was 3.5, in March."
+        own.get_by_label("Your reply to the neurologist").fill(reply)
+        expect(own.locator("#id_message_helptext")).to_have_text(f"{3000 - len(reply):,} characters left")
         press(own, "Send my reply")
         assert own.url == site + "/status/yours/"
         expect(own.locator(".alert-success")).to_contain_text("Your reply has been sent.")
