@@ -583,20 +583,25 @@ class Step:
     form_class: type
     applies: Callable[[dict], bool] = lambda answers: True
     hint: Callable[[dict], str | None] = lambda answers: None
+    carer_title: str = ""  # about the person a carer helps ("Their diagnosis"), where the title says "your"
+
+    def title_for(self, answers: dict) -> str:
+        """The step's title as whoever fills it in reads it, like its questions (CARER_WORDING)."""
+        return self.carer_title if self.carer_title and answers.get("respondent") == "carer" else self.title
 
 
 STEPS = (
     Step("about-you", _("About you"), AboutYouForm),
-    Step("diagnosis", _("Your diagnosis"), DiagnosisForm),
-    Step("edss", _("Your disability score"), EdssForm),
+    Step("diagnosis", _("Your diagnosis"), DiagnosisForm, carer_title=_("Their diagnosis")),
+    Step("edss", _("Your disability score"), EdssForm, carer_title=_("Their disability score")),
     Step("walking-aid", _("Walking"), WalkingAidForm, asks_walking),
     Step("walking-distance", _("Walking distance"), WalkingDistanceForm, asks_walking_distance),
     Step("relapses", _("Relapses and MRI"), RelapsesForm),
-    Step("treatments", _("Your MS medicines"), TreatmentsForm),
+    Step("treatments", _("Your MS medicines"), TreatmentsForm, carer_title=_("Their MS medicines")),
     Step("treatment-response", _("How your medicines worked"), TreatmentResponseForm, asks_treatment_response,
-         activity_hint),
-    Step("health", _("Your health"), HealthForm),
-    Step("region", _("Where you live"), RegionForm),
+         activity_hint, carer_title=_("How their medicines worked")),
+    Step("health", _("Your health"), HealthForm, carer_title=_("Their health")),
+    Step("region", _("Where you live"), RegionForm, carer_title=_("Where they live")),
 )
 ANSWER_FIELDS = {name: field for step in STEPS for name, field in step.form_class.base_fields.items()}
 ANSWER_KEYS = tuple(ANSWER_FIELDS)

@@ -192,13 +192,14 @@ def _favourable_text(language, fact, operator, kind, value):
 
 
 def answer_rows(questionnaire):
-    """Per step that applies: ``(step, [(name, question, answer as read, message or ""), ...])`` for the review page,
-    where the message says why a typed answer needs correcting (say, after an earlier answer changed)."""
+    """Per step that applies: ``(step, its title as asked, [(name, question, answer as read, message or ""), ...])``
+    for the review page, where the message says why a typed answer needs correcting (say, after an earlier answer
+    changed)."""
     sections = []
     for step in questionnaire.applicable:
         form = questionnaire.forms[step.slug]
         errors = questionnaire.typed_errors(step.slug)
-        sections.append((step, [
+        sections.append((step, step.title_for(questionnaire.answers), [
             (name, field.label, display_answer(field, form.data.get(name)), " ".join(errors.get(name, [])))
             for name, field in form.fields.items()]))
     return sections

@@ -192,7 +192,8 @@ def step(request, slug):
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     answered_before = [name for name in form.fields if name in draft.data]
     return render(request, "screening/step.html", {
-        "step": step, "form": form, "returning": returning, "hint": step.hint(questionnaire.answers),
+        "step": step, "title": step.title_for(questionnaire.answers), "form": form, "returning": returning,
+        "hint": step.hint(questionnaire.answers),
         # A step not answered yet looks the same for everyone who is asked the same questions (the medicines they
         # name, to whom they are put): its form's HTML is rendered once per process for each wording.
         "blank": not form.is_bound and not answered_before, "wording": form.wording(),

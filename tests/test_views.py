@@ -2130,14 +2130,21 @@ def test_a_carer_reads_every_step_about_the_person_they_help_and_a_patient_reads
         answer_steps(client, raw[respondent])
         pages[respondent] = {resolve(r.request["PATH_INFO"]).kwargs["slug"]: unescape(html(r))
                              for r in client.responses if r.request["REQUEST_METHOD"] == "GET" and r.status_code == 200}
+        pages[respondent]["review"] = unescape(html(client.get(reverse("review"))))
         client.post(reverse("result_create"))
         kept[respondent] = Screening.objects.latest("pk").answers
+    titles = {respondent: re.findall(r'<h2 id="section-[^"]+">(.*?)</h2>', pages[respondent].pop("review"))
+              for respondent in raw}  # the review page's sections, titled as the steps were
+    assert titles["self"] == [str(step.title) for step in STEPS if step.slug in ALL_SLUGS]
+    assert said_to_the_person(titles["carer"][1:]) == [] and "Their diagnosis" in titles["carer"]
     assert list(pages["carer"]) == list(pages["self"]) == ALL_SLUGS
     for step in STEPS[1:]:
         carers, patients = what_is_asked(step, raw["carer"]), what_is_asked(step, raw["self"])
         assert said_to_the_person(carers) == [], step.slug
         for respondent, own, others in (("carer", carers, patients), ("self", patients, carers)):
             page = pages[respondent][step.slug]
+            (title,) = re.findall(r"<h1>(.*?)</h1>", page)  # the step's title speaks as its questions do
+            assert title == titles[respondent][ALL_SLUGS.index(step.slug)], (respondent, title)
             assert [text for text in own if text not in page] == [], (respondent, step.slug)
             assert [text for text in others - own if text in page] == [], (respondent, step.slug)
     assert kept["carer"] == {**kept["self"], "respondent": "carer"}  # the same answers, under the same keys
