@@ -30,8 +30,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules, services
 from .forms import StrictJSONDecoder, validate_answers
-from .models import (AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User, normalise_code, whole_number,
-                     with_reference_typed)
+from .models import (AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User, normalise_code,
+                     one_version_per_set, whole_number, with_reference_typed)
 
 admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
@@ -322,6 +322,10 @@ class CriteriaSetAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_primary)
+
+    def save_related(self, request, form, formsets, change):
+        with one_version_per_set():  # each criterion saved or deleted would move the version once more
+            super().save_related(request, form, formsets, change)
 
     def get_readonly_fields(self, request, obj=None):
         """A set's code names it in every stored result and in the reference cases' expected verdicts: renamed, the

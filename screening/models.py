@@ -4,6 +4,8 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import reduce
 from operator import or_
 
@@ -79,12 +81,35 @@ class CriteriaSet(models.Model):
             raise ValidationError({"active": _("The primary set must stay active. Make another set primary first.")})
 
     def bump_version(self):
-        """One more version, saved through the model so that the set's history shows it (who and when)."""
+        """One more version, saved through the model so that the set's history shows it (who and when); inside
+        :func:`one_version_per_set`, once at its end."""
+        pending = _PENDING_BUMPS.get()
+        if pending is not None:
+            pending.add(self.pk)
+            return
         with transaction.atomic():
             fresh = CriteriaSet.objects.select_for_update().get(pk=self.pk)
             fresh.version += 1
             fresh.save(update_fields=["version", "updated_at"])
         self.version = fresh.version
+
+
+_PENDING_BUMPS = ContextVar("pending_bumps", default=None)  # the sets whose version goes up when the block ends
+
+
+@contextmanager
+def one_version_per_set():
+    """Criteria saved and deleted in this block move each of their sets' versions once, at its end, in the same
+    transaction: one admin Save is one version, however many criteria it changes."""
+    pending = set()
+    token = _PENDING_BUMPS.set(pending)
+    with transaction.atomic():
+        try:
+            yield
+        finally:
+            _PENDING_BUMPS.reset(token)
+        for pk in sorted(pending):  # several sets are locked in id order, as making a set primary locks them
+            CriteriaSet(pk=pk).bump_version()
 
 
 class CriterionManager(models.Manager):

@@ -398,6 +398,35 @@ def test_editing_a_threshold_in_the_inline_moves_the_version_and_is_in_history_a
     assert criteria_audits(superuser).count() == audits_before + 1
 
 
+def version_shown(client, criteria_set):
+    """The version the set's page shows."""
+    text = set_page(client, criteria_set).content.decode()
+    return re.search(r'fieldBox field-version">.*?<div class="readonly">(.*?)</div>', text, re.S).group(1)
+
+
+ONE_SAVE = [  # each changes two criteria or more
+    pytest.param(lambda page: with_criterion(page, "diagnosed_under_10_years", source="Edited"), id="two criteria"),
+    pytest.param(lambda page: with_new_row({**page, row_of(page, "serious_comorbidity") + "DELETE": "on"}),
+                 id="added, deleted and changed"),
+    pytest.param(lambda page: {**with_criterion(page, "serious_comorbidity", source="Edited"),
+                               "description": "Reworded."}, id="the set's own fields and criteria"),
+]
+
+
+@pytest.mark.parametrize("edit", ONE_SAVE)
+def test_one_save_of_the_sets_page_is_one_version(shipped_criteria, admin, superuser, edit):
+    """However many of its criteria one Save changes, the set's page and history show one version more (v1 → v2, not
+    v3): the version a result quotes is matched to the set's history, one Save at a time."""
+    criteria_set = article()
+    audits = criteria_audits(superuser).count()
+    page = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("5.5"))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), edit(page)))
+    assert version_shown(admin, criteria_set) == "2"
+    versions = [row["version"] for row in history_rows(admin, "criteriaset", criteria_set.pk)]
+    assert versions[0] == "2" and set(versions) == {"1", "2"}, f"the set's history shows the versions {versions}"
+    assert criteria_audits(superuser).count() == audits + 1
+
+
 SHIPPED_EDSS_LABEL = "Disability score (EDSS) below 6.0: able to walk about 100 m without a stick and without resting"
 EDITS = [pytest.param(edss_threshold("5.5"), [("Label", SHIPPED_EDSS_LABEL, "Disability score (EDSS) below 5.5"),
                                               ("Value", "6.0", "5.5")],
