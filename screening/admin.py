@@ -489,8 +489,9 @@ class CriterionAdmin(AuditedAdmin):
         return None
 
     def delete_queryset(self, request, queryset):
-        for criterion in queryset:  # one by one, so that each set's version goes up
-            criterion.delete()
+        with one_version_per_set():  # one by one, so that each set's version goes up, once
+            for criterion in queryset:
+                criterion.delete()
     list_filter = ("criteria_set", "kind", "severity", "active")
     search_fields = ("code", "label")
     fieldsets = CriterionInline.fieldsets[:1] + [(None, {"fields": ["criteria_set", "seen"]})] + \

@@ -668,15 +668,17 @@ def test_deleting_a_criterion_in_the_sets_inline_moves_the_version(shipped_crite
     assert deleted.history_type == "-" and deleted.history_user == superuser
 
 
-def test_deleting_criteria_from_the_criterion_list_moves_the_version(shipped_criteria, admin, superuser):
-    """The list's "Delete selected criteria" action is a change to the set's criteria like any other."""
-    criteria_set, edss = article(), criterion("edss_below_6")
+def test_deleting_criteria_from_the_criterion_list_moves_each_sets_version_once(shipped_criteria, admin, superuser):
+    """The list's "Delete selected criteria" action is a change to the sets' criteria like any other: one version
+    more for each set it deletes from, however many of its criteria."""
+    mist = CriteriaSet.objects.get(code="mist")
+    chosen = [criterion("edss_below_6"), criterion("serious_comorbidity"), mist.criteria.first()]
     response = admin.post(url("criterion_changelist"), {
-        "action": "delete_selected", "_selected_action": [edss.pk], "post": "yes"}, follow=True)
+        "action": "delete_selected", "_selected_action": [c.pk for c in chosen], "post": "yes"}, follow=True)
     assert response.status_code == 200
-    assert not Criterion.objects.filter(pk=edss.pk).exists()
-    assert criteria_audits(superuser).filter(detail__startswith="deleted").exists()
-    assert article().version == criteria_set.version + 1, "the set's version did not move when a criterion was deleted"
+    assert not Criterion.objects.filter(pk__in=[c.pk for c in chosen]).exists()
+    assert criteria_audits(superuser).filter(detail__startswith="deleted").count() == 3
+    assert (version_shown(admin, article()), version_shown(admin, mist)) == ("2", "2")
 
 
 def set_without_active_criteria(admin, criteria_set, how):
