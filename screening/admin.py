@@ -302,8 +302,55 @@ class CriteriaSetForm(SavedOverWhatWasSeen):
         return "-".join(str(history_id or 0) for history_id in newest)
 
 
+class PreviewsEdits:
+    """A change page's "Preview" button: the effect of its edits on the reference cases, from the posted (unsaved)
+    form, with a button that saves what was previewed. The preview writes nothing. Each admin says which sets the
+    posted page changes: ``edited_sets(request, obj, form)`` gives ``({set: its criteria as the page would leave
+    them}, [problems])``."""
+
+    change_form_template = "admin/screening/change_form_with_preview.html"
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("<int:object_id>/preview/", preview, name=f"screening_{self.opts.model_name}_preview")] + \
+            super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change:
+            context["preview_url"] = reverse(f"admin:screening_{self.opts.model_name}_preview", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def preview_view(self, request, object_id):
+        obj = get_object_or_404(self.model, pk=object_id)
+        if request.method != "POST" or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        # the row's own fields too (a blanked field, a page opened before someone else saved): checked on a copy,
+        # since checking a form writes its values into the instance
+        with transaction.atomic():  # the form's check locks the row, as a save does
+            form = self.get_form(request, obj, change=True)(
+                request.POST, request.FILES, instance=self.model.objects.get(pk=obj.pk))
+            errors = [f"{capfirst(form.fields[name].label)}: {error}" if name in form.fields else str(error)
+                      for name, field_errors in form.errors.items() for error in field_errors]
+        edited, problems = self.edited_sets(request, obj, form)
+        errors += problems
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": obj, "sets": list(edited),
+            "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,
+            "posted": [(key, value) for key, values in request.POST.lists() for value in values],
+            "change_url": reverse(f"admin:screening_{self.opts.model_name}_change", args=[obj.pk]),
+        }
+        if not errors:
+            before = services.reference_case_results(
+                {s.code: [c.to_rule() for c in s.criteria.for_scoring()] for s in edited})
+            after = services.reference_case_results({s.code: [c.to_rule() for c in sorted(
+                (c for c in criteria if c.active), key=lambda c: (c.order, c.code))] for s, criteria in edited.items()})
+            context["rows"] = [{"case": b["case"], "set": s, "before": b["verdicts"][s.code],
+                                "after": a["verdicts"][s.code]} for s in edited for b, a in zip(before, after)]
+        return TemplateResponse(request, "admin/screening/preview.html", context)
+
+
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(AuditedAdmin):
+class CriteriaSetAdmin(PreviewsEdits, AuditedAdmin):
     form = CriteriaSetForm
     list_display = ("name", "code", "kind", "is_primary", "active", "version", "order")
     history_list_display = ["version"]
@@ -318,7 +365,6 @@ class CriteriaSetAdmin(AuditedAdmin):
     ]
     inlines = [CriterionInline]
     actions = ["make_primary"]
-    change_form_template = "admin/screening/criteriaset/change_form.html"
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_primary)
@@ -385,51 +431,22 @@ class CriteriaSetAdmin(AuditedAdmin):
         services.criteria_set_make_primary(criteria_set=criteria_set, request=request)
         self.message_user(request, _("“%(name)s” is now the primary set.") % {"name": criteria_set.name})
 
-    def get_urls(self):
-        preview = self.admin_site.admin_view(self.preview_view)
-        return [path("<int:object_id>/preview/", preview, name="screening_criteriaset_preview")] + super().get_urls()
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         criteria_set = self.get_object(request, object_id)
         extra = {}
         if criteria_set is not None:
             rules = [c.to_rule() for c in criteria_set.criteria.for_scoring()]
             extra = {"case_results": case_rows(criteria_set.code, services.reference_case_results(
-                {criteria_set.code: rules})),
-                "preview_url": reverse("admin:screening_criteriaset_preview", args=[criteria_set.pk])}
+                {criteria_set.code: rules}))}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
-    def preview_view(self, request, object_id):
-        """The effect of the edits on the reference cases, from the posted (unsaved) form. Writes nothing."""
-        criteria_set = get_object_or_404(CriteriaSet, pk=object_id)
-        if request.method != "POST" or not self.has_change_permission(request, criteria_set):
-            raise PermissionDenied
-        formsets = [formset_class(request.POST, request.FILES, instance=criteria_set,
-                                  prefix=formset_class.get_default_prefix())
-                    for formset_class, _inline in self.get_formsets_with_inlines(request, criteria_set)]
-        # the set's own fields too (a blanked code, a page opened before someone else saved): checked on a copy,
-        # since checking a form writes its values into the instance, and the criteria are scored under its code
-        with transaction.atomic():  # the form's check locks the set, as a save does
-            form = self.get_form(request, criteria_set, change=True)(
-                request.POST, request.FILES, instance=CriteriaSet.objects.get(pk=criteria_set.pk))
-            errors = [f"{capfirst(form.fields[name].label)}: {error}" if name in form.fields else str(error)
-                      for name, field_errors in form.errors.items() for error in field_errors]
-        errors += [error for formset in formsets for error in formset_errors(formset)]
-        current = [c.to_rule() for c in criteria_set.criteria.for_scoring()]
-        context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": criteria_set,
-            "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,
-            "posted": [(key, value) for key, values in request.POST.lists() for value in values],
-            "change_url": reverse("admin:screening_criteriaset_change", args=[criteria_set.pk]),
-        }
-        if not errors:
-            edited = sorted((c for c in edited_criteria(formsets[0]) if c.active), key=lambda c: (c.order, c.code))
-            before = services.reference_case_results({criteria_set.code: current})
-            after = services.reference_case_results({criteria_set.code: [c.to_rule() for c in edited]})
-            code = criteria_set.code
-            context["rows"] = [{"case": b["case"], "before": b["verdicts"][code], "after": a["verdicts"][code]}
-                               for b, a in zip(before, after)]
-        return TemplateResponse(request, "admin/screening/criteriaset/preview.html", context)
+    def edited_sets(self, request, criteria_set, form):
+        """The set with its criteria (the inline) as posted."""
+        [(formset_class, _inline)] = self.get_formsets_with_inlines(request, criteria_set)
+        formset = formset_class(request.POST, request.FILES, instance=criteria_set,
+                                prefix=formset_class.get_default_prefix())
+        problems = formset_errors(formset)
+        return {criteria_set: [] if problems else edited_criteria(formset)}, problems
 
 
 def field_changes(record, previous):
@@ -474,7 +491,7 @@ class CriterionForm(CriterionWordsForm, SavedOverWhatWasSeen):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(AuditedAdmin):
+class CriterionAdmin(PreviewsEdits, AuditedAdmin):
     form = CriterionForm
     list_display = ("label", "criteria_set", "code", "fact", "operator", "value", "kind", "severity", "active")
 
@@ -487,6 +504,15 @@ class CriterionAdmin(AuditedAdmin):
         if emptied:
             return f"{', '.join(map(str, emptied))}: {NO_CRITERIA_LEFT}"
         return None
+
+    def edited_sets(self, request, criterion, form):
+        """Its set with it as posted, and the set it is moved to, if it is."""
+        if form.errors:
+            return {}, []
+        sets = {criteria_set: [c for c in criteria_set.criteria.all() if c.pk != criterion.pk]
+                for criteria_set in (criterion.criteria_set, form.instance.criteria_set)}
+        sets[form.instance.criteria_set].append(form.instance)
+        return sets, []
 
     def delete_queryset(self, request, queryset):
         with one_version_per_set():  # one by one, so that each set's version goes up, once

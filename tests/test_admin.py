@@ -916,7 +916,8 @@ def test_the_preview_shows_a_case_flip_before_saving_and_saving_flags_it(shipped
     assert preview.status_code == 200
     rows = table_rows(preview, "preview-results")
     assert set(rows) == set(table_rows(page, "reference-cases"))
-    assert rows[FLIPPING_CASE] == {"case": FLIPPING_CASE, "before": "likely", "after": "unlikely", "agrees": "no"}
+    assert rows[FLIPPING_CASE] == {"set": "article", "case": FLIPPING_CASE, "before": "likely", "after": "unlikely",
+                                   "agrees": "no"}
     flipped = {code for code, row in rows.items() if row["before"] != row["after"]}
     assert flipped == {FLIPPING_CASE, "breakthrough-first-line-only", "heart-disease",  # EDSS 3.0 to 3.5
                        "active-rrms-never-treated"}
@@ -949,16 +950,66 @@ def test_the_preview_shows_a_case_flip_before_saving_and_saving_flags_it(shipped
     assert services.evaluate(stored.answers, TODAY).headline["verdict"] == "unlikely"  # today's criteria differ
 
 
-def test_the_preview_needs_the_change_permission(shipped_criteria, admin):
-    criteria_set = article()
-    data = form_data(set_page(admin, criteria_set))
+@pytest.mark.parametrize("name, row", [("criteriaset", article), ("criterion", lambda: criterion("edss_below_6"))])
+def test_the_preview_needs_the_change_permission(shipped_criteria, admin, name, row):
+    data = form_data(admin.get(url(f"{name}_change", row().pk)))
     viewer = make_user("viewer", superuser=False)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_criteriaset"))
+    viewer.user_permissions.add(Permission.objects.get(codename=f"view_{name}"))
     client = Client()
     client.force_login(viewer)
-    assert client.post(url("criteriaset_preview", criteria_set.pk), data).status_code == 403
-    anonymous = Client().post(url("criteriaset_preview", criteria_set.pk), data)
+    assert client.post(url(f"{name}_preview", row().pk), data).status_code == 403
+    anonymous = Client().post(url(f"{name}_preview", row().pk), data)
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous.url
+
+
+def preview_rows(response):
+    """The preview's table: ``{(set code, case code): {"before": …, "after": …, …}}``."""
+    reader = RowReader("preview-results")
+    reader.feed(response.content.decode())
+    return {(row["set"], row["case"]): row for row in reader.rows}
+
+
+def test_a_criterions_own_page_previews_its_edit_as_the_sets_page_does(shipped_criteria, admin, superuser):
+    """The criterion's page has the set page's preview: the same verdicts for the same edit, nothing written, and
+    "Save these changes" saves what was previewed."""
+    criteria_set, edss = article(), criterion("edss_below_6")
+    change = url("criterion_change", edss.pk)
+    page = admin.get(change)
+    assert "Preview the effect on reference cases" in page_text(page)
+    records = (Criterion.history.count(), CriteriaSet.history.count(), AuditEvent.objects.count())
+    preview = admin.post(url("criterion_preview", edss.pk), {**form_data(page), **edss_threshold("3.0")})
+    on_the_sets_page = admin.post(url("criteriaset_preview", criteria_set.pk), with_criterion(
+        form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("3.0")))
+    assert preview_rows(preview) == preview_rows(on_the_sets_page)
+    assert preview_rows(preview)[("article", FLIPPING_CASE)]["after"] == "unlikely"
+    assert criterion("edss_below_6").value == 6.0 and version_shown(admin, criteria_set) == "1"
+    assert (Criterion.history.count(), CriteriaSet.history.count(), AuditEvent.objects.count()) == records
+
+    assert_saved(admin.post(change, {**form_data(preview), "_continue": "Save these changes"}, follow=True))
+    assert criterion("edss_below_6").value == 3.0 and version_shown(admin, criteria_set) == "2"
+    assert criterion("edss_below_6").history.latest().history_user == superuser
+
+
+def test_a_criterions_preview_lists_the_problems_of_its_page(shipped_criteria, admin):
+    edss = criterion("edss_below_6")
+    data = {**form_data(admin.get(url("criterion_change", edss.pk))), "value": "5.5"}  # its label still says 6.0
+    preview = admin.post(url("criterion_preview", edss.pk), data)
+    assert "Label: The label still says 6.0, but the threshold is now 5.5." in page_text(preview)
+    assert not preview_rows(preview)
+
+
+def test_a_criterions_preview_of_a_move_shows_both_sets(shipped_criteria, admin):
+    """Moved to another set, a criterion changes two sets: the preview shows each as its own page would."""
+    criteria_set, edss, mist = article(), criterion("edss_below_6"), CriteriaSet.objects.get(code="mist")
+    data = {**form_data(admin.get(url("criterion_change", edss.pk))), "criteria_set": str(mist.pk),
+            "code": "edss_moved_here"}
+    rows = preview_rows(admin.post(url("criterion_preview", edss.pk), data))
+    assert {set_code for set_code, case in rows} == {"article", "mist"}
+    left = form_data(set_page(admin, criteria_set))
+    joined = with_new_row(form_data(set_page(admin, mist)), **{name: data[name] for name in NEW_CRITERION})
+    assert rows == {**preview_rows(admin.post(url("criteriaset_preview", criteria_set.pk),
+                                              {**left, row_of(left, "edss_below_6") + "DELETE": "on"})),
+                    **preview_rows(admin.post(url("criteriaset_preview", mist.pk), joined))}
 
 
 # --- The shipped reference cases agree with the shipped sets ------------------------------------------------------
