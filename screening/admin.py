@@ -280,10 +280,14 @@ class SavedOverWhatWasSeen(forms.ModelForm):
     def last_change(self):
         return str(self.instance.history.aggregate(newest=Max("history_id"))["newest"] or 0)
 
+    def lock(self):
+        """Lock the row until the save ends: two saves of it at once take turns."""
+        type(self.instance).objects.select_for_update().filter(pk=self.instance.pk).exists()
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
-            type(self.instance).objects.select_for_update().filter(pk=self.instance.pk).exists()
+            self.lock()
             self.fields["seen"].initial = self.last_change()  # also what "changed?" compares with
             if cleaned.get("seen") != self.fields["seen"].initial:
                 raise forms.ValidationError(self.stale % {"thing": self.instance._meta.verbose_name})
@@ -480,6 +484,12 @@ class CriterionForm(CriterionWordsForm, SavedOverWhatWasSeen):
     class Meta:
         model = Criterion
         fields = "__all__"
+
+    def lock(self):
+        # Its set first, as the set's page locks them (the set, then each criterion it saves): saved from both pages
+        # at once, the two take turns instead of each waiting for the other (a deadlock, and a 500, on PostgreSQL).
+        CriteriaSet.objects.select_for_update().filter(pk=self.instance.criteria_set_id).exists()
+        super().lock()
 
     def clean(self):
         cleaned = super().clean()

@@ -629,6 +629,21 @@ def test_saving_a_criterion_without_a_change_leaves_its_sets_version(shipped_cri
     assert article().version == criteria_set.version + 1  # the words patients read are part of the criteria
 
 
+
+def test_a_criterion_saved_on_its_own_page_locks_its_set_first_as_the_sets_page_does(shipped_criteria, admin):
+    """One admin saves the set's page while another saves one of its criteria on the criterion's page: both lock
+    the set before the criterion, so on PostgreSQL the two take turns rather than deadlock (a 500 for one of them).
+    SQLite locks the whole database for a write, and has no row locks to order."""
+    edss = criterion("edss_below_6")
+    change_url = url("criterion_change", edss.pk)
+    data = {**form_data(admin.get(change_url)), "explanation": "Reworded."}
+    with CaptureQueriesContext(connection) as queries:
+        assert_saved(save(admin, change_url, data))
+    locked = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in queries if "FOR UPDATE" in q["sql"]]
+    assert locked[:2] == (["screening_criteriaset", "screening_criterion"]
+                          if connection.features.has_select_for_update else [])
+
+
 def test_deactivating_a_criterion_moves_the_version_and_it_is_no_longer_scored(shipped_criteria, admin, superuser):
     criteria_set = article()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", active=False)
