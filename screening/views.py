@@ -325,15 +325,19 @@ def result_screening(request):
                                                        max_age=settings.SESSION_COOKIE_AGE))
 
 
-def status_screening(request):
-    """The submission the person opened with its reference and access code."""
-    return visible_screening(request.session.get(STATUS))
+def with_status_screening(view):
+    """A page of the submission the person opened with its reference and access code, passed to ``view``. Without
+    one open: the lookup, or, in a browser that has just withdrawn one (the page still open in another tab), the page
+    that says it was withdrawn."""
 
+    @wraps(view)
+    def wrapped(request):
+        screening = visible_screening(request.session.get(STATUS))
+        if screening is None:
+            return redirect("withdrawn" if request.session.get(WITHDRAWN) else "status")
+        return view(request, screening)
 
-def no_status(request):
-    """Where a status page with no submission open leads: the lookup, or, in a browser that has just withdrawn one
-    (the page still open in another tab), the page that says it was withdrawn."""
-    return redirect("withdrawn" if request.session.get(WITHDRAWN) else "status")
+    return wrapped
 
 
 def answers_changed_since(screening):
@@ -437,20 +441,16 @@ def status_page(request, screening, form=None, reply_form=None):
 
 
 @never_cache
-def status_detail(request):
-    screening = status_screening(request)
-    if screening is None:
-        return no_status(request)
+@with_status_screening
+def status_detail(request, screening):
     services.audit("status_viewed", screening=screening, request=request)
     return status_page(request, screening)
 
 
 @never_cache
 @post_only("status_detail")
-def reply(request):
-    screening = status_screening(request)
-    if screening is None:
-        return no_status(request)
+@with_status_screening
+def reply(request, screening):
     form = ReplyForm(request.POST)
     if not form.is_valid():
         return status_page(request, screening, reply_form=form)
@@ -464,10 +464,8 @@ def reply(request):
 
 @never_cache
 @post_only("status_detail")
-def withdraw(request):
-    screening = status_screening(request)
-    if screening is None:
-        return no_status(request)
+@with_status_screening
+def withdraw(request, screening):
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return status_page(request, screening, form)
