@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
 from .forms import ANSWER_FIELDS, DONT_KNOW, question_for
+from .models import Decision
 from .services import ReviewConflict
 
 VERDICT_TEXT = {
@@ -220,9 +221,9 @@ def display_answer(field, raw):
 
 # A decision as the patient reads it: what the neurologist suggests, not the staff's own shorthand for it.
 DECISION_FOR_PATIENT = {
-    "refer": gettext_lazy("The neurologist suggests a referral for an HSCT assessment"),
-    "more_info": gettext_lazy("The neurologist needs more information from you"),
-    "not_suitable": gettext_lazy("The neurologist does not suggest HSCT for you at the moment"),
+    Decision.REFER: gettext_lazy("The neurologist suggests a referral for an HSCT assessment"),
+    Decision.MORE_INFO: gettext_lazy("The neurologist needs more information from you"),
+    Decision.NOT_SUITABLE: gettext_lazy("The neurologist does not suggest HSCT for you at the moment"),
 }
 
 # Above the decision form shown again, with what was typed in it, when a decision saved meanwhile kept it from being

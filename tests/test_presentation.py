@@ -6,7 +6,9 @@ No database. The expected words are what a person reads in the "Your answer" and
 import pytest
 
 from screening.forms import STEPS_BY_SLUG
-from screening.presentation import condition_text, display_answer, fact_text, set_views, tally_text
+from screening.models import Decision
+from screening.presentation import (DECISION_FOR_PATIENT, condition_text, display_answer, fact_text, set_views,
+                                    tally_text)
 
 
 @pytest.mark.parametrize("fact, value, facts, expected", [
@@ -95,3 +97,9 @@ def test_a_verdict_is_said_with_how_many_criteria_were_not_met_and_not_known(out
     the headline's "not usually offered" under "Not every guideline reads your answers this way"."""
     names = {"U": "unfavourable", "F": "favourable", "?": "unknown"}
     assert tally_text([{"outcome": names[letter]} for letter in outcomes]) == expected
+
+
+def test_every_decision_has_words_for_the_patient():
+    """A decision without them would break the patient's status page the day it is released."""
+    assert set(DECISION_FOR_PATIENT) == set(Decision)
+    assert all(str(words).startswith("The neurologist ") for words in DECISION_FOR_PATIENT.values())
