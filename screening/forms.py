@@ -16,6 +16,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.choices import BaseChoiceIterator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .facts import HIGH_EFFICACY_DMTS, inflammatory_activity, mri_activity
 from .models import CODE_ALPHABET, CODE_LENGTH, normalise_code, reference_body
@@ -780,6 +781,20 @@ class StrictJSONDecoder(json.JSONDecoder):
         return value
 
 
+class TextLimit(MaxLengthValidator):
+    """At most ``limit_value`` characters, said in plain words: how many too many, and the limit written as the box's
+    hint writes it ("3,000"). Django's own "Ensure this value has at most 3000 characters (it has 3500)." read as a
+    programmer's message to someone tired, beside a hint that said "3,000"."""
+
+    def __call__(self, value):
+        over = len(value) - self.limit_value  # as the server receives it: a line break counts two, as counter.js
+        if over > 0:
+            raise forms.ValidationError(
+                ngettext("This is %(over)s character too long. Shorten it to %(limit)s characters or fewer.",
+                         "This is %(over)s characters too long. Shorten it to %(limit)s characters or fewer.", over)
+                % {"over": f"{over:,}", "limit": f"{self.limit_value:,}"}, code="max_length")
+
+
 # Consent: the wording is versioned; a change of wording needs a new version. Both are stored with the submission.
 CONSENT_VERSION = "2026-11-2"
 # What the person agrees to: the details as a list above the tick box, whose own label stays short enough to take in
@@ -812,10 +827,10 @@ class SubmitForm(forms.Form):
     )
     # Validators, not max_length: the browser would cut pasted text short at maxlength without a word.
     contact_name = forms.CharField(label=_("Your name (optional)"), required=False,
-                                   validators=[MaxLengthValidator(200)],
+                                   validators=[TextLimit(200)],
                                    widget=forms.TextInput(attrs={"autocomplete": "name"}))
     contact_details = forms.CharField(
-        label=_("Email or phone number (optional)"), required=False, validators=[MaxLengthValidator(300)],
+        label=_("Email or phone number (optional)"), required=False, validators=[TextLimit(300)],
         help_text=_("Only if you would like the neurologist to be able to contact you."),
         widget=forms.TextInput(attrs={"autocomplete": "email"}),
     )
@@ -898,7 +913,7 @@ def limited_text(label, rows, limit, **kwargs):
     """A box for up to ``limit`` characters, checked by a validator, not max_length: the browser would cut pasted
     text short at maxlength without a word. Its hint says the limit; as it is typed, it counts the characters left
     (counter.js, in the words given here)."""
-    return forms.CharField(label=label, validators=[MaxLengthValidator(limit)],
+    return forms.CharField(label=label, validators=[TextLimit(limit)],
                            help_text=format_lazy(_("Up to {limit} characters."), limit=f"{limit:,}"),
                            widget=forms.Textarea(attrs={
                                "rows": rows, "data-limit": limit,

@@ -1334,8 +1334,8 @@ def test_an_invalid_decision_is_a_form_error(neuro_client, shipped_criteria, dat
 
 @pytest.mark.parametrize("data, words", [({"decision": ""}, "Choose a decision."),
                                          ({"message": ""}, "Write a message to the patient."),
-                                         ({"message": "x" * 5001}, "at most 5000 characters (it has 5001)"),
-                                         ({"internal_note": "x" * 5001}, "at most 5000 characters")])
+                                         ({"message": "x" * 5001}, "This is 1 character too long. Shorten it to 5,000 characters or fewer."),
+                                         ({"internal_note": "x" * 5010}, "This is 10 characters too long. Shorten it to 5,000 characters or fewer.")])
 def test_a_decision_left_incomplete_or_too_long_says_what_to_do(neuro_client, shipped_criteria, data, words):
     screening = make_submission().screening
     response = neuro_client.post(decide_url(screening), {**decision_data(screening), **data})
@@ -1873,9 +1873,12 @@ def test_there_is_no_reply_without_a_request_for_more_information(neurologist, s
     assert Reply.objects.count() == replies
 
 
-@pytest.mark.parametrize("text, error", [("", "Write your reply before sending it."),
-                                         ("   ", "Write your reply before sending it."),
-                                         ("word " * 700, "at most 3000 characters")], ids=["empty", "spaces", "long"])
+@pytest.mark.parametrize("text, error", [
+    ("", "Write your reply before sending it."),
+    ("   ", "Write your reply before sending it."),
+    # in plain words, the limit as the hint writes it: not "Ensure this value has at most 3000 characters"
+    ("word " * 700, "This is 499 characters too long. Shorten it to 3,000 characters or fewer."),
+], ids=["empty", "spaces", "long"])
 def test_a_reply_that_cannot_be_sent_says_why_next_to_the_box_and_keeps_the_text(neurologist, shipped_criteria,
                                                                                  text, error):
     submission = make_submission()

@@ -615,7 +615,7 @@ def test_the_message_counts_the_characters_left_as_the_server_counts_them(page, 
     press(page, SAVE)
     assert not Review.objects.exists()
     expect(field.locator(".invalid-feedback")).to_have_text(
-        "Ensure this value has at most 5000 characters (it has 5001).")
+        "This is 1 character too long. Shorten it to 5,000 characters or fewer.")
     expect(field.get_by_text("1 character too many")).to_be_visible()  # counted again on the page shown again
 
     box.fill("x" * 2499 + "\n" + "x" * 2499)
