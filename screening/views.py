@@ -428,7 +428,7 @@ def status(request):
                                          "try again. If you withdrew it, it has been erased and cannot be opened."))
 
 
-def status_page(request, screening, form=None, reply_form=None):
+def status_page(request, screening, form=None, reply_form=None, unsent="", status=200):
     latest = list(screening.reviews.all()[:2])  # the message shown, and whether it replaced an earlier one
     review = latest[0] if latest else None
     reply = screening.replies.first()
@@ -437,7 +437,8 @@ def status_page(request, screening, form=None, reply_form=None):
         "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
         "reply_form": (reply_form or ReplyForm()) if screening.asks_for_reply else None,
         "reply": reply if reply and review and reply.created_at > review.created_at else None,  # its answer, if sent
-    })
+        "unsent": unsent,
+    }, status=status)
 
 
 @never_cache
@@ -456,10 +457,19 @@ def reply(request, screening):
         return status_page(request, screening, reply_form=form)
     if services.screening_reply(screening=screening, message=form.cleaned_data["message"]):
         messages.success(request, _("Your reply has been sent. The neurologist will read it with your result."))
+        return redirect("status_detail")
+    # Not sent (replied already, from another tab or a page left open; or decided since): what was typed, perhaps
+    # at length and with effort, is shown again to copy, not dropped; the page says why, as it stands now.
+    screening.refresh_from_db()
+    if screening.replied:
+        messages.info(request, _("You have already replied to this request, so this reply was not sent: you can send "
+                                 "one reply to each request. What you wrote is below your first reply, to copy if you "
+                                 "want to keep it."))
     else:
-        messages.info(request, _("There is no request for more information to reply to now: the page below shows "
-                                 "where your result is."))
-    return redirect("status_detail")
+        messages.info(request, _("There is no request for more information to reply to now, so this reply was not "
+                                 "sent. Read the neurologist's latest message below. What you wrote is shown under it, "
+                                 "to copy if you want to keep it."))
+    return status_page(request, screening, unsent=form.cleaned_data["message"], status=409)
 
 
 @never_cache

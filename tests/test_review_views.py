@@ -1867,10 +1867,20 @@ def test_there_is_no_reply_without_a_request_for_more_information(neurologist, s
     assert "Your reply to the neurologist" not in squeeze(patient.get(reverse("status_detail")))
 
     replies = Reply.objects.count()
-    response = reply_to(patient, "A reply nobody asked for.")  # a page left open, or a second tab
-    assert response.status_code == 302
-    assert "There is no request for more information to reply to now" in squeeze(patient.get(response.url))
+    response = reply_to(patient, "A reply nobody asked for,\ntyped with care.")  # a page left open, or a second tab
     assert Reply.objects.count() == replies
+    # not sent, and said why as things stand now; what was typed is on the page to copy, not lost
+    assert response.status_code == 409
+    page = squeeze(response)
+    if decision == "more_info, replied":
+        assert "You have already replied to this request, so this reply was not sent" in page
+        assert page.index("The first reply.") < page.index("What you wrote just now (not sent)")
+    else:
+        assert "There is no request for more information to reply to now, so this reply was not sent" in page
+    assert "A reply nobody asked for,<br>typed with care." in page
+    assert page.index("What you wrote just now (not sent)") < page.index("A reply nobody asked for")
+    assert "Your reply to the neurologist" not in page  # no box to send it again
+    assert "nobody asked for" not in squeeze(patient.get(reverse("status_detail")))  # shown once, kept nowhere
 
 
 @pytest.mark.parametrize("text, error", [
