@@ -191,7 +191,10 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.answers = answers or {}
         self.today = today
-        if self.answers.get("respondent") == "carer":  # worded once per process; copied only to be rendered
+        respondent = self.answers.get("respondent")
+        if respondent is None and "respondent" in self.fields:  # the first step asks it: once answered, its own
+            respondent = self.data.get("respondent")  # age question is worded for them too (shown again, checked)
+        if respondent == "carer":  # worded once per process; copied only to be rendered
             for name in CARER_WORDING.keys() & self.fields.keys():
                 field = question_for(name, "carer")
                 self.fields[name] = field if shared_fields else copy.deepcopy(field)
@@ -490,6 +493,11 @@ class RegionForm(StepForm):
 # (who may be pregnant, or the partner of someone who is) answered for the wrong person. "I" and "you" that stand for
 # whoever answers ("I'm not sure", "if you remember") stay. Only words change: the answers (keys, values) do not.
 CARER_WORDING = {
+    # Asked before anyone says who is answering, so its help speaks to both; once they have said, to the carer alone
+    # (the step shown again, the review page, the neurologist's page), where "How old are you? 41" was the carer's.
+    "age": {"label": _("How old is the person you are helping?"), "help_text": _("In years."),
+            "error_messages": {"required": _("Enter their age in years."),
+                               "invalid": _("Enter their age as a whole number, for example 34.")}},
     "diagnosis_confirmed": {"label": _("Has a neurologist confirmed that the person you are helping has MS?")},
     "ms_type": {"label": _("Which type of MS do they have?"),
                 "help_text": _("Their neurologist's letters usually say which type.")},

@@ -638,6 +638,24 @@ def test_a_carer_is_asked_about_the_person_they_help_for_the_same_answers_and_a_
         assert field.label == as_declared.label or name == "activity_on_high_efficacy_dmt", name  # names medicines
 
 
+def test_once_a_carer_says_who_is_answering_the_age_is_asked_about_the_person_they_help():
+    """The first step asks who is answering and the age together: before anyone has said, its help speaks to both;
+    once a carer has (the step shown again, the review page, the neurologist's page), "How old are you?" asked the
+    carer's own age."""
+    carer = bound(AboutYouForm, {"respondent": "carer", "age": ""})
+    assert str(carer.fields["age"].label) == "How old is the person you are helping?"
+    assert said_to_the_person(what_it_says(carer.fields["age"])) == []
+    assert messages_for(carer, "age") == "Enter their age in years."
+    assert messages_for(bound(AboutYouForm, {"respondent": "carer", "age": "forty"}), "age") == (
+        "Enter their age as a whole number, for example 34.")
+    assert bound(AboutYouForm, {"respondent": "carer", "age": "41"}).cleaned_data == {"respondent": "carer", "age": 41}
+    for data in ({"age": ""}, {"respondent": "self", "age": ""}):  # not said, or for themselves: as before
+        form = bound(AboutYouForm, data)
+        assert str(form.fields["age"].label) == "How old are you?", data
+        assert messages_for(form, "age") == "Enter your age in years.", data
+    assert str(AboutYouForm.base_fields["age"].label) == "How old are you?"  # the shared field left as it was
+
+
 @pytest.mark.parametrize("form_class, posted, field, message", [
     (DiagnosisForm, {"diagnosis_confirmed": "yes", "ms_type": "rrms"}, "diagnosis_year",
      "Enter the year they were diagnosed. If you are not sure, a best guess will do."),

@@ -786,7 +786,7 @@ def test_the_detail_shows_the_answers_and_contact(neuro_client, shipped_criteria
                                 age=41, respondent="carer").screening
     content = neuro_client.get(detail_url(screening)).content.decode()
     assert "Contact: Alex Patient · alex@example.org" in content  # not "Alex Patient alex@example.org"
-    assert "How old are you?" in content and "<dd>41</dd>" in content
+    assert "How old is the person you are helping?" in content and "<dd>41</dd>" in content  # a carer's
     assert "I am helping someone else fill it in" in content
     assert "Natalizumab (Tysabri)" in content
     assert "Relapsing-remitting MS" in content

@@ -2068,6 +2068,19 @@ def test_a_carer_is_reminded_on_every_later_step_to_answer_for_the_person_they_h
     assert reminder not in html(patient.get(step_url("diagnosis")))
 
 
+def test_a_carers_review_page_asks_the_age_of_the_person_they_help(shipped_criteria, patient):
+    """"How old are you? 41" on a carer's review page read as the carer's own age, and so it did when the first step
+    was shown again to change it."""
+    answer_steps(patient, answers(respondent="carer", age=41))
+    review = unescape(html(patient.get(reverse("review"))))
+    assert "How old is the person you are helping?" in review and "How old are you?" not in review
+    again = unescape(html(patient.get(step_url("about-you"))))
+    assert "How old is the person you are helping?" in again and "How old are you?" not in again
+    answer_steps(patient, answers(respondent="self", age=41))
+    review = unescape(html(patient.get(reverse("review"))))
+    assert "How old are you?" in review and "person you are helping" not in review
+
+
 # ---------------------------------------------------------------- what makes the steps fast must not leak or lose
 
 

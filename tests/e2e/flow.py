@@ -98,7 +98,10 @@ def group(page, key, answers=None):
 
 def answer(page, key, value, answers=None):
     """Give one answer by clicking the visible label (radios, checkboxes) or typing/choosing (text, month), to the
-    question as it is put to someone with these ``answers``."""
+    question as it is put to someone with these ``answers``. The first step asks who is answering with the age: its
+    questions are put as to anyone, until that answer is saved (then the age is asked of a carer about the person)."""
+    if answers is not None and key in STEP_FIELDS[STEP_SLUGS[0]]:
+        answers = {k: v for k, v in answers.items() if k != "respondent"}
     widget = FIELDS[key].widget
     asked = group(page, key, answers)
     if isinstance(widget, CheckboxSelectMultiple):  # before RadioSelect: Django derives one from the other
