@@ -438,6 +438,7 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
         "reply_form": (reply_form or ReplyForm()) if screening.asks_for_reply else None,
         "reply": reply if reply and review and reply.created_at > review.created_at else None,  # its answer, if sent
         "unsent": unsent,
+        "carer": screening.facts.get("respondent") == "carer",  # sent by someone helping: "their MS", "their team"
     }, status=status)
 
 

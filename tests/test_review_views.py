@@ -1937,3 +1937,25 @@ def test_a_decision_form_opened_before_the_patient_replied_is_refused_and_says_s
         response.content.decode()))
     assert neuro.post(reverse("review_decide", args=[submission.screening.pk]), form).status_code == 302  # now read
     assert Review.objects.count() == 2
+
+
+@pytest.mark.parametrize("decision", [None, "more_info", "more_info, replied", "refer", "not_suitable"])
+def test_a_carers_status_page_speaks_of_the_ms_of_the_person_they_help(neurologist, shipped_criteria, decision):
+    """Someone who sent the result for another person reads what to do about that person's MS and team, as the
+    questions were put to them: not "if your MS changes… contact your own MS team"."""
+    pages = {}
+    for respondent in ("carer", "self"):
+        submission = make_submission(respondent=respondent)
+        if decision:
+            decide(submission.screening, neurologist, decision.split(",")[0], "A message.")
+        patient = Client()
+        look_up_status(patient, submission)
+        if decision == "more_info, replied":
+            reply_to(patient, "A reply.")
+        page = squeeze(patient.get(reverse("status_detail")))
+        pages[respondent] = page[page.index("<main"):page.index("</main>")]  # not the help or the footer, for all
+    said_to_the_person_with_ms = re.compile(
+        r"\byour (own )?(MS|usual MS care|neurologist|earlier reference)\b|decides with you\b")
+    assert said_to_the_person_with_ms.findall(pages["carer"]) == []
+    assert re.search(r"\btheir (own )?(MS|neurologist)\b|with the person you helped", pages["carer"])
+    assert said_to_the_person_with_ms.search(pages["self"])  # the person with MS: as before
