@@ -1839,6 +1839,16 @@ def test_the_result_says_in_plain_words_what_each_set_of_criteria_is(shipped_cri
     assert 'class="set-description"' not in page and "Criterion by criterion" in page
 
 
+def test_the_risks_are_open_on_the_result_page_and_general_notes_are_titles_that_open(shipped_criteria, patient):
+    """A hopeful "likely" must not leave the risk of dying from the treatment behind a tap at the foot of the page;
+    what HSCT involves, costs and where it is offered are titles to open, so the page stays short."""
+    assert see_result(patient, answers()).primary_verdict == "likely"
+    page = html(patient.get(RESULT))
+    for code in ("treatment-related-mortality", "side-effects-and-infections", "fertility"):
+        assert f'<article class="note" data-note="{code}">' in page, code
+    assert '<details class="note" data-note="hsct-four-steps"><summary>' in page
+
+
 def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
     screening = see_result(patient, answers())
     content = html(patient.get(RESULT))
