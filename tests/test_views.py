@@ -2286,3 +2286,22 @@ def test_someone_coming_back_finds_their_answers_in_progress_at_the_top_of_the_s
     page = html(patient.get(HOME))
     main = page[page.index("<main"):]
     assert main.index(f'<a href="{REVIEW}">go back to them</a>') < main.index("<h1")
+
+
+@pytest.mark.parametrize("slug, posted, said", [
+    ("about-you", {"respondent": "self", "age": "abc"}, "How old are you? Enter your age"),  # a question: as it is
+    ("diagnosis", {"diagnosis_confirmed": "yes", "ms_type": "rrms", "diagnosis_year": "19"},
+     "In which year were you diagnosed? Enter a year"),
+])
+def test_the_error_summary_reads_each_question_then_what_is_wrong(shipped_criteria, patient, slug, posted, said):
+    answer_until(patient, slug)
+    response = patient.get(post_raw_step(patient, slug, posted)["Location"])
+    assert said in " ".join(unescape(re.sub(r"<[^>]+>", " ", error_summary(html(response)))).split())
+
+
+def test_a_label_that_is_not_a_question_is_followed_by_a_colon_in_the_error_summary(shipped_criteria, patient):
+    """"Email or phone number (optional) Enter at most…" ran the label into the message."""
+    see_result(patient, answers())
+    response = patient.post(reverse("submit"), {"consent": "on", "contact_details": "x" * 301})
+    summary = " ".join(unescape(re.sub(r"<[^>]+>", " ", error_summary(html(response)))).split())
+    assert "Email or phone number (optional): " in summary, summary
