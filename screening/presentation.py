@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
 from .forms import ANSWER_FIELDS, DONT_KNOW, question_for
-from .models import Decision
+from .models import Decision, Status
 from .services import ReviewConflict
 
 VERDICT_TEXT = {
@@ -220,6 +220,20 @@ def display_answer(field, raw):
 
 
 # A decision as the patient reads it: what the neurologist suggests, not the staff's own shorthand for it.
+STATUS_FOR_PATIENT = {  # where their submission is, in their words (the staff's labels are the Status choices)
+    Status.SUBMITTED: gettext_lazy("Sent: waiting for a neurologist to read it"),
+    Status.IN_REVIEW: gettext_lazy("A neurologist is reading it"),
+    Status.REVIEWED: gettext_lazy("Read: the neurologist's message is below"),
+}
+
+
+def status_for_patient(screening):
+    """Where the submission is, as its status page says it; back in the queue after a reply, it is not "sent" again."""
+    if screening.replied:
+        return _("Your reply was sent: waiting for the neurologist to read it")
+    return STATUS_FOR_PATIENT[screening.status]
+
+
 DECISION_FOR_PATIENT = {
     Decision.REFER: gettext_lazy("The neurologist suggests a referral for an HSCT assessment"),
     Decision.MORE_INFO: gettext_lazy("The neurologist needs more information from you"),

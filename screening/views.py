@@ -435,6 +435,7 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
     return render(request, "screening/status_detail.html", {
         "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
         "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
+        "status_words": presentation.status_for_patient(screening),
         "reply_form": (reply_form or ReplyForm()) if screening.asks_for_reply else None,
         "reply": reply if reply and review and reply.created_at > review.created_at else None,  # its answer, if sent
         "unsent": unsent,

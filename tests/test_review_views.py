@@ -1959,3 +1959,26 @@ def test_a_carers_status_page_speaks_of_the_ms_of_the_person_they_help(neurologi
     assert said_to_the_person_with_ms.findall(pages["carer"]) == []
     assert re.search(r"\btheir (own )?(MS|neurologist)\b|with the person you helped", pages["carer"])
     assert said_to_the_person_with_ms.search(pages["self"])  # the person with MS: as before
+
+
+@pytest.mark.parametrize("steps, said", [
+    ([], "Sent: waiting for a neurologist to read it"),
+    (["open"], "A neurologist is reading it"),
+    (["open", "more_info"], "Read: the neurologist's message is below"),
+    (["open", "more_info", "reply"], "Your reply was sent: waiting for the neurologist to read it"),
+    (["open", "more_info", "reply", "open"], "Your reply was sent: waiting for the neurologist to read it"),
+], ids=["sent", "opened", "decided", "replied", "reply opened"])
+def test_the_patient_reads_where_their_submission_is_in_their_own_words(neurologist, shipped_criteria, steps, said):
+    """"Reviewed", then "Submitted" again after a reply, read as going backwards."""
+    submission = make_submission()
+    patient, neuro = Client(), signed_in(neurologist)
+    look_up_status(patient, submission)
+    for step in steps:
+        if step == "open":
+            neuro.get(detail_url(submission.screening))
+        elif step == "reply":
+            reply_to(patient, "My EDSS was 3.5 in March.")
+        else:
+            decide(submission.screening, neurologist, step, "Please tell me your latest EDSS score.")
+    status = re.search(r'<dd data-status="[^"]+">(.*?)</dd>', squeeze(patient.get(reverse("status_detail"))))
+    assert html.unescape(status.group(1)) == said

@@ -82,7 +82,7 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
         look_up(later, reference.lower(), access_code, "status detail", "status-detail")
         assert later.page.url == site + "/status/yours/"
         status = later.page.locator("[data-status]")
-        expect(status).to_have_text("Submitted")
+        expect(status).to_have_text("Sent: waiting for a neurologist to read it")
         expect(status).to_have_attribute("data-status", "submitted")
         expect(later.page.locator("main")).to_contain_text(reference)
 
