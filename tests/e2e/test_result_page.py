@@ -78,6 +78,7 @@ def test_the_result_page_explains_itself_in_words_and_prints(page, site, check_a
         expect(page.locator(".criteria-table").first).to_be_visible()
         expect(page.locator("details.set-details").first).to_be_hidden()
         expect(page.locator("details.set-details").nth(1).locator(".criteria-table")).to_be_visible()
+        expect(page.locator("td.why summary").first).to_have_css("color", "rgb(0, 0, 0)")  # a heading, not a link
     finally:
         page.emulate_media(media="screen")
 
@@ -97,6 +98,9 @@ def test_on_a_phone_the_result_opens_what_is_not_met_and_prints_everything(page,
         "rows => rows.map(r => [r.dataset.outcome, r.querySelector('td.why details').open])")
     assert {outcome for outcome, _ in reasons} == set(OUTCOME_WORDS)
     assert all(is_open == (outcome != "favourable") for outcome, is_open in reasons), reasons
+    first = page.locator("main > .table-responsive tr[data-criterion]").first  # each toggle names its criterion
+    expect(first.locator("td.why summary")).to_have_accessible_name(
+        re.compile(rf"^Why it matters\s*:\s*{re.escape(first.locator('th').inner_text())}\s*$"))
     unmet = page.locator("tr[data-outcome=unfavourable] td.why").first
     expect(unmet).to_contain_text("Source:")  # the reason and its source, without a tap
     general = page.locator("details.note")
