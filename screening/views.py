@@ -431,13 +431,14 @@ def status(request):
 def status_page(request, screening, form=None, reply_form=None, unsent="", status=200):
     latest = list(screening.reviews.all()[:2])  # the message shown, and whether it replaced an earlier one
     review = latest[0] if latest else None
-    reply = screening.replies.first()
+    replies = list(screening.replies.all())  # newest first: the answer to the message shown, if sent, then earlier
+    answered = bool(replies) and review is not None and replies[0].created_at > review.created_at
     return render(request, "screening/status_detail.html", {
         "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
         "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
         "status_words": presentation.status_for_patient(screening),
         "reply_form": (reply_form or ReplyForm()) if screening.asks_for_reply else None,
-        "reply": reply if reply and review and reply.created_at > review.created_at else None,  # its answer, if sent
+        "reply": replies[0] if answered else None, "earlier_replies": replies[1:] if answered else replies,
         "unsent": unsent,
         "carer": screening.facts.get("respondent") == "carer",  # sent by someone helping: "their MS", "their team"
     }, status=status)

@@ -1853,6 +1853,8 @@ def test_a_patient_replies_to_more_information_needed_and_the_submission_waits_a
     assert "The patient's replies" in squeeze(neuro.get(detail_url(submission.screening)))
     page = squeeze(patient.get(reverse("status_detail")))
     assert "Thank you: see you soon." in page and "Your reply to the neurologist" not in page
+    earlier = page[page.index("Your earlier replies"):]  # what they wrote is still theirs to read, out of the way
+    assert "My neurologist wrote 3.5 in<br>March." in earlier[:earlier.index("</details>")]
 
 
 @pytest.mark.parametrize("decision", [None, "refer", "not_suitable", "more_info, replied"])
