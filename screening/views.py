@@ -334,10 +334,14 @@ def with_status_screening(view):
     def wrapped(request):
         screening = visible_screening(request.session.get(STATUS))
         if screening is None:
-            return redirect("withdrawn" if request.session.get(WITHDRAWN) else "status")
+            return no_status(request)
         return view(request, screening)
 
     return wrapped
+
+
+def no_status(request):
+    return redirect("withdrawn" if request.session.get(WITHDRAWN) else "status")
 
 
 def answers_changed_since(screening):
@@ -464,6 +468,8 @@ def reply(request, screening):
     # Not sent (replied already, from another tab or a page left open; or decided since): what was typed, perhaps
     # at length and with effort, is shown again to copy, not dropped; the page says why, as it stands now.
     screening.refresh_from_db()
+    if screening.status == Screening.Status.WITHDRAWN:  # meanwhile, from another tab or device: nothing to show
+        return no_status(request)
     if screening.replied:
         messages.info(request, _("You have already replied to this request, so this reply was not sent: you can send "
                                  "one reply to each request. What you wrote is below your first reply, to copy if you "

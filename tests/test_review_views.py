@@ -1984,3 +1984,24 @@ def test_the_patient_reads_where_their_submission_is_in_their_own_words(neurolog
             decide(submission.screening, neurologist, step, "Please tell me your latest EDSS score.")
     status = re.search(r'<dd data-status="[^"]+">(.*?)</dd>', squeeze(patient.get(reverse("status_detail"))))
     assert html.unescape(status.group(1)) == said
+
+
+def test_a_reply_sent_as_the_submission_is_withdrawn_in_another_tab_leads_to_withdrawn_not_a_500(
+        neurologist, shipped_criteria, monkeypatch):
+    """The reply's page found the submission, then the withdrawal (another tab, another device) erased it before the
+    reply was saved: nothing is sent, and the page says it was withdrawn rather than failing on its status."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Please send your MRI report.")
+    patient = Client()
+    look_up_status(patient, submission)
+    reply = services.screening_reply
+
+    def withdrawn_first(*, screening, message):
+        services.screening_withdraw(screening=Screening.objects.get(pk=screening.pk))
+        return reply(screening=screening, message=message)
+
+    monkeypatch.setattr(services, "screening_reply", withdrawn_first)
+    response = reply_to(patient, "The report says two new lesions.")
+    assert response.status_code == 302 and response.url == reverse("status")
+    assert not Reply.objects.exists()
+    assert "two new lesions" not in squeeze(patient.get(reverse("status")))
