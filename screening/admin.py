@@ -526,7 +526,7 @@ class CriterionAdmin(PreviewsEdits, AuditedAdmin):
 
     def delete_queryset(self, request, queryset):
         with one_version_per_set():  # one by one, so that each set's version goes up, once
-            for criterion in queryset:
+            for criterion in queryset.order_by("criteria_set_id", "pk"):  # their sets locked in id order
                 criterion.delete()
     list_filter = ("criteria_set", "kind", "severity", "active")
     search_fields = ("code", "label")

@@ -195,8 +195,12 @@ class Criterion(ConditionFields, models.Model):
             CriteriaSet.objects.get(pk=before["criteria_set_id"]).bump_version()
 
     def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        self.criteria_set.bump_version()
+        with transaction.atomic():
+            # Its set locked first, as saving it locks them (the set, then the criterion): deleted while someone saves
+            # it, the two take turns instead of each waiting for the other (a deadlock, and a 500, on PostgreSQL).
+            CriteriaSet.objects.select_for_update().filter(pk=self.criteria_set_id).exists()
+            result = super().delete(*args, **kwargs)
+            self.criteria_set.bump_version()
         return result
 
     def to_rule(self):

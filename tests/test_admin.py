@@ -644,6 +644,25 @@ def test_a_criterion_saved_on_its_own_page_locks_its_set_first_as_the_sets_page_
                           if connection.features.has_select_for_update else [])
 
 
+@pytest.mark.parametrize("how", ["own page", "list"])
+def test_a_criterion_deleted_locks_its_set_before_itself_as_saving_it_does(shipped_criteria, admin, how):
+    """Deleted on its own page or from the list while another admin saves it (or its set's page): both lock the set
+    before the criterion, so on PostgreSQL the two take turns rather than deadlock (a 500 for one of them)."""
+    edss = criterion("edss_below_6")
+    with CaptureQueriesContext(connection) as queries:
+        if how == "own page":
+            response = admin.post(url("criterion_delete", edss.pk), {"post": "yes"})
+        else:
+            response = admin.post(url("criterion_changelist"), {
+                "action": "delete_selected", "_selected_action": [edss.pk], "post": "yes"})
+    assert response.status_code == 302 and not Criterion.objects.filter(pk=edss.pk).exists()
+    sql = [q["sql"] for q in queries]
+    deleted = next(i for i, q in enumerate(sql) if q.startswith('DELETE FROM "screening_criterion"'))
+    locked = [i for i, q in enumerate(sql) if "FOR UPDATE" in q and 'FROM "screening_criteriaset"' in q]
+    if connection.features.has_select_for_update:
+        assert locked and locked[0] < deleted
+
+
 def test_deactivating_a_criterion_moves_the_version_and_it_is_no_longer_scored(shipped_criteria, admin, superuser):
     criteria_set = article()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", active=False)
