@@ -391,7 +391,7 @@ class ReviewConflict(Exception):
     - ``REPEATED``: the newest decision is this user's own with the same decision and message, the same form sent
       twice (a double click), the first of which was saved;
     - ``REPLIED``: the patient replied to "more information needed" (and no one has decided since);
-    - ``OWN_TAB``: every decision saved since is this user's own (one per revision), from another tab or window;
+    - ``OWN_TAB``: every decision saved since is this user's own, from another tab or window;
     - ``COLLEAGUE``: another neurologist saved one."""
 
     WITHDRAWN, REPLIED, REPEATED, OWN_TAB, COLLEAGUE = "withdrawn", "replied", "repeated", "own_tab", "colleague"
@@ -409,7 +409,13 @@ def conflict_reason(screening: Screening, user, revision: int, decision: str, me
         return ReviewConflict.WITHDRAWN
     if screening.replied:
         return ReviewConflict.REPLIED
-    newer = list(screening.reviews.order_by("-created_at", "-pk")[:max(screening.revision - revision, 1)])
+    # Each revision since is a decision or a reply: the newest of both, as many as there were revisions, and of
+    # those the decisions (a reply counted as one would bring in an older decision, a colleague's, say).
+    since = max(screening.revision - revision, 1)
+    changes = sorted([*screening.reviews.order_by("-created_at", "-pk")[:since],
+                      *screening.replies.order_by("-created_at", "-pk")[:since]],
+                     key=lambda change: change.created_at, reverse=True)[:since]
+    newer = [change for change in changes if isinstance(change, Review)]
     if newer and (newer[0].neurologist_id, newer[0].decision, newer[0].message) == (user.pk, decision, message):
         return ReviewConflict.REPEATED
     if newer and all(review.neurologist_id == user.pk for review in newer):

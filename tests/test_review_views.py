@@ -1412,6 +1412,30 @@ def test_a_colleague_s_decision_is_named_even_after_one_s_own_from_another_tab(n
     assert "Another neurologist saved a decision" in response.content.decode()
 
 
+def test_one_s_own_decision_from_another_tab_after_a_reply_is_not_named_a_colleague_s(neuro_client, neurologist,
+                                                                                        shipped_criteria):
+    """A colleague asked for more information; the patient replied; this neurologist answered it in one tab, then
+    saves the page they had opened before the reply. The reply moved the revision too: it is not a decision, and
+    the colleague's request before it is not one saved since the page was opened."""
+    submission = make_submission()
+    screening = submission.screening
+    colleague = make_user("colleague", neurologist=True)
+    decide(screening, colleague, "more_info", "Please send your MRI report.")
+    opened = revision_in(neuro_client.get(detail_url(screening)).content.decode())
+    patient = Client()
+    look_up_status(patient, submission)
+    assert reply_to(patient, "Two new lesions.").status_code == 302
+    fresh = revision_in(neuro_client.get(detail_url(screening)).content.decode())
+    assert neuro_client.post(decide_url(screening), decision_data(
+        screening, "refer", "Sent from the fresh tab.", "", revision=fresh)).status_code == 302
+    response = neuro_client.post(decide_url(screening), decision_data(
+        screening, "not_suitable", "Typed in the old tab.", "", revision=opened))
+    assert response.status_code == 409
+    content = response.content.decode()
+    assert "You saved a decision on this screening in another tab or window" in content
+    assert "Another neurologist" not in content
+
+
 def test_two_neurologists_saving_the_same_screening(shipped_criteria):
     screening = make_submission().screening
     first_user, second_user = make_user("first", neurologist=True), make_user("second", neurologist=True)
