@@ -484,7 +484,7 @@ class Screening(models.Model):
     @property
     def replied(self) -> bool:
         """Waiting again with the patient's reply: only a reply to "more information needed" brings a decided
-        submission back to the queue (services.screening_reply; "Put back in the queue" is for undecided ones)."""
+        submission back to the queue (services.screening_reply); put back after being opened, it stays replied."""
         return self.last_decision is not None and self.status in WAITING
 
     def access_code_matches(self, code: str) -> bool:

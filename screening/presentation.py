@@ -219,7 +219,6 @@ def display_answer(field, raw):
     return str(choices.get(raw, raw))
 
 
-# A decision as the patient reads it: what the neurologist suggests, not the staff's own shorthand for it.
 STATUS_FOR_PATIENT = {  # where their submission is, in their words (the staff's labels are the Status choices)
     Status.SUBMITTED: gettext_lazy("Sent: waiting for a neurologist to read it"),
     Status.IN_REVIEW: gettext_lazy("A neurologist is reading it"),
@@ -234,6 +233,7 @@ def status_for_patient(screening):
     return STATUS_FOR_PATIENT[screening.status]
 
 
+# A decision as the patient reads it: what the neurologist suggests, not the staff's own shorthand for it.
 DECISION_FOR_PATIENT = {
     Decision.REFER: gettext_lazy("The neurologist suggests a referral for an HSCT assessment"),
     Decision.MORE_INFO: gettext_lazy("The neurologist needs more information from you"),

@@ -5,7 +5,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .forms import limited_text
-
 from .models import SENT, VERDICT_CHOICES, WAITING, Review, Screening, normalise_code, with_reference_typed
 
 ANY = "any"

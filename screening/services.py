@@ -437,7 +437,8 @@ def screening_open(*, screening: Screening, request) -> None:
 
 def screening_release(*, screening: Screening, request) -> bool:
     """The reviewer who opened a submission puts it back in the queue, for anyone to open ("in review, opened by"
-    them for good otherwise, after a misclick). Only theirs, and only while no one has decided on it."""
+    them for good otherwise, after a misclick). Only theirs, and only while it is in review (not yet decided on, or
+    opened again after the patient replied)."""
     released = Screening.objects.filter(
         pk=screening.pk, status=Screening.Status.IN_REVIEW, opened_by=request.user).update(
         status=Screening.Status.SUBMITTED, opened_by=None, opened_at=None, updated_at=timezone.now())

@@ -460,9 +460,9 @@ def status_detail(request, screening):
 @with_status_screening
 def reply(request, screening):
     form = ReplyForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid() and screening.asks_for_reply:  # what is wrong, next to the box, with the text
         return status_page(request, screening, reply_form=form)
-    if services.screening_reply(screening=screening, message=form.cleaned_data["message"]):
+    if form.is_valid() and services.screening_reply(screening=screening, message=form.cleaned_data["message"]):
         messages.success(request, _("Your reply has been sent. The neurologist will read it with your result."))
         return redirect("status_detail")
     # Not sent (replied already, from another tab or a page left open; or decided since): what was typed, perhaps
@@ -478,7 +478,7 @@ def reply(request, screening):
         messages.info(request, _("There is no request for more information to reply to now, so this reply was not "
                                  "sent. Read the neurologist's latest message below. What you wrote is shown under it, "
                                  "to copy if you want to keep it."))
-    return status_page(request, screening, unsent=form.cleaned_data["message"], status=409)
+    return status_page(request, screening, unsent=request.POST.get("message", "").strip(), status=409)
 
 
 @never_cache

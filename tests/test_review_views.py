@@ -2029,3 +2029,19 @@ def test_a_reply_sent_as_the_submission_is_withdrawn_in_another_tab_leads_to_wit
     assert response.status_code == 302 and response.url == reverse("status")
     assert not Reply.objects.exists()
     assert "two new lesions" not in squeeze(patient.get(reverse("status")))
+
+
+@pytest.mark.parametrize("text", ["", "word " * 700], ids=["empty", "too long"])
+def test_a_reply_from_a_page_left_open_after_replying_says_it_was_not_sent_even_if_it_could_not_be(
+        neurologist, shipped_criteria, text):
+    """The box is gone from the page as it now is: "too long" would point at nothing; "already replied" is why."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Please send your MRI report.")
+    patient = Client()
+    look_up_status(patient, submission)
+    reply_to(patient, "The report says two new lesions.")
+    response = reply_to(patient, text)
+    page = squeeze(response)
+    assert response.status_code == 409 and "You have already replied to this request" in page
+    assert text.strip()[:40] in page and Reply.objects.count() == 1
+
