@@ -486,9 +486,12 @@ class CriterionForm(CriterionWordsForm, SavedOverWhatWasSeen):
         fields = "__all__"
 
     def lock(self):
-        # Its set first, as the set's page locks them (the set, then each criterion it saves): saved from both pages
-        # at once, the two take turns instead of each waiting for the other (a deadlock, and a 500, on PostgreSQL).
-        CriteriaSet.objects.select_for_update().filter(pk=self.instance.criteria_set_id).exists()
+        # Its set first (and the set it moves to, in id order), as the set's page locks them (the set, then each
+        # criterion it saves): saved from both pages at once, the two take turns instead of each waiting for the
+        # other (a deadlock, and a 500, on PostgreSQL).
+        moving_to = getattr(self.cleaned_data.get("criteria_set"), "pk", None)
+        sets = CriteriaSet.objects.select_for_update().filter(pk__in={self.instance.criteria_set_id, moving_to})
+        list(sets.order_by("pk").values_list("pk", flat=True))
         super().lock()
 
     def clean(self):

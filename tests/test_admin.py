@@ -630,18 +630,23 @@ def test_saving_a_criterion_without_a_change_leaves_its_sets_version(shipped_cri
 
 
 
-def test_a_criterion_saved_on_its_own_page_locks_its_set_first_as_the_sets_page_does(shipped_criteria, admin):
+@pytest.mark.parametrize("moved", [False, True], ids=["edited", "moved to another set"])
+def test_a_criterion_saved_on_its_own_page_locks_its_set_first_as_the_sets_page_does(shipped_criteria, admin, moved):
     """One admin saves the set's page while another saves one of its criteria on the criterion's page: both lock
-    the set before the criterion, so on PostgreSQL the two take turns rather than deadlock (a 500 for one of them).
-    SQLite locks the whole database for a write, and has no row locks to order."""
-    edss = criterion("edss_below_6")
+    the set (and the one it moves to) before the criterion, so on PostgreSQL the two take turns rather than deadlock
+    (a 500 for one of them). SQLite locks the whole database for a write, and has no row locks to order."""
+    edss, ebmt = criterion("edss_below_6"), CriteriaSet.objects.get(code="ebmt-2020")
     change_url = url("criterion_change", edss.pk)
     data = {**form_data(admin.get(change_url)), "explanation": "Reworded."}
+    if moved:
+        data.update(criteria_set=ebmt.pk, code="edss_below_6_moved")
     with CaptureQueriesContext(connection) as queries:
         assert_saved(save(admin, change_url, data))
-    locked = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in queries if "FOR UPDATE" in q["sql"]]
-    assert locked[:2] == (["screening_criteriaset", "screening_criterion"]
-                          if connection.features.has_select_for_update else [])
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert [re.search(r'FROM "(\w+)"', sql).group(1) for sql in locks[:2]] == (
+        ["screening_criteriaset", "screening_criterion"] if connection.features.has_select_for_update else [])
+    if locks and moved:  # both sets, in one statement, in id order
+        assert re.search(rf"IN \(({edss.criteria_set_id}, {ebmt.pk}|{ebmt.pk}, {edss.criteria_set_id})\)", locks[0])
 
 
 @pytest.mark.parametrize("how", ["own page", "list"])
