@@ -255,6 +255,12 @@ class Note(ConditionFields, models.Model):
         if not isinstance(self.verdicts, list) or any(v not in rules.VERDICTS for v in self.verdicts):
             raise ValidationError({"verdicts": _("Use a list of verdicts: likely, possible, unlikely.")})
 
+    @property
+    def shown_open(self) -> bool:
+        """Open on the result page: a note about the person's own answers, and every risk; a general one (what HSCT
+        involves, costs…) is a title that opens, so the page stays short."""
+        return bool(self.condition_fact) or self.kind == "risk"
+
     def to_rule(self):
         condition = None
         if self.condition_fact:

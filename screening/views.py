@@ -191,12 +191,13 @@ def step(request, slug):
     else:
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     answered_before = [name for name in form.fields if name in draft.data]
+    blank = not form.is_bound and not answered_before
     return render(request, "screening/step.html", {
         "step": step, "title": step.title_for(questionnaire.answers), "form": form, "returning": returning,
         "hint": step.hint(questionnaire.answers),
         # A step not answered yet looks the same for everyone who is asked the same questions (the medicines they
         # name, to whom they are put): its form's HTML is rendered once per process for each wording.
-        "blank": not form.is_bound and not answered_before, "wording": form.wording(),
+        "blank": blank, "wording": form.wording() if blank else None,  # the kept HTML's key, only where it is kept
         "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
         "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],
