@@ -260,7 +260,7 @@ NOTE_KINDS = (
     ("general", gettext_lazy("What HSCT involves")),
     ("expectation", gettext_lazy("What to expect")),
     ("risk", gettext_lazy("Risks")),
-    ("question", gettext_lazy("Questions to ask your neurologist")),
+    ("question", gettext_lazy("Questions to ask")),
     ("availability", gettext_lazy("Where HSCT is offered")),
     ("cost", gettext_lazy("Costs")),
 )

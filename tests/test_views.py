@@ -1788,7 +1788,7 @@ def test_the_result_page_lists_its_parts_and_what_to_do_next_after_the_verdict(s
     for target in targets:
         assert after_verdict.split("</nav>", 1)[1].count(f'id="{target}"') == 1, target
     assert "send your result to a neurologist" in contents
-    assert "Questions to ask your neurologist" in contents
+    assert "Questions to ask" in contents
 
 
 def test_a_result_in_progress_is_not_visible_to_another_browser(shipped_criteria, patient):
@@ -1847,6 +1847,25 @@ def test_the_risks_are_open_on_the_result_page_and_general_notes_are_titles_that
     for code in ("treatment-related-mortality", "side-effects-and-infections", "fertility"):
         assert f'<article class="note" data-note="{code}">' in page, code
     assert '<details class="note" data-note="hsct-four-steps"><summary>' in page
+
+
+@pytest.mark.parametrize("region", ["europe", "us_canada", "other"])
+def test_no_section_title_is_said_twice_by_the_note_under_it(shipped_criteria, patient, region):
+    """Heading by heading, a screen reader must not read "Where HSCT is offered" twice in a row."""
+    see_result(patient, answers(region=region))
+    headings = re.findall(r"<h([23])[^>]*>(.*?)</h\1>", html(patient.get(RESULT)), re.S)
+    titles = [" ".join(text.split()) for _, text in headings]
+    repeated = [a for a, b in zip(titles, titles[1:]) if a == b]
+    assert not repeated and "Questions to ask" in titles
+
+
+def test_a_closed_note_is_still_a_heading_for_screen_readers(shipped_criteria, patient):
+    """Moving from heading to heading is how many screen-reader users read a long page: a note closed to keep the
+    page short keeps its title as a heading, under its section's, like an open one."""
+    see_result(patient, answers())
+    page = html(patient.get(RESULT))
+    closed = re.search(r'<details class="note" data-note="hsct-four-steps"><summary>(.*?)</summary>', page, re.S)
+    assert re.fullmatch(r"\s*<h3[^>]*>[^<]+</h3>\s*", closed.group(1)), closed.group(1)
 
 
 def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
