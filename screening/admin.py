@@ -339,6 +339,7 @@ class PreviewsEdits:
         errors += problems
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "original": obj, "sets": list(edited),
+            "previewed": form.instance if form.is_valid() else obj,  # named as edited, if it can be
             "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,
             "posted": [(key, value) for key, values in request.POST.lists() for value in values],
             "change_url": reverse(f"admin:screening_{self.opts.model_name}_change", args=[obj.pk]),

@@ -1029,6 +1029,15 @@ def test_a_criterions_own_page_previews_its_edit_as_the_sets_page_does(shipped_c
     assert criterion("edss_below_6").history.latest().history_user == superuser
 
 
+def test_a_preview_is_headed_by_what_is_being_previewed_not_what_is_saved(shipped_criteria, admin):
+    edss = criterion("edss_below_6")
+    page = form_data(admin.get(url("criterion_change", edss.pk)))
+    preview = page_text(admin.post(url("criterion_preview", edss.pk), {**page, **edss_threshold("3.0")}))
+    assert "Preview for article: Disability score (EDSS) below 3.0" in preview
+    blanked = page_text(admin.post(url("criterion_preview", edss.pk), {**page, "label": ""}))
+    assert f"Preview for {edss}" in blanked  # nothing to name it by but the saved label
+
+
 def test_a_criterions_preview_lists_the_problems_of_its_page(shipped_criteria, admin):
     edss = criterion("edss_below_6")
     data = {**form_data(admin.get(url("criterion_change", edss.pk))), "value": "5.5"}  # its label still says 6.0
