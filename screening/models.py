@@ -493,6 +493,12 @@ class Screening(models.Model):
         submission back to the queue (services.screening_reply); put back after being opened, it stays replied."""
         return self.last_decision is not None and self.status in WAITING
 
+    @property
+    def takes_reply(self) -> bool:
+        """The patient can write to the neurologist: asked for more information, or replied and not yet answered (an
+        addition: something remembered after sending)."""
+        return self.asks_for_reply or self.replied
+
     def access_code_matches(self, code: str) -> bool:
         return bool(self.access_code_hash) and any(secrets.compare_digest(self.access_code_hash, hash_code(spelling))
                                                    for spelling in code_spellings(code))

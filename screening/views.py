@@ -436,14 +436,14 @@ def status(request):
 def status_page(request, screening, form=None, reply_form=None, unsent="", status=200):
     latest = list(screening.reviews.all()[:2])  # the message shown, and whether it replaced an earlier one
     review = latest[0] if latest else None
-    replies = list(screening.replies.all())  # newest first: the answer to the message shown, if sent, then earlier
-    answered = bool(replies) and review is not None and replies[0].created_at > review.created_at
+    replies = list(screening.replies.all())  # newest first: the answers to the message shown, if sent, then earlier
+    answers = [reply for reply in replies if review is not None and reply.created_at > review.created_at]
     return render(request, "screening/status_detail.html", {
         "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
         "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
         "status_words": presentation.status_for_patient(screening),
-        "reply_form": (reply_form or ReplyForm()) if screening.asks_for_reply else None,
-        "reply": replies[0] if answered else None, "earlier_replies": replies[1:] if answered else replies,
+        "reply_form": (reply_form or ReplyForm()) if screening.takes_reply else None,
+        "answers": answers[::-1], "earlier_replies": replies[len(answers):],  # answers in the order they were sent
         "unsent": unsent,
         "carer": screening.facts.get("respondent") == "carer",  # sent by someone helping: "their MS", "their team"
     }, status=status)
@@ -461,24 +461,19 @@ def status_detail(request, screening):
 @with_status_screening
 def reply(request, screening):
     form = ReplyForm(request.POST)
-    if not form.is_valid() and screening.asks_for_reply:  # what is wrong, next to the box, with the text
+    if not form.is_valid() and screening.takes_reply:  # what is wrong, next to the box, with the text
         return status_page(request, screening, reply_form=form)
     if form.is_valid() and services.screening_reply(screening=screening, message=form.cleaned_data["message"]):
         messages.success(request, _("Your reply has been sent. The neurologist will read it with your result."))
         return redirect("status_detail")
-    # Not sent (replied already, from another tab or a page left open; or decided since): what was typed, perhaps
-    # at length and with effort, is shown again to copy, not dropped; the page says why, as it stands now.
+    # Not sent (decided since, from a page left open): what was typed, perhaps at length and with effort, is shown
+    # again to copy, not dropped; the page says why, as it stands now.
     screening.refresh_from_db()
     if screening.status == Screening.Status.WITHDRAWN:  # meanwhile, from another tab or device: nothing to show
         return no_status(request)
-    if screening.replied:
-        messages.info(request, _("You have already replied to this request, so this reply was not sent: you can send "
-                                 "one reply to each request. What you wrote is below your first reply, to copy if you "
-                                 "want to keep it."))
-    else:
-        messages.info(request, _("There is no request for more information to reply to now, so this reply was not "
-                                 "sent. Read the neurologist's latest message below. What you wrote is shown under it, "
-                                 "to copy if you want to keep it."))
+    messages.info(request, _("There is no request for more information to reply to now, so this reply was not sent. "
+                             "Read the neurologist's latest message below. What you wrote is shown under it, to copy "
+                             "if you want to keep it."))
     return status_page(request, screening, unsent=request.POST.get("message", "").strip(), status=409)
 
 

@@ -1859,7 +1859,7 @@ def test_a_patient_replies_to_more_information_needed_and_the_submission_waits_a
     assert response.status_code == 302 and response.url == reverse("status_detail")
     page = squeeze(patient.get(reverse("status_detail")))
     assert "Your reply has been sent." in page and "Your reply, sent" in page and "My neurologist wrote 3.5 in<br>March." in page
-    assert "Your reply to the neurologist" not in page  # one reply to each request
+    assert "Add this to my reply" in page  # something remembered after sending, until the neurologist answers
     assert "3.5" not in patient.cookies.output()  # the confirmation is in a cookie: it carries no health data
     (event,) = AuditEvent.objects.filter(action="replied")
     assert event.screening_id == submission.screening.pk and event.actor is None and event.ip_address is None
@@ -1881,15 +1881,16 @@ def test_a_patient_replies_to_more_information_needed_and_the_submission_waits_a
     assert "My neurologist wrote 3.5 in<br>March." in earlier[:earlier.index("</details>")]
 
 
-@pytest.mark.parametrize("decision", [None, "refer", "not_suitable", "more_info, replied"])
+@pytest.mark.parametrize("decision", [None, "refer", "not_suitable", "more_info, replied, refer"])
 def test_there_is_no_reply_without_a_request_for_more_information(neurologist, shipped_criteria, decision):
     submission = make_submission()
-    if decision:
-        decide(submission.screening, neurologist, decision.split(",")[0], "A message.")
     patient = Client()
     look_up_status(patient, submission)
-    if decision == "more_info, replied":
-        assert reply_to(patient, "The first reply.").status_code == 302
+    for step in (decision or "").split(", "):
+        if step == "replied":
+            assert reply_to(patient, "The first reply.").status_code == 302
+        elif step:
+            decide(submission.screening, neurologist, step, "A message.")
     assert "Your reply to the neurologist" not in squeeze(patient.get(reverse("status_detail")))
 
     replies = Reply.objects.count()
@@ -1898,11 +1899,7 @@ def test_there_is_no_reply_without_a_request_for_more_information(neurologist, s
     # not sent, and said why as things stand now; what was typed is on the page to copy, not lost
     assert response.status_code == 409
     page = squeeze(response)
-    if decision == "more_info, replied":
-        assert "You have already replied to this request, so this reply was not sent" in page
-        assert page.index("The first reply.") < page.index("What you wrote just now (not sent)")
-    else:
-        assert "There is no request for more information to reply to now, so this reply was not sent" in page
+    assert "There is no request for more information to reply to now, so this reply was not sent" in page
     assert "A reply nobody asked for,<br>typed with care." in page
     assert page.index("What you wrote just now (not sent)") < page.index("A reply nobody asked for")
     assert "Your reply to the neurologist" not in page  # no box to send it again
@@ -2032,16 +2029,50 @@ def test_a_reply_sent_as_the_submission_is_withdrawn_in_another_tab_leads_to_wit
 
 
 @pytest.mark.parametrize("text", ["", "word " * 700], ids=["empty", "too long"])
-def test_a_reply_from_a_page_left_open_after_replying_says_it_was_not_sent_even_if_it_could_not_be(
+def test_a_reply_from_a_page_left_open_after_the_neurologist_answered_says_it_was_not_sent_even_if_it_could_not_be(
         neurologist, shipped_criteria, text):
-    """The box is gone from the page as it now is: "too long" would point at nothing; "already replied" is why."""
+    """The box is gone from the page as it now is: "too long" would point at nothing; "nothing asks" is why."""
     submission = make_submission()
     decide(submission.screening, neurologist, "more_info", "Please send your MRI report.")
     patient = Client()
     look_up_status(patient, submission)
     reply_to(patient, "The report says two new lesions.")
+    decide(submission.screening, neurologist, "refer", "Thank you: I am referring you.")
     response = reply_to(patient, text)
     page = squeeze(response)
-    assert response.status_code == 409 and "You have already replied to this request" in page
+    assert response.status_code == 409 and "There is no request for more information to reply to now" in page
     assert text.strip()[:40] in page and Reply.objects.count() == 1
 
+
+def test_until_the_neurologist_answers_the_patient_can_add_to_their_reply(neurologist, shipped_criteria):
+    """Something remembered after sending ("I also had a relapse in October") need not wait for another request; a
+    neurologist who opened the decision form before it is told, as for the reply itself; a double click sends once."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Have you had a relapse this year?")
+    patient, neuro = Client(), signed_in(neurologist)
+    look_up_status(patient, submission)
+    reply_to(patient, "No relapse this year.")
+    opened = revision_in(neuro.get(detail_url(submission.screening)).content.decode())
+
+    for _ in range(2):  # a double click
+        response = reply_to(patient, "Sorry: I forgot one in October, treated with steroids.")
+        assert response.status_code == 302 and response.url == reverse("status_detail")
+    assert [r.message for r in Reply.objects.order_by("pk")] == [
+        "No relapse this year.", "Sorry: I forgot one in October, treated with steroids."]
+    assert AuditEvent.objects.filter(action="replied", screening=submission.screening).count() == 2
+    page = squeeze(patient.get(reverse("status_detail")))
+    assert page.index("Your reply, sent") < page.index("No relapse") < page.index("Added to your reply") < page.index(
+        "I forgot one in October")
+    assert "Your earlier replies" not in page  # both answer the message shown
+
+    response = neuro.post(reverse("review_decide", args=[submission.screening.pk]),
+                          decision_data(submission.screening, message="Thank you.", revision=opened))
+    assert response.status_code == 409
+    assert "The patient replied to the request for more information while this page was open." in squeeze(response)
+    detail = squeeze(neuro.get(detail_url(submission.screening)))
+    assert "No relapse this year." in detail and "I forgot one in October" in detail
+
+    decide(submission.screening, neurologist, "refer", "Thank you: I am referring you.")
+    page = squeeze(patient.get(reverse("status_detail")))
+    assert "Your reply to the neurologist" not in page and "Add this to my reply" not in page
+    assert reply_to(patient, "One more thing.").status_code == 409 and Reply.objects.count() == 2

@@ -199,7 +199,8 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         assert own.url == site + "/status/yours/"
         expect(own.locator(".alert-success")).to_contain_text("Your reply has been sent.")
         expect(own.locator(".patient-reply")).to_contain_text("my last EDSS was 3.5")
-        expect(own.get_by_label("Your reply to the neurologist")).to_have_count(0)  # one reply to each request
+        expect(own.get_by_label("Your reply to the neurologist")).to_be_empty()  # to add what they remember later
+        expect(own.get_by_role("button", name="Add this to my reply")).to_be_visible()
         check_accessible(own, "status after the patient replied")
         shoot(own, "status-replied")
     finally:
