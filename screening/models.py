@@ -257,9 +257,9 @@ class Note(ConditionFields, models.Model):
 
     @property
     def shown_open(self) -> bool:
-        """Open on the result page: a note about the person's own answers, and every risk; a general one (what HSCT
-        involves, costs…) is a title that opens, so the page stays short."""
-        return bool(self.condition_fact) or self.kind == "risk"
+        """Open on the result page: a note shown because of an answer or only beside some verdicts, and every risk;
+        a general one (what HSCT involves, costs…) is a title that opens, so the page stays short."""
+        return bool(self.condition_fact or self.verdicts) or self.kind == "risk"
 
     def to_rule(self):
         condition = None

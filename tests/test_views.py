@@ -1909,6 +1909,17 @@ def test_a_note_shown_because_of_an_answer_is_read_near_the_verdict(shipped_crit
     assert "about-your-answers" not in html(patient.get(RESULT))
 
 
+def test_what_else_to_ask_after_not_usually_offered_is_open_beside_the_verdict(shipped_criteria, patient):
+    """A disappointed, tired reader meets what they can still do next to the verdict, open, before the criteria,
+    the risk figures and the costs: not as a closed title at the foot of the page."""
+    assert see_result(patient, answers(edss=7.5)).primary_verdict == "unlikely"
+    content = html(patient.get(RESULT))
+    about, criteria = content.index('id="about-your-answers"'), content.index('id="criteria"')
+    assert about < content.index('<article class="note" data-note="unlikely-other-options">') < criteria
+    see_result(patient, answers())
+    assert "unlikely-other-options" not in html(patient.get(RESULT))
+
+
 def test_someone_whose_ms_is_quiet_on_medicine_reads_that_this_is_good_news(shipped_criteria, patient):
     """"Not usually offered … such as reviewing your MS medicine" must not read as a nudge to change a medicine
     that works: a note says that quiet MS is what the medicine aims for, and not to stop it unasked."""
