@@ -288,6 +288,11 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     shoot(page, "review-detail-criteria-changed")
     page.set_viewport_size({"width": 390, "height": 844})  # on a phone: the tables scroll, not the page
     no_horizontal_scroll(page, 390)
+    # each set a card: every value said with what it is ("Version: 1" alone read as part of the next set's card)
+    cells = page.locator(".other-sets tr[data-set='article'] td").evaluate_all(
+        "tds => tds.map(td => [getComputedStyle(td, '::before').content, getComputedStyle(td).display])")
+    assert cells == [['"Verdict: "', "block"], ['"Behind the verdict: "', "none"],  # nothing behind a "likely"
+                     ['"Version: "', "block"]], cells
     check_accessible(page, "detail (390 px)")
     page.set_viewport_size({"width": 1280, "height": 720})
 
