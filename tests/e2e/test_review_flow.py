@@ -281,6 +281,8 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     shoot(page, "review-queue-empty")
 
     page.goto(detail_url(site, screening))
+    for link in ("Back to the queue", "Go to the decision form"):  # targets as large as the patient's
+        assert page.get_by_role("link", name=link).bounding_box()["height"] >= 44, link
     notice = page.locator("main .alert-warning")
     expect(notice).to_contain_text("The criteria have changed since this screening was scored")
     expect(page.locator("tr[data-set='article']")).to_have_attribute("data-verdict", "likely")  # as scored
