@@ -483,6 +483,13 @@ class Screening(models.Model):
         return self.opened_by if self.status == Status.IN_REVIEW else None
 
     @property
+    def by_carer(self) -> bool:
+        """Filled in by someone helping the person with MS (answer ``respondent`` "carer"): the answers describe
+        that person, and whoever sent it and was given its codes is the carer. Read from the facts, which the queue
+        loads for its red flags anyway; a withdrawn screening's are erased, so it no longer says."""
+        return (self.facts or {}).get("respondent") == "carer"
+
+    @property
     def asks_for_reply(self) -> bool:
         """The latest decision asks the patient for more information, and they have not replied to it yet."""
         return self.status == Status.REVIEWED and self.last_decision == Decision.MORE_INFO

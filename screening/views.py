@@ -377,7 +377,7 @@ def submit(request):
         return redirect("submitted")
     if answers_changed_since(screening):  # the result page says so, and offers the new result
         return redirect("result")
-    form = SubmitForm(request.POST or None, carer=screening.facts.get("respondent") == "carer")
+    form = SubmitForm(request.POST or None, carer=screening.by_carer)
     if request.method == "POST" and form.is_valid():
         codes = services.screening_submit(
             screening=screening, consent_version=form.consent_version, consent_text=str(form.consent_text),
@@ -445,7 +445,7 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
         "reply_form": (reply_form or ReplyForm()) if screening.takes_reply else None,
         "answers": answers[::-1], "earlier_replies": replies[len(answers):],  # answers in the order they were sent
         "unsent": unsent,
-        "carer": screening.facts.get("respondent") == "carer",  # sent by someone helping: "their MS", "their team"
+        "carer": screening.by_carer,  # sent by someone helping: "their MS", "their team"
     }, status=status)
 
 
