@@ -818,11 +818,18 @@ CONSENT_LABEL = _("I agree to send my answers and my result to the neurologists 
                   "above, so that one of them can review them and send me a message.")
 CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CONSENT_LABEL)
 # Someone helping a person with MS sends that person's health data: they confirm that the person agrees.
-CARER_CONSENT_VERSION = "2026-12-1-carer"
+CARER_CONSENT_VERSION = "2026-12-1-carer"  # each carer version ends "-carer" (carer_consent)
 CARER_CONSENT_LABEL = _("I confirm that the person with MS agrees to send their answers and result to the neurologists "
                         "who use HSCT Self-Check, as set out above, so that one of them can review them and send a "
                         "message.")
 CARER_CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CARER_CONSENT_LABEL)
+
+
+def carer_consent(consent_version: str) -> bool:
+    """Sent with the carer's wording (this version or a later one: each ends "-carer"): the sender confirmed that the
+    person with MS agrees, and the name asked for was that person's. Earlier, a carer agreed for themselves and was
+    asked for their own name."""
+    return consent_version.endswith("-carer")
 
 
 class SubmitForm(forms.Form):

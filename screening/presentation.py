@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
-from .forms import ANSWER_FIELDS, DONT_KNOW, question_for
+from .forms import ANSWER_FIELDS, DONT_KNOW, carer_consent, question_for
 from .models import Decision, Status
 from .services import ReviewConflict
 
@@ -239,6 +239,25 @@ DECISION_FOR_PATIENT = {
     Decision.MORE_INFO: gettext_lazy("The neurologist needs more information from you"),
     Decision.NOT_SUITABLE: gettext_lazy("The neurologist does not suggest HSCT for you at the moment"),
 }
+
+# Beside "Filled in by a carer" on a screening's page: what that means for the reviewer, as the form that sent it
+# asked (SubmitForm): with the carer's consent wording, the name asked for is the patient's and the contact details
+# may be either's; before it, the carer agreed for themselves and gave their own name.
+CARER_SENT = {
+    True: gettext_lazy("the answers describe the patient. The carer sent them, confirming that the patient agrees, "
+                       "and was given the codes, so your message may be read, and any reply written, by the carer "
+                       "rather than the patient. The name asked for was the patient's; the contact details may be "
+                       "the carer's."),
+    False: gettext_lazy("the answers describe the patient. The carer sent them and was given the codes, so your "
+                        "message may be read, and any reply written, by the carer rather than the patient. The name "
+                        "and contact details may be the carer's."),
+}
+
+
+def carer_sent(screening):
+    """For a screening filled in by a carer, what that means for whom the neurologist reads and writes to; else ""."""
+    return str(CARER_SENT[carer_consent(screening.consent_version)]) if screening.by_carer else ""
+
 
 # Above the decision form shown again, with what was typed in it, when a decision saved meanwhile kept it from being
 # saved (a withdrawal shows no form, and a double click reads as saved).

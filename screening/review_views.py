@@ -112,6 +112,7 @@ def detail_context(screening):
     rescored = rescores[0].snapshot if rescores else []
     editions = services.editions_for(screening.snapshot + rescored)  # one read for both
     return {
+        "carer_sent": presentation.carer_sent(screening),
         "answers": presentation.answer_rows(questionnaire),
         "facts": presentation.fact_derivations(screening.answers, screening.facts),
         "red_flags": presentation.red_flags(screening.facts, screening.answers),
@@ -221,7 +222,7 @@ def rescore(request, pk):
             messages.success(request, _("Re-score saved: its verdict is shown below, above the evaluation as "
                                         "first scored, which is kept."))
         elif screening.status == Screening.Status.WITHDRAWN:
-            messages.info(request, _("The re-score was not saved: the patient withdrew this submission."))
+            messages.info(request, _("The re-score was not saved: this submission was withdrawn."))
         else:  # a second click, or the preview saved from another tab meanwhile
             messages.info(request, _("Not saved again: a re-score of this screening was saved since this preview "
                                      "was opened (a second click, or another tab). It is below."))

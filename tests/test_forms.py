@@ -10,8 +10,8 @@ from django.http import QueryDict
 
 from screening.forms import (NONE_OF_THESE, STEPS, STEPS_BY_SLUG, AboutYouForm, DiagnosisForm, EdssForm, HealthForm,
                              Questionnaire, RegionForm, RelapsesForm, TreatmentResponseForm, TreatmentsForm, WalkingAidForm,
-                             ResumeForm, StatusLookupForm, WalkingDistanceForm, as_form_data, step_data,
-                             validate_answers)
+                             ResumeForm, StatusLookupForm, SubmitForm, WalkingDistanceForm, as_form_data,
+                             carer_consent, step_data, validate_answers)
 from screening.models import normalise_code, reference_body
 
 from .factories import answers, browser_value
@@ -672,3 +672,12 @@ def test_once_a_carer_says_who_is_answering_the_age_is_asked_about_the_person_th
 def test_a_carers_messages_speak_of_the_person_they_help(form_class, posted, field, message):
     form = bound(form_class, posted, previous={"respondent": "carer", "age": 34})
     assert messages_for(form, field) == message
+
+
+def test_a_carers_consent_is_told_from_the_patients_own_by_its_version():
+    """The neurologist's page says whose the name is from the wording the result was sent with: a carer's (the name
+    asked for is the patient's) or the patient's own (or a carer's before the carer's wording existed)."""
+    carer, own = SubmitForm(carer=True), SubmitForm()
+    assert carer.fields["contact_name"].label == "Name of the person with MS (optional)"
+    assert carer_consent(carer.consent_version) and not carer_consent(own.consent_version)
+    assert not carer_consent("2026-11-2") and not carer_consent("")  # the earlier wording; none recorded

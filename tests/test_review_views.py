@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from screening import services
+from screening.forms import CARER_CONSENT_VERSION
 from screening.models import AuditEvent, CriteriaSet, Criterion, Reply, Rescore, Review, Screening
 
 from .factories import answers
@@ -66,11 +67,11 @@ class Submission:
     access_code: str
 
 
-def make_submission(contact_name="", contact_details="", **answer_changes):
+def make_submission(contact_name="", contact_details="", consent_version="test-1", **answer_changes):
     """A screening scored on TODAY and submitted for review, with the codes the patient was given."""
     screening = services.screening_create(answers=answers(**answer_changes), today=TODAY)
     reference, access_code = services.screening_submit(
-        screening=screening, consent_version="test-1", consent_text="I agree to share my answers.",
+        screening=screening, consent_version=consent_version, consent_text="I agree to share my answers.",
         contact_name=contact_name, contact_details=contact_details)
     screening.refresh_from_db()
     return Submission(screening, reference, access_code)
@@ -792,6 +793,67 @@ def test_the_detail_shows_the_answers_and_contact(neuro_client, shipped_criteria
     assert "Relapsing-remitting MS" in content
 
 
+CARER_LINE = "Filled in by a carer on the patient's behalf:"
+
+
+@pytest.mark.parametrize("consent_version, whose_contact", [
+    # sent as the carer's form asks: the carer confirms that the patient agrees, and gives the patient's name
+    (CARER_CONSENT_VERSION, "The carer sent them, confirming that the patient agrees, and was given the codes, so "
+                            "your message may be read, and any reply written, by the carer rather than the patient. "
+                            "The name asked for was the patient's; the contact details may be the carer's."),
+    # sent before carers were asked that: the carer agreed for themselves and was asked for their own name
+    ("2026-11-2", "The carer sent them and was given the codes, so your message may be read, and any reply "
+                  "written, by the carer rather than the patient. The name and contact details may be the carer's."),
+], ids=["carer consent", "earlier consent"])
+def test_a_carers_submission_says_at_the_top_who_answered_and_whose_the_contact_may_be(
+        neuro_client, shipped_criteria, consent_version, whose_contact):
+    screening = make_submission(contact_name="Alex Patient", contact_details="carer@example.org",
+                                consent_version=consent_version, respondent="carer").screening
+    page = html.unescape(squeeze(neuro_client.get(detail_url(screening))))
+    line = re.search(r'<p class="carer-note" data-carer>(.*?)</p>', page).group(1)
+    assert line == f"<strong>{CARER_LINE}</strong> the answers describe the patient. {whose_contact}"
+    # read before the contact it qualifies and the evidence
+    assert page.index(CARER_LINE) < page.index("Contact: Alex Patient") < page.index("Evaluation")
+
+
+def test_a_submission_filled_in_by_the_patient_says_nothing_of_a_carer(neuro_client, shipped_criteria):
+    screening = make_submission(contact_name="Alex Patient", contact_details="alex@example.org").screening
+    page = squeeze(neuro_client.get(detail_url(screening)))
+    assert "Contact: Alex Patient · alex@example.org" in page
+    assert "carer" not in page.lower()
+
+
+@pytest.mark.parametrize("respondent, said, not_said", [
+    ("self", "the patient reads your message only on their status page, with their codes.", "carer"),
+    ("carer", "your message is read only on the status page, with the codes the carer was given.",
+     "the patient reads your message"),
+])
+def test_with_no_contact_details_the_detail_says_who_reads_the_message(neuro_client, shipped_criteria, respondent,
+                                                                       said, not_said):
+    screening = make_submission(respondent=respondent, consent_version=CARER_CONSENT_VERSION).screening
+    no_contact = re.search(r"<p class=\"no-contact\" data-no-contact>(.*?)</p>",
+                           squeeze(neuro_client.get(detail_url(screening)))).group(1)
+    assert no_contact.endswith(said) and not_said not in no_contact
+
+
+@pytest.mark.parametrize("respondent, shown_now, replaced, replaces", [
+    ("self", "The patient sees this message now", "Replaced by a later decision: the patient no longer sees this "
+     "message", "A new decision replaces the message the patient sees now: write in it everything they need."),
+    ("carer", "On the status page now", "Replaced by a later decision: no longer on the status page",
+     "A new decision replaces the message on the status page now: write in it everything the patient and the "
+     "carer need."),
+])
+def test_the_decision_history_says_where_its_message_is_read(neuro_client, neurologist, shipped_criteria,
+                                                             respondent, shown_now, replaced, replaces):
+    screening = make_submission(respondent=respondent).screening
+    decide(screening, neurologist, "more_info", "Please send the MRI report.")
+    decide(screening, neurologist, "refer", "We will refer.")
+    page = squeeze(neuro_client.get(detail_url(screening)))
+    newest, older = re.findall(r"<li data-decision.*?</li>", page)
+    assert shown_now in newest and replaced in older and replaces in page
+    assert respondent == "self" or "patient sees" not in page
+
+
 def test_the_detail_says_how_a_walking_estimate_was_derived(neuro_client, shipped_criteria):
     screening = make_submission(**WALKING_ESTIMATE).screening
     assert screening.facts["edss"] == [6.0, 6.5] and screening.facts["edss_source"] == "walking_estimate"
@@ -1014,14 +1076,16 @@ def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client
     assert '<tr data-set="article" data-verdict="likely">' in page  # the result as first scored stays
 
 
-def test_a_re_score_saved_after_the_patient_withdrew_says_so(neuro_client, criteria_changed_after_submission):
+def test_a_re_score_saved_after_the_submission_was_withdrawn_says_so(neuro_client,
+                                                                      criteria_changed_after_submission):
     """The preview was open when the patient withdrew: saving it gave "We cannot find this page"."""
     screening = criteria_changed_after_submission
     neuro_client.get(reverse("review_rescore", args=[screening.pk]))
     services.screening_withdraw(screening=Screening.objects.get(pk=screening.pk))
     response = neuro_client.post(reverse("review_rescore", args=[screening.pk]), {"seen": "0"}, follow=True)
     assert response.redirect_chain == [(detail_url(screening), 302)]
-    assert "The re-score was not saved: the patient withdrew this submission." in response.content.decode()
+    # withdrawn with its codes, by the patient or by a carer who sent it: not said to be the patient's doing
+    assert "The re-score was not saved: this submission was withdrawn." in response.content.decode()
     assert not Rescore.objects.exists()
     assert neuro_client.get(reverse("review_rescore", args=[screening.pk])).status_code == 404  # no preview of it
 
@@ -1123,16 +1187,20 @@ def test_no_red_flags_when_none_hold(neuro_client, shipped_criteria):
     assert not any(flag in content for flag in ALL_FLAGS)
 
 
-def test_a_withdrawn_screening_shows_no_answers(neuro_client, shipped_criteria):
-    submission = make_submission(contact_name="Alex Patient", contact_details="alex@example.org", age=41)
+@pytest.mark.parametrize("respondent", ["self", "carer"])
+def test_a_withdrawn_screening_shows_no_answers(neuro_client, shipped_criteria, respondent):
+    submission = make_submission(contact_name="Alex Patient", contact_details="alex@example.org", age=41,
+                                 respondent=respondent)
     services.screening_withdraw(screening=submission.screening)
     response = neuro_client.get(detail_url(submission.screening))
     assert response.status_code == 200
     content = response.content.decode()
     withdrawn_at = timezone.localtime(Screening.objects.get(pk=submission.screening.pk).withdrawn_at)
-    assert f"The patient withdrew this submission on {withdrawn_at:%-d %B %Y %H:%M};" in content  # when, not only that
-    for gone in ("Alex Patient", "alex@example.org", "How old are you?", "data-fact=", "data-set=",
-                 'name="decision"'):
+    # when, not only that; by whom is not known (a carer who sent it holds the codes too)
+    assert f"This submission was withdrawn on {withdrawn_at:%-d %B %Y %H:%M};" in content
+    assert "The patient withdrew" not in content
+    for gone in ("Alex Patient", "alex@example.org", "How old are you?", "How old is the person", "data-fact=",
+                 "data-set=", 'name="decision"', "data-carer"):
         assert gone not in content, gone
     assert neuro_client.get(reverse("review_rescore", args=[submission.screening.pk])).status_code == 404
 
@@ -1143,8 +1211,8 @@ def test_a_decision_on_a_screening_withdrawn_meanwhile_saves_nothing_and_says_so
     services.screening_withdraw(screening=screening)
     response = neuro_client.post(reverse("review_decide", args=[screening.pk]), decision_data(screening))
     assert response.status_code == 409
-    assert ("Your decision was not saved and no message was released: the patient withdrew this submission while "
-            "you were working on it.") in response.content.decode()
+    assert ("Your decision was not saved and no message was released: this submission was withdrawn while you were "
+            "working on it.") in response.content.decode()
     assert not Review.objects.exists()
     assert Screening.objects.get(pk=screening.pk).status == Screening.Status.WITHDRAWN
     # the page showed nothing of the patient: only the first opening is a view in the audit log
