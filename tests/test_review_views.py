@@ -854,6 +854,48 @@ def test_the_decision_history_says_where_its_message_is_read(neuro_client, neuro
     assert respondent == "self" or "patient sees" not in page
 
 
+def test_a_reply_to_a_carers_submission_is_not_said_to_be_the_patients(neurologist, shipped_criteria):
+    """A carer sent it and was given the codes: the reply came from the status page, from the carer or the patient."""
+    submission = make_submission(respondent="carer", consent_version=CARER_CONSENT_VERSION)
+    decide(submission.screening, neurologist, "more_info", "Please tell me the latest EDSS.")
+    carer = Client()
+    look_up_status(carer, submission)
+    reply_to(carer, "Her last EDSS was 3.5.")
+    neuro = signed_in(neurologist)
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{submission.reference}.*?</tr>", squeeze(neuro.get(reverse("queue"))))
+    assert "Replied from the status page" in row.group(0) and "The patient replied" not in row.group(0)
+    detail = squeeze(neuro.get(detail_url(submission.screening)))
+    assert '<h2 id="replies-title">A reply has come from the status page</h2>' in detail
+    assert "The patient has replied" not in detail
+    decide(submission.screening, neurologist, "refer", "Thank you.")
+    detail = squeeze(neuro.get(detail_url(submission.screening)))
+    assert '<h2 id="replies-title">Replies from the status page</h2>' in detail
+    assert "The patient's replies" not in html.unescape(detail)
+
+
+def test_the_queue_marks_the_submissions_a_carer_filled_in(neuro_client, shipped_criteria):
+    carer = make_submission(respondent="carer").screening
+    own = make_submission().screening
+    content = neuro_client.get(reverse("queue")).content.decode()
+    rows = dict(re.findall(r'<tr data-reference="([^"]+)">(.*?)</tr>', content, re.S))
+    reference_cell = re.search(r"<th scope=\"row\">(.*?)</th>", rows[carer.reference], re.S).group(1)
+    assert "<span data-carer>Filled in by a carer</span>" in reference_cell  # beside the reference, at a glance
+    assert "carer" not in rows[own.reference].lower()
+
+
+def test_marking_carers_submissions_in_the_queue_adds_no_query_per_row(neurologist, shipped_criteria):
+    """The mark is read from the facts each row already loads for its red flags: a full page of carers' submissions
+    costs what one does."""
+    client = signed_in(neurologist)
+    template = make_submission(respondent="carer").screening
+    count_queries(client, reverse("queue"))
+    one = count_queries(client, reverse("queue"))
+    clone_submissions(template, 59, prefix="R-CARER", small=True)
+    response = client.get(reverse("queue"))
+    assert response.content.decode().count("data-carer") == 50  # a full page, each marked
+    assert count_queries(client, reverse("queue")) == one
+
+
 def test_the_detail_says_how_a_walking_estimate_was_derived(neuro_client, shipped_criteria):
     screening = make_submission(**WALKING_ESTIMATE).screening
     assert screening.facts["edss"] == [6.0, 6.5] and screening.facts["edss_source"] == "walking_estimate"
