@@ -139,12 +139,16 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         expect(row).to_have_attribute("data-reference", reference)
         expect(row).to_contain_text("Submitted")
         expect(row).to_contain_text("Likely")  # the verdict as staff read it
+        expect(row.locator("[data-carer]")).to_have_text("Filled in by a carer")  # before opening it
         follow(doc, reference)
         assert re.fullmatch(re.escape(site) + r"/review/\d+/", doc.url), doc.url
 
         expect(doc.get_by_role("heading", level=1)).to_have_text(f"Screening {reference}")
         expect(doc.locator("[data-status]")).to_have_attribute("data-status", "in_review")
         expect(doc.locator("main")).to_contain_text("Sam Example")
+        # who answered, and that the name asked for was the patient's, said above the evidence
+        expect(doc.locator("[data-carer]")).to_contain_text("Filled in by a carer on the patient's behalf:")
+        expect(doc.locator("[data-carer]")).to_contain_text("The name asked for was the patient's")
         flags = doc.locator(".red-flags li")
         expect(flags).to_have_text(["Pregnant, breastfeeding or planning a pregnancy — answer: They are planning a "
                                     "pregnancy in the next 2 years", "EDSS estimated from walking, not recorded"])
@@ -212,7 +216,8 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         doc = staff.new_page()
         doc.set_default_timeout(10_000)
         sign_in(doc, site, "dr-lee")
-        expect(doc.locator(f"tr[data-reference='{reference}']")).to_contain_text("The patient replied")
+        # sent by a carer, who was given the codes: the reply is not said to be the patient's
+        expect(doc.locator(f"tr[data-reference='{reference}']")).to_contain_text("Replied from the status page")
         follow(doc, reference)
         expect(doc.locator(".patient-replies")).to_contain_text("my last EDSS was 3.5")
         check_accessible(doc, "detail with the patient's reply")
