@@ -1112,7 +1112,7 @@ def test_a_saved_re_score_can_be_read_set_by_set_on_the_detail_page(neuro_client
     rescore = rescore[:rescore.index("</details>")]
     assert "Show this re-score under each set" in rescore
     assert '<tr data-set="article" data-verdict="unlikely">' in rescore
-    assert '<li data-criterion="edss_below_6">' in rescore and "<td>2</td>" in rescore  # the new version
+    assert '<li data-criterion="edss_below_6">' in rescore and "<td data-label=\"Version\">2</td>" in rescore  # the new version
     assert rescore.count("<tr data-set=") == CriteriaSet.objects.filter(active=True).count()
     assert 'aria-labelledby="rescore-caption"' in rescore and 'id="rescore-caption"' in rescore
     assert '<tr data-set="article" data-verdict="likely">' in page  # the result as first scored stays
