@@ -449,6 +449,15 @@ class Screening(models.Model):
     rescored_verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES, null=True, blank=True,
                                         help_text=_("The latest re-score's verdict, under the set that "
                                                     "was primary when the screening was scored."))
+    # The set that was primary when it was scored and that set's version then, copied from the snapshot's headline
+    # when it is made (services.screening_create): the queue marks the submissions scored under criteria changed
+    # since from these, not by reading each row's snapshot. Erased with the snapshot on withdrawal. NULL, not "", when
+    # there is none: a column that may not be NULL is added on SQLite by rebuilding the table, which drops the status
+    # counts' triggers (0004).
+    scored_primary_set = models.CharField(max_length=50, null=True, blank=True,
+                                          help_text=_("The primary set's code when it was scored, e.g. “article”."))
+    scored_primary_version = models.PositiveIntegerField(null=True, blank=True,
+                                                         help_text=_("That set's version when it was scored."))
     # The answers in progress it was scored from: deleted when it is sent (the answers then live only here, and a
     # withdrawal erases them), whichever browser holds them and whether or not a resume code opens them. Only the id
     # is kept, without a constraint: a draft is deleted in one statement (purged by the thousand), and the id of one
@@ -505,6 +514,13 @@ class Screening(models.Model):
         """The patient can write to the neurologist: asked for more information, or replied and not yet answered (an
         addition: something remembered after sending)."""
         return self.asks_for_reply or self.replied
+
+    def scored_under_older_criteria(self, current_versions: dict) -> bool:
+        """The set that was primary when it was scored has changed since (a new version: a criterion edited, added
+        or removed), or is no longer scored. ``current_versions``: {code: version} of the active sets, read once
+        for a whole page."""
+        return (self.scored_primary_version is not None
+                and current_versions.get(self.scored_primary_set) != self.scored_primary_version)
 
     def access_code_matches(self, code: str) -> bool:
         return bool(self.access_code_hash) and any(secrets.compare_digest(self.access_code_hash, hash_code(spelling))

@@ -167,6 +167,7 @@ def screening_create(*, answers: dict, today: date, draft: Draft | None = None) 
     return Screening.objects.create(
         answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
         primary_verdict=evaluation.headline["verdict"], draft=draft,
+        scored_primary_set=evaluation.headline["set"], scored_primary_version=evaluation.headline["version"],
     )
 
 
@@ -349,7 +350,7 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     now = timezone.now()
     fields = dict(answers={}, facts={}, snapshot=[], primary_verdict="", rescored_verdict=None, contact_name="",
                   contact_details="", access_code_hash="", status=Screening.Status.WITHDRAWN, withdrawn_at=now,
-                  updated_at=now)
+                  scored_primary_set=None, scored_primary_version=None, updated_at=now)
     if not Screening.objects.filter(pk=screening.pk).exclude(status=Screening.Status.WITHDRAWN).update(**fields):
         return  # withdrawn already (two clicks at the same moment): erased and audited once
     for name, value in fields.items():

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from screening.models import CriteriaSet, Criterion, Note
+from screening.models import CriteriaSet, Criterion, Note, Screening
 
 from .factories import make_criterion, make_set
 
@@ -175,3 +175,51 @@ def test_submissions_decided_or_re_scored_before_migration_0010_are_found_by_the
     assert dict(rows.values_list("pk", "rescored_verdict")) == {decided.pk: "unlikely", undecided.pk: None,
                                                                 unsent.pk: None}
     MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_submissions_scored_before_migration_0015_are_marked_when_their_primary_set_changed(transactional_db,
+                                                                                           monkeypatch):
+    """The queue marks the submissions scored under criteria changed since from the primary set and version kept on
+    the screening since 0015: a database from before must not show every submission as scored under today's
+    criteria. The snapshots are read, never changed."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before, after = [("screening", "0014_patient_reply")], [("screening", "0015_screening_scored_primary_set")]
+    # undone as SQLite before 3.35.5 undoes it, by rebuilding the table: the status counts' triggers are made again
+    monkeypatch.setattr(connection.features, "can_alter_table_drop_column", False, raising=False)  # SQLite only
+    executor.migrate(before)
+    monkeypatch.undo()
+    Screening = executor.loader.project_state(before).apps.get_model("screening", "Screening")
+    now = timezone.now()
+    snapshot = [{"set": "article", "primary": True, "version": 3, "verdict": "likely", "criteria": []},
+                {"set": "ebmt-2020", "primary": False, "version": 7, "verdict": "possible", "criteria": []}]
+
+    def screening(status, snapshot):
+        return Screening.objects.create(answers={}, facts={}, snapshot=snapshot, scored_on=now.date(),
+                                        primary_verdict="likely", status=status, submitted_at=now)
+
+    sent, unsent, withdrawn = screening("submitted", snapshot), screening("scored", snapshot), screening("withdrawn", [])
+    counts = executor.loader.project_state(before).apps.get_model("screening", "StatusCount").objects
+    assert dict(counts.exclude(screenings=0).values_list("status", "screenings")) == {"submitted": 1, "withdrawn": 1}
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    rows = executor.loader.project_state(after).apps.get_model("screening", "Screening").objects
+    assert {pk: (code, version) for pk, code, version in rows.values_list(
+        "pk", "scored_primary_set", "scored_primary_version")} == {
+        sent.pk: ("article", 3), unsent.pk: ("article", 3), withdrawn.pk: (None, None)}
+    assert rows.get(pk=sent.pk).snapshot == snapshot
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.parametrize("scored, current, older", [
+    (("article", 3), {"article": 3, "ebmt-2020": 9}, False),
+    (("article", 3), {"article": 4}, True),  # a criterion edited, added or removed since
+    (("article", 3), {"ebmt-2020": 1}, True),  # the set is no longer scored (made inactive, or deleted)
+    ((None, None), {"article": 3}, False),  # nothing scored: withdrawn
+])
+def test_a_screening_is_scored_under_older_criteria_when_its_primary_set_has_a_new_version(scored, current, older):
+    screening = Screening(scored_primary_set=scored[0], scored_primary_version=scored[1])
+    assert screening.scored_under_older_criteria(current) is older

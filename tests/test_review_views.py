@@ -91,6 +91,8 @@ def clone_submissions(template: Screening, count, *, prefix="R-BULK", start=None
                                                  for c in snapshot[0]["criteria"]]}]
     rows = [Screening(answers=template.answers, facts=template.facts, snapshot=snapshot, scored_on=TODAY,
                       primary_verdict=template.primary_verdict, status=Screening.Status.SUBMITTED,
+                      scored_primary_set=template.scored_primary_set,
+                      scored_primary_version=template.scored_primary_version,
                       reference=f"{prefix}-{i:05d}", submitted_at=start + timedelta(minutes=i),
                       contact_name=f"Name {i}", contact_details=f"contact{i}@example.org")
             for i in range(count)]

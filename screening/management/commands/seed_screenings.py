@@ -20,11 +20,12 @@ PREFIX = "R-SEED-"  # and seven digits
 COPY_SQL = """
 INSERT INTO screening_screening (answers, facts, snapshot, scored_on, primary_verdict, status, reference,
     access_code_hash, consent_version, consent_text, contact_name, contact_details, created_at, submitted_at,
-    updated_at, revision)
+    updated_at, revision, scored_primary_set, scored_primary_version)
 SELECT t.answers, t.facts, t.snapshot, t.scored_on, t.primary_verdict, %(status)s,
        %(prefix)s || lpad((%(after)s + g)::text, 7, '0'), t.access_code_hash, t.consent_version, t.consent_text,
        '', '',
-       %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', 0
+       %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', %(start)s + g * interval '1 minute', 0,
+       t.scored_primary_set, t.scored_primary_version
 FROM generate_series(1, %(count)s) AS g
 JOIN screening_screening AS t ON t.id = (%(templates)s)[1 + g %% %(n)s]
 """
@@ -64,7 +65,8 @@ class Command(BaseCommand):
                 Screening(answers=t.answers, facts=t.facts, snapshot=t.snapshot, scored_on=t.scored_on,
                           primary_verdict=t.primary_verdict, status=Screening.Status.SUBMITTED,
                           reference=f"{PREFIX}{after + i:07d}", access_code_hash=t.access_code_hash,
-                          submitted_at=start + timedelta(minutes=i))
+                          submitted_at=start + timedelta(minutes=i), scored_primary_set=t.scored_primary_set,
+                          scored_primary_version=t.scored_primary_version)
                 for i in range(1, count + 1) for t in [templates[i % len(templates)]]
             ], batch_size=2000)
         self.stdout.write(f"Seeded {count} submitted screenings.")
