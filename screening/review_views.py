@@ -75,9 +75,9 @@ class NearerEndPaginator(Paginator):
 @reviewer_required
 def queue(request):
     """The filtered queue, a page at a time: the counts by status are kept by the database (StatusCount), the page's
-    ids come from an index read from its nearer end, then only those rows are read (four queries and the audit
-    entry whatever the number of submissions; one more with filters other than the status, which need a count of
-    their own)."""
+    ids come from an index read from its nearer end, then only those rows are read, and the sets' current versions
+    (five queries and the audit entry whatever the number of submissions; one more with filters other than the
+    status, which need a count of their own)."""
     form = QueueFilterForm(request.GET or None)
     counts = dict(StatusCount.objects.values_list("status", "screenings"))
     paginator = NearerEndPaginator(form.filter(submissions()).values_list("pk", flat=True), PAGE_SIZE)
@@ -87,10 +87,13 @@ def queue(request):
     page = paginator.get_page(request.GET.get("page"))
     rows = Screening.objects.filter(pk__in=list(page.object_list)).select_related("opened_by").only(
         "pk", "reference", "submitted_at", "primary_verdict", "rescored_verdict", "last_decision", "status", "facts",
+        "scored_primary_set", "scored_primary_version",
         "opened_by__username", "opened_by__first_name", "opened_by__last_name").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
+    versions = current_versions()
     for screening in page.object_list:  # for triage: pregnancy, a health condition... before opening any
         screening.red_flags = presentation.red_flags(screening.facts)
+        screening.older_criteria = screening.scored_under_older_criteria(versions)
     # The red flags are health data about every row shown: who saw which page of which list is audited.
     services.audit("queue_viewed", request=request, detail=request.GET.urlencode()[:200])
     request.session[QUEUE_QUERY] = request.GET.urlencode()
@@ -102,12 +105,17 @@ def queue(request):
     })
 
 
+def current_versions() -> dict:
+    """{code: version} of the sets scored today (one query): what a stored result is compared with."""
+    return dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
+
+
 def detail_context(screening):
     """Everything the detail page shows, read from the stored screening (never re-scored silently)."""
     if screening.status == Screening.Status.WITHDRAWN:
         return {"withdrawn": True}
     questionnaire = Questionnaire(as_form_data(screening.answers), screening.scored_on)
-    versions = dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
+    versions = current_versions()
     rescores = list(screening.rescores.select_related("created_by")[:1])
     rescored = rescores[0].snapshot if rescores else []
     editions = services.editions_for(screening.snapshot + rescored)  # one read for both

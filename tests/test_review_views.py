@@ -990,6 +990,78 @@ def test_after_a_criteria_change_the_detail_keeps_the_snapshot_and_says_so(neuro
 
 
 
+OLDER_CRITERIA = "Scored under older criteria"
+
+
+def queue_row(client, screening, **filters):
+    """The queue row of ``screening``, its white space squeezed."""
+    page = client.get(reverse("queue"), filters).content.decode()
+    row = page[page.index(f'<tr data-reference="{screening.reference}">'):]
+    return " ".join(row[:row.index("</tr>")].split())
+
+
+def change_primary_criterion(value):
+    """An admin's Save of the EDSS threshold of the Article profile (the primary set): a new version of the set."""
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = value
+    criterion.save()
+
+
+def test_the_queue_marks_the_submissions_scored_before_the_primary_criteria_changed(neuro_client, shipped_criteria):
+    """Nothing in the queue said which verdicts came from criteria since changed: a neurologist triaging by verdict
+    read a "Likely" scored before the Article profile's EDSS threshold was lowered as if it were scored today."""
+    before = make_submission(edss=3.5).screening
+    assert OLDER_CRITERIA not in queue_row(neuro_client, before)
+    change_primary_criterion(3.0)
+    after = make_submission(edss=3.5).screening  # scored under the criteria as they are now
+
+    row = queue_row(neuro_client, before)
+    assert f"<td>Likely<br><strong data-older-criteria>{OLDER_CRITERIA}</strong></td>" in row  # words, by its verdict
+    assert OLDER_CRITERIA not in queue_row(neuro_client, after)
+    assert neuro_client.get(reverse("queue")).content.decode().count(OLDER_CRITERIA) == 1
+    detail = " ".join(neuro_client.get(detail_url(before)).content.decode().split())  # opened, it says so too
+    assert "The criteria have changed since this screening was scored (Article profile" in detail
+    assert f'<a href="{reverse("review_rescore", args=[before.pk])}">Preview against the current criteria</a>' in detail
+
+    change_primary_criterion(6.0)  # the threshold put back: still a version after both were scored
+    assert OLDER_CRITERIA in queue_row(neuro_client, before) and OLDER_CRITERIA in queue_row(neuro_client, after)
+
+
+def test_only_a_change_to_the_set_a_verdict_was_scored_under_marks_it(neuro_client, neurologist, shipped_criteria):
+    """The queue's verdict is the primary set's as it was scored: another set's edits, or another set made primary,
+    do not make it older; that set's own edit after it became primary does, and a withdrawn submission has none."""
+    screening = make_submission().screening
+    withdrawn = make_submission()
+    services.screening_withdraw(screening=withdrawn.screening)
+    other = Criterion.objects.filter(criteria_set__code="ebmt-2020").first()
+    other.label += " (reworded)"
+    other.save()
+    request = RequestFactory().post("/")
+    request.user = make_user("admin", superuser=True)
+    services.criteria_set_make_primary(criteria_set=CriteriaSet.objects.get(code="ebmt-2020"), request=request)
+    assert OLDER_CRITERIA not in queue_row(neuro_client, screening)
+    change_primary_criterion(3.0)  # the Article profile, no longer primary, is what this verdict was scored under
+    assert OLDER_CRITERIA in queue_row(neuro_client, screening)
+    assert OLDER_CRITERIA not in queue_row(neuro_client, withdrawn.screening, status="withdrawn")
+
+
+def test_the_older_criteria_marker_reads_the_versions_once_for_the_whole_page(neuro_client, shipped_criteria):
+    """The sets' current versions are read once per page, not once per row: as many queries for fifty marked rows
+    as for one."""
+    make_submission()
+    change_primary_criterion(3.0)
+    counts = []
+    for rows in (1, 50):
+        while Screening.objects.exclude(status="scored").count() < rows:
+            make_submission()
+        Screening.objects.update(submitted_at=timezone.now())  # any order: the page holds them all
+        change_primary_criterion(3.0 + rows / 100)  # every row now scored under older criteria
+        count_queries(neuro_client, reverse("queue"))  # warmed up, as the budget test does
+        counts.append(count_queries(neuro_client, reverse("queue")))
+        assert neuro_client.get(reverse("queue")).content.decode().count(OLDER_CRITERIA) == rows
+    assert counts[0] == counts[1], counts
+
+
 def test_the_criteria_tables_speak_of_the_patient_to_the_neurologist(neuro_client,
                                                                      criteria_changed_after_submission):
     screening = criteria_changed_after_submission
@@ -1089,7 +1161,8 @@ def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submit
     page = neuro_client.get(reverse("queue")).content.decode()
     row = page[page.index(f'<tr data-reference="{screening.reference}">'):]
     row = " ".join(row[:row.index("</tr>")].split())
-    assert "<td>Likely<br><span class=\"rescored\">Re-scored: Unlikely</span></td>" in row
+    assert ("<td>Likely<br><strong data-older-criteria>Scored under older criteria</strong>"
+            "<br><span class=\"rescored\">Re-scored: Unlikely</span></td>") in row
     rows = csv_rows(neuro_client.get(reverse("review_export")))
     assert rows[1][0] == screening.reference and rows[1][2:4] == ["Likely", "Unlikely"]
     for verdict in ("likely", "unlikely"):  # found by either, as the row shows both
