@@ -275,6 +275,8 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     sign_in(page, site, "dr-okafor")
     assert page.url == site + "/review/"
     expect(page.locator("tr[data-reference]")).to_have_count(2)
+    # both sent before the change: each says so in words, under its verdict
+    expect(page.locator("tr[data-reference] [data-older-criteria]")).to_have_text(["Scored under older criteria"] * 2)
     check_accessible(page, "queue")
     shoot(page, "review-queue")
 
