@@ -200,7 +200,8 @@ def test_submissions_scored_before_migration_0015_are_marked_when_their_primary_
         return Screening.objects.create(answers={}, facts={}, snapshot=snapshot, scored_on=now.date(),
                                         primary_verdict="likely", status=status, submitted_at=now)
 
-    sent, unsent, withdrawn = screening("submitted", snapshot), screening("scored", snapshot), screening("withdrawn", [])
+    sent, unsent = screening("submitted", snapshot), screening("scored", snapshot)
+    withdrawn = screening("withdrawn", [])
     counts = executor.loader.project_state(before).apps.get_model("screening", "StatusCount").objects
     assert dict(counts.exclude(screenings=0).values_list("status", "screenings")) == {"submitted": 1, "withdrawn": 1}
     executor = MigrationExecutor(connection)
