@@ -279,6 +279,15 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     expect(page.locator("tr[data-reference] [data-older-criteria]")).to_have_text(["Scored under older criteria"] * 2)
     check_accessible(page, "queue")
     shoot(page, "review-queue")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone, or at 200% zoom: each row a card
+    no_horizontal_scroll(page, 390)
+    flags = page.locator("tr[data-reference] td", has_text="Pregnant, breastfeeding or planning a pregnancy")
+    flags.scroll_into_view_if_needed()
+    expect(flags).to_be_in_viewport(ratio=1)  # the red flags whole, not cut off at the right
+    assert flags.evaluate("td => getComputedStyle(td, '::before').content") == '"Red flags: "'
+    check_accessible(page, "queue (390 px)")
+    shoot(page, "review-queue-narrow")
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     page.get_by_label("Reference", exact=True).fill("R-NOTHING-LIKE-THIS")
     press(page, "Filter")
