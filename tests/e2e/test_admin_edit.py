@@ -12,7 +12,7 @@ PASSWORD = "Correct-Horse-Battery-42"
 CASE = "active-rrms-failed-natalizumab"  # EDSS 3.5: likely under the Article set while its limit is EDSS below 6.0
 
 
-def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot):
+def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check_accessible):
     get_user_model().objects.create_superuser("criteria-admin", "criteria-admin@example.org", PASSWORD)
     article = CriteriaSet.objects.get(code="article")
     edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
@@ -27,6 +27,7 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(site + change_path)
     expect(page.locator(f'#reference-cases tr[data-case="{CASE}"]')).to_have_attribute("data-agrees", "yes")
+    check_accessible(page, "admin: a set's page")
 
     # Move the EDSS threshold from 6.0 to 3.0 in the criterion's own "Value" box, and its label with it.
     code_box = page.locator('input[name$="-code"][value="edss_below_6"]')
@@ -47,6 +48,7 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot):
     expect(row).to_contain_text("unlikely (changes)")
     expect(row).to_contain_text("DISAGREES")
     shoot(page, "admin-preview")
+    check_accessible(page, "admin: the preview")
     edss.refresh_from_db()
     assert edss.value == 6.0 and CriteriaSet.objects.get(pk=article.pk).version == article.version
 
@@ -59,6 +61,9 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot):
     expect(flagged).to_contain_text("DISAGREES")
     expect(page.locator(f'textarea[name="{prefix}value"]')).to_have_value("3.0")
     shoot(page, "admin-after-save")
+    for path in ("criteriaset", "criterion", "note"):  # the lists, with their filters
+        page.goto(f"{site}/admin/screening/{path}/")
+        check_accessible(page, f"admin: the list of {path}")
 
     edss.refresh_from_db()
     assert edss.value == 3.0
