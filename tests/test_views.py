@@ -1674,14 +1674,17 @@ def test_withdrawing_again_from_a_stale_tab_says_it_is_withdrawn_not_a_blank_loo
 
 def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shipped_criteria, patient):
     """Someone whose MS is stable on a medicine reads their own answer as the reason, not "Does not match" beside a
-    criterion worded from its favourable side (a double negative)."""
+    criterion worded from its favourable side (a double negative); and each criterion as what is looked for, not as
+    if it were them ("Because of: Relapsing-remitting MS")."""
     screening = see_result(patient, answers(activity_on_dmt="no", activity_on_high_efficacy_dmt="no"))
     assert screening.primary_verdict == "unlikely"
     verdict = re.search(r'<ul class="deciding">(.*?)</ul>', html(patient.get(RESULT)), re.S).group(1)
     items = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip()
              for item in re.findall(r"<li>(.*?)</li>", verdict, re.S)]
-    assert items and all("your answer: " in item for item in items), items
-    assert any(item.endswith("your answer: quiet after 6 months on an MS medicine") for item in items), items
+    assert items and all(item.startswith("Looked for: ") and ". Your answer: " in item for item in items), items
+    assert ("Looked for: MS not already kept quiet by an MS medicine. Your answer: quiet after 6 months on an MS "
+            "medicine") in items, items
+    assert "Because of these answers:" in html(patient.get(RESULT))
     assert "Does not match" not in verdict
 
 
@@ -1694,7 +1697,7 @@ def test_beside_an_unlikely_verdict_the_other_criteria_not_met_are_listed_too(sh
     because = re.search(r'<ul class="deciding">(.*?)</ul>', page, re.S).group(1)
     also = re.search(r'Also to look at with your neurologist:</p>\s*<ul class="also">(.*?)</ul>', page, re.S).group(1)
     assert "Relapsing-remitting MS" in because and "No serious heart" not in because
-    assert "No serious heart, lung, kidney or liver disease" in also and "your answer: a heart" in also
+    assert "No serious heart, lung, kidney or liver disease" in also and "Your answer: a heart" in unescape(re.sub(r"<[^>]+>", "", also))
     assert "Relapsing-remitting MS" not in also
 
 
@@ -1935,7 +1938,7 @@ def test_a_health_condition_reads_as_the_one_ticked_beside_its_criterion(shipped
     list the criterion names."""
     see_result(patient, answers(comorbidities=["heart", "mental_health"]))
     content = unescape(html(patient.get(RESULT)))
-    assert "your answer: a heart condition</li>" in content  # in the verdict box
+    assert "Your answer:</span> a heart condition</li>" in content  # in the verdict box
     cells = re.findall(r'<tr data-criterion="serious_comorbidity"[^>]*>\s*<th[^>]*>[^<]*</th>\s*'
                        r'<td data-label="Your answer">([^<]*)</td>', content)
     assert cells and set(cells) == {"a heart condition"}  # in every set's table; mental health has its own row
