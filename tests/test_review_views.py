@@ -517,7 +517,7 @@ def test_the_queue_filters_by_status(neuro_client, queue_mix, status):
 
 def test_the_queue_shows_the_last_decision(neuro_client, queue_mix):
     page = neuro_client.get(reverse("queue"), {"status": "any"}).content.decode()
-    cells = {reference: re.findall(r"<td>(.*?)</td>", row) for reference, row in
+    cells = {reference: re.findall(r"<td[^>]*>(.*?)</td>", row) for reference, row in
              re.findall(r'<tr data-reference="([^"]+)">(.*?)</tr>', page, re.S)}
     assert cells[queue_mix["reviewed"].reference][3] == "Refer for transplant assessment"
     assert cells[queue_mix["submitted"].reference][3] == "—"
@@ -1016,7 +1016,8 @@ def test_the_queue_marks_the_submissions_scored_before_the_primary_criteria_chan
     after = make_submission(edss=3.5).screening  # scored under the criteria as they are now
 
     row = queue_row(neuro_client, before)
-    assert f"<td>Likely<br><strong data-older-criteria>{OLDER_CRITERIA}</strong></td>" in row  # words, by its verdict
+    assert (f'<td data-label="Primary verdict">Likely<br><strong data-older-criteria>{OLDER_CRITERIA}</strong></td>'
+            in row)  # words, by its verdict
     assert OLDER_CRITERIA not in queue_row(neuro_client, after)
     assert neuro_client.get(reverse("queue")).content.decode().count(OLDER_CRITERIA) == 1
     detail = " ".join(neuro_client.get(detail_url(before)).content.decode().split())  # opened, it says so too
@@ -1161,8 +1162,8 @@ def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submit
     page = neuro_client.get(reverse("queue")).content.decode()
     row = page[page.index(f'<tr data-reference="{screening.reference}">'):]
     row = " ".join(row[:row.index("</tr>")].split())
-    assert ("<td>Likely<br><strong data-older-criteria>Scored under older criteria</strong>"
-            "<br><span class=\"rescored\">Re-scored: Unlikely</span></td>") in row
+    assert ('<td data-label="Primary verdict">Likely<br><strong data-older-criteria>Scored under older criteria'
+            '</strong><br><span class="rescored">Re-scored: Unlikely</span></td>') in row
     rows = csv_rows(neuro_client.get(reverse("review_export")))
     assert rows[1][0] == screening.reference and rows[1][2:4] == ["Likely", "Unlikely"]
     for verdict in ("likely", "unlikely"):  # found by either, as the row shows both
