@@ -274,6 +274,18 @@ DECISION_CONFLICT_TEXT = {
                                            "history above; your text is still here to save again if you still want "
                                            "to."),
 }
+# The same refusal for a submission a carer filled in: its reply came from the status page, from the carer or the
+# patient (as the page above the form says), not necessarily from the patient.
+CARER_REPLIED_CONFLICT_TEXT = gettext_lazy("A reply came from the status page while this page was open. Nothing from "
+                                           "this page was saved: read the reply above. What you typed here is kept, "
+                                           "to save if you still want to.")
+
+
+def decision_conflict_text(reason, screening):
+    """Above the decision form shown again: why it was not saved, as :data:`DECISION_CONFLICT_TEXT` says it."""
+    if reason == ReviewConflict.REPLIED and screening.by_carer:
+        return CARER_REPLIED_CONFLICT_TEXT
+    return DECISION_CONFLICT_TEXT[reason]
 
 NOTE_KINDS = (
     ("general", gettext_lazy("What HSCT involves")),

@@ -202,7 +202,7 @@ def decide(request, pk):
         if conflict.reason == conflict.WITHDRAWN:  # the page then shows no form: its message would be lost
             return render_detail(request, screening, form, status=409, withdrawn_meanwhile=True)
         if conflict.reason != conflict.REPEATED:  # a double click: the first one saved it
-            form.add_error(None, presentation.DECISION_CONFLICT_TEXT[conflict.reason])
+            form.add_error(None, presentation.decision_conflict_text(conflict.reason, screening))
             form.data = {**form.data.dict(), "revision": screening.revision}
             return render_detail(request, screening, form, status=409)
     messages.success(request, saved)

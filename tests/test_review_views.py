@@ -875,6 +875,23 @@ def test_a_reply_to_a_carers_submission_is_not_said_to_be_the_patients(neurologi
     assert "The patient's replies" not in html.unescape(detail)
 
 
+def test_a_decision_form_refused_by_a_carers_reply_does_not_say_the_patient_replied(neurologist, shipped_criteria):
+    """The page above the refused form says the reply came from the status page; the refusal must not contradict it."""
+    submission = make_submission(respondent="carer", consent_version=CARER_CONSENT_VERSION)
+    decide(submission.screening, neurologist, "more_info", "Please tell me the latest EDSS.")
+    neuro = signed_in(neurologist)
+    opened = revision_in(neuro.get(detail_url(submission.screening)).content.decode())
+    carer = Client()
+    look_up_status(carer, submission)
+    reply_to(carer, "Her last EDSS was 3.5.")
+    response = neuro.post(reverse("review_decide", args=[submission.screening.pk]),
+                          decision_data(submission.screening, message="Thank you.", revision=opened))
+    page = html.unescape(squeeze(response))
+    assert response.status_code == 409
+    assert "A reply came from the status page while this page was open. Nothing from this page was saved" in page
+    assert "The patient replied" not in page
+
+
 def test_the_queue_marks_the_submissions_a_carer_filled_in(neuro_client, shipped_criteria):
     carer = make_submission(respondent="carer").screening
     own = make_submission().screening
