@@ -770,7 +770,7 @@ def test_colleagues_see_who_took_a_submission_into_review(neuro_client, neurolog
     waiting = make_submission().screening
     queue = colleague.get(reverse("queue")).content.decode()
     row = re.search(rf'<tr data-reference="{waiting.reference}">(.*?)</tr>', queue, re.S).group(1)
-    assert "<td>Submitted</td>" in row
+    assert "<td data-label=\"Status\">Submitted</td>" in row
 
 
 @pytest.mark.parametrize("name, details, flagged", [("", "", True), ("Jo", "", True), ("Jo", "jo@example.org", False),
