@@ -940,6 +940,7 @@ def limited_text(label, rows, limit, **kwargs):
 class ReplyForm(forms.Form):
     message = limited_text(_("Your reply to the neurologist"), 6, 3000,
                            error_messages={"required": _("Write your reply before sending it.")})
+    answering = forms.CharField(required=False, widget=forms.HiddenInput)  # the message shown: newer ones refuse it
 
 
 class WithdrawForm(forms.Form):

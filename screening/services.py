@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from . import rules
 from .facts import derive_facts
-from .models import (WAITING, AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Note, ReferenceCase,
-                     Reply, Rescore, Review, Screening, code_spellings, hash_code, new_code, reference_body,
+from .models import (AuditEvent, CriteriaEdition, CriteriaSet, Criterion, Draft, Note, ReferenceCase, Reply,
+                     Rescore, Review, Screening, code_spellings, hash_code, new_code, reference_body,
                      reference_from_typed)
 
 
@@ -361,25 +361,29 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     audit("withdrawn", screening=screening, request=request)
 
 
-def screening_reply(*, screening: Screening, message: str) -> bool:
+def screening_reply(*, screening: Screening, message: str, answering: str = "") -> bool:
     """The patient answers a neurologist's "more information needed" from their status page: the reply is kept with
     the submission, which waits in the queue again (in its place by the date it was sent), and a decision form opened
     before it is refused as out of date. Until a neurologist answers, they can add to it, each addition a reply of its
-    own. True when the message is with the neurologist: sent now, or sent already by the same form (a double click);
-    False, and nothing saved, when nothing asks for it (decided otherwise since, or withdrawn)."""
+    own. ``answering``: the id of the neurologist's message the page showed ("": not known); a newer one, sent while
+    the page was open, refuses the reply, which would answer a message its writer has not read. True when the
+    message is with the neurologist: sent now, or sent already by the same form (a double click); False, and nothing
+    saved, when nothing asks for it (decided otherwise since, a newer message, or withdrawn)."""
     with transaction.atomic():
-        if not Screening.objects.filter(  # Screening.asks_for_reply, as one conditional UPDATE
-                pk=screening.pk, status=Screening.Status.REVIEWED, last_decision=Review.Decision.MORE_INFO).update(
-                status=Screening.Status.SUBMITTED, opened_by=None, opened_at=None, revision=F("revision") + 1,
-                updated_at=timezone.now()):
-            waiting = Screening.objects.select_for_update().filter(  # Screening.replied, locked: an addition
-                pk=screening.pk, status__in=WAITING, last_decision__isnull=False).first()
-            if waiting is None:
-                return False
-            newest = waiting.replies.first()
+        locked = Screening.objects.select_for_update().filter(pk=screening.pk).first()
+        if locked is None or not locked.takes_reply:
+            return False
+        if answering and str(locked.reviews.values_list("pk", flat=True).first()) != answering:
+            return False
+        if locked.replied:  # an addition; the same text again is the same form sent twice
+            newest = locked.replies.first()
             if newest is not None and newest.message == message:
                 return True
-            Screening.objects.filter(pk=screening.pk).update(revision=F("revision") + 1, updated_at=timezone.now())
+            waits_again = {}
+        else:
+            waits_again = dict(status=Screening.Status.SUBMITTED, opened_by=None, opened_at=None)
+        Screening.objects.filter(pk=screening.pk).update(**waits_again, revision=F("revision") + 1,
+                                                         updated_at=timezone.now())
         Reply.objects.create(screening=screening, message=message)
         audit("replied", screening=screening)
     screening.refresh_from_db(fields=["status", "revision", "opened_by", "opened_at", "updated_at"])

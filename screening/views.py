@@ -442,7 +442,8 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
         "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
         "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
         "status_words": presentation.status_for_patient(screening),
-        "reply_form": (reply_form or ReplyForm()) if screening.takes_reply else None,
+        "reply_form": (reply_form or ReplyForm(initial={"answering": review and review.pk})) if screening.takes_reply
+        else None,
         "answers": answers[::-1], "earlier_replies": replies[len(answers):],  # answers in the order they were sent
         "unsent": unsent,
         "carer": screening.by_carer,  # sent by someone helping: "their MS", "their team"
@@ -463,7 +464,7 @@ def reply(request, screening):
     form = ReplyForm(request.POST)
     if not form.is_valid() and screening.takes_reply:  # what is wrong, next to the box, with the text
         return status_page(request, screening, reply_form=form)
-    if form.is_valid() and services.screening_reply(screening=screening, message=form.cleaned_data["message"]):
+    if form.is_valid() and services.screening_reply(screening=screening, **form.cleaned_data):
         messages.success(request, _("Your reply has been sent. The neurologist will read it with your result."))
         return redirect("status_detail")
     # Not sent (decided since, from a page left open): what was typed, perhaps at length and with effort, is shown
@@ -471,9 +472,14 @@ def reply(request, screening):
     screening.refresh_from_db()
     if screening.status == Screening.Status.WITHDRAWN:  # meanwhile, from another tab or device: nothing to show
         return no_status(request)
-    messages.info(request, _("There is no request for more information to reply to now, so this reply was not sent. "
-                             "Read the neurologist's latest message below. What you wrote is shown under it, to copy "
-                             "if you want to keep it."))
+    if screening.takes_reply:  # a new request came while the page was open: read first, then reply to it
+        messages.info(request, _("The neurologist has sent a new message since this page was opened, so this reply "
+                                 "was not sent. Read the message below first. What you wrote is shown under it, to "
+                                 "copy into your reply if it still applies."))
+    else:
+        messages.info(request, _("There is no request for more information to reply to now, so this reply was not "
+                                 "sent. Read the neurologist's latest message below. What you wrote is shown under it, "
+                                 "to copy if you want to keep it."))
     return status_page(request, screening, unsent=request.POST.get("message", "").strip(), status=409)
 
 

@@ -2220,9 +2220,9 @@ def test_a_reply_sent_as_the_submission_is_withdrawn_in_another_tab_leads_to_wit
     look_up_status(patient, submission)
     reply = services.screening_reply
 
-    def withdrawn_first(*, screening, message):
+    def withdrawn_first(*, screening, **sent):
         services.screening_withdraw(screening=Screening.objects.get(pk=screening.pk))
-        return reply(screening=screening, message=message)
+        return reply(screening=screening, **sent)
 
     monkeypatch.setattr(services, "screening_reply", withdrawn_first)
     response = reply_to(patient, "The report says two new lesions.")
@@ -2245,6 +2245,29 @@ def test_a_reply_from_a_page_left_open_after_the_neurologist_answered_says_it_wa
     page = squeeze(response)
     assert response.status_code == 409 and "There is no request for more information to reply to now" in page
     assert text.strip()[:40] in page and Reply.objects.count() == 1
+
+
+def test_a_reply_written_under_an_earlier_message_is_not_sent_as_the_answer_to_a_newer_one(neurologist,
+                                                                                            shipped_criteria):
+    """The neurologist asked again while the page was open: the reply would answer a question its writer has not read.
+    It is not sent; the page shows the new message, and the text to copy into the reply to it."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Have you had a relapse this year?")
+    patient = Client()
+    look_up_status(patient, submission)
+    shown = re.search(r'name="answering" value="(\d+)"', patient.get(reverse("status_detail")).content.decode())
+    reply_to(patient, "No relapse this year.")
+    decide(submission.screening, neurologist, "more_info", "Thank you. Which MS medicine do you take now?")
+
+    response = patient.post(reverse("reply"), {"message": "Also: my last MRI was clear.", "answering": shown.group(1)})
+    page = squeeze(response)
+    assert response.status_code == 409 and Reply.objects.count() == 1
+    assert "The neurologist has sent a new message since this page was opened, so this reply was not sent." in page
+    assert page.index("Which MS medicine do you take now?") < page.index("Also: my last MRI was clear.")
+    now = re.search(r'name="answering" value="(\d+)"', response.content.decode()).group(1)
+    assert now != shown.group(1)  # the box on the page answers the new message
+    assert patient.post(reverse("reply"), {"message": "Ocrelizumab since 2023.", "answering": now}).status_code == 302
+    assert Reply.objects.count() == 2
 
 
 def test_until_the_neurologist_answers_the_patient_can_add_to_their_reply(neurologist, shipped_criteria):
