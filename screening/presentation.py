@@ -373,10 +373,10 @@ def result_context(screening, shown, editions):
     """The result page from a stored screening: its snapshot (never the current criteria) and the notes that match
     it (``services.notes_for``, in order)."""
     sets = set_views(screening.snapshot, screening.facts, editions, screening.answers)
-    # A general note shown because of an answer (a diagnosis not confirmed, an age), or one only for this verdict
-    # (what else to ask when HSCT does not fit), is about this person: near the verdict, not thousands of pixels below
-    # it among the notes for everyone. The risks stay together, and costs by where one lives with the other costs.
-    about_answers = [n for n in shown if n.verdicts or (n.kind == "general" and n.condition_fact)]
+    # A general note or a question shown because of an answer (a diagnosis not confirmed, an age) or only for this
+    # verdict (what else to ask when HSCT does not fit) is about this person: near the verdict, not thousands of
+    # pixels below it among the notes for everyone. Risks, expectations and costs stay in their own sections.
+    about_answers = [n for n in shown if n.kind in ("general", "question") and (n.condition_fact or n.verdicts)]
     groups = [(label, [n for n in shown if n.kind == kind and n not in about_answers]) for kind, label in NOTE_KINDS]
     headline = sets[0]
     estimated = screening.facts.get("edss_source") == "walking_estimate"
