@@ -36,6 +36,10 @@ class CriteriaSetManager(models.Manager):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
+    def current_versions(self) -> dict:
+        """{code: version} of the sets scored today (one query): what a stored result is compared with."""
+        return dict(self.filter(active=True).values_list("code", "version"))
+
 
 class CriteriaSet(models.Model):
     """A named, sourced group of criteria: the article's profile, a guideline, or a trial's entry window."""

@@ -90,7 +90,7 @@ def queue(request):
         "scored_primary_set", "scored_primary_version",
         "opened_by__username", "opened_by__first_name", "opened_by__last_name").in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
-    versions = current_versions()
+    versions = CriteriaSet.objects.current_versions()
     for screening in page.object_list:  # for triage: pregnancy, a health condition... before opening any
         screening.red_flags = presentation.red_flags(screening.facts)
         screening.older_criteria = screening.scored_under_older_criteria(versions)
@@ -105,17 +105,12 @@ def queue(request):
     })
 
 
-def current_versions() -> dict:
-    """{code: version} of the sets scored today (one query): what a stored result is compared with."""
-    return dict(CriteriaSet.objects.filter(active=True).values_list("code", "version"))
-
-
 def detail_context(screening):
     """Everything the detail page shows, read from the stored screening (never re-scored silently)."""
     if screening.status == Screening.Status.WITHDRAWN:
         return {"withdrawn": True}
     questionnaire = Questionnaire(as_form_data(screening.answers), screening.scored_on)
-    versions = current_versions()
+    versions = CriteriaSet.objects.current_versions()
     rescores = list(screening.rescores.select_related("created_by")[:1])
     rescored = rescores[0].snapshot if rescores else []
     editions = services.editions_for(screening.snapshot + rescored)  # one read for both
