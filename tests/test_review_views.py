@@ -875,17 +875,23 @@ def test_a_reply_to_a_carers_submission_is_not_said_to_be_the_patients(neurologi
     assert "The patient's replies" not in html.unescape(detail)
 
 
+def decided_on_a_page_opened_before_a_reply(neurologist, submission, reply, message):
+    """The neurologist asks for more information and opens the page; a reply comes; the page's decision is sent."""
+    decide(submission.screening, neurologist, "more_info", "Please tell me more.")
+    neuro = signed_in(neurologist)
+    opened = revision_in(neuro.get(detail_url(submission.screening)).content.decode())
+    writer = Client()
+    look_up_status(writer, submission)
+    reply_to(writer, reply)
+    return neuro, neuro.post(reverse("review_decide", args=[submission.screening.pk]),
+                             decision_data(submission.screening, message=message, revision=opened))
+
+
 def test_a_decision_form_refused_by_a_carers_reply_does_not_say_the_patient_replied(neurologist, shipped_criteria):
     """The page above the refused form says the reply came from the status page; the refusal must not contradict it."""
     submission = make_submission(respondent="carer", consent_version=CARER_CONSENT_VERSION)
-    decide(submission.screening, neurologist, "more_info", "Please tell me the latest EDSS.")
-    neuro = signed_in(neurologist)
-    opened = revision_in(neuro.get(detail_url(submission.screening)).content.decode())
-    carer = Client()
-    look_up_status(carer, submission)
-    reply_to(carer, "Her last EDSS was 3.5.")
-    response = neuro.post(reverse("review_decide", args=[submission.screening.pk]),
-                          decision_data(submission.screening, message="Thank you.", revision=opened))
+    _, response = decided_on_a_page_opened_before_a_reply(neurologist, submission, "Her last EDSS was 3.5.",
+                                                          "Thank you.")
     page = html.unescape(squeeze(response))
     assert response.status_code == 409
     assert "A reply came from the status page while this page was open. Nothing from this page was saved" in page
@@ -2143,16 +2149,8 @@ def test_withdrawing_erases_the_replies(neurologist, shipped_criteria):
 def test_a_decision_form_opened_before_the_patient_replied_is_refused_and_says_so(neurologist, shipped_criteria):
     """Deciding without having read the reply would answer a question the patient has already answered."""
     submission = make_submission()
-    decide(submission.screening, neurologist, "more_info", "Which MS medicines have you taken?")
-    neuro = signed_in(neurologist)
-    opened = revision_in(neuro.get(detail_url(submission.screening)).content.decode())
-    patient = Client()
-    look_up_status(patient, submission)
-    reply_to(patient, "Only interferon beta, from 2019 to 2021.")
-
-    response = neuro.post(reverse("review_decide", args=[submission.screening.pk]),
-                          decision_data(submission.screening, message="Thank you, we will refer you.",
-                                        revision=opened))
+    neuro, response = decided_on_a_page_opened_before_a_reply(
+        neurologist, submission, "Only interferon beta, from 2019 to 2021.", "Thank you, we will refer you.")
     assert response.status_code == 409
     page = squeeze(response)
     assert "The patient replied to the request for more information while this page was open." in page
