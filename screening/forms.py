@@ -941,6 +941,7 @@ class ReplyForm(forms.Form):
     message = limited_text(_("Your reply to the neurologist"), 6, 3000,
                            error_messages={"required": _("Write your reply before sending it.")})
     answering = forms.CharField(required=False, widget=forms.HiddenInput)  # the message shown: newer ones refuse it
+    after = forms.CharField(required=False, widget=forms.HiddenInput)  # the newest reply shown: a double click's mark
 
 
 class WithdrawForm(forms.Form):

@@ -361,23 +361,25 @@ def screening_withdraw(*, screening: Screening, request=None) -> None:
     audit("withdrawn", screening=screening, request=request)
 
 
-def screening_reply(*, screening: Screening, message: str, answering: str = "") -> bool:
+def screening_reply(*, screening: Screening, message: str, answering: str = "", after: str = "") -> bool:
     """The patient answers a neurologist's "more information needed" from their status page: the reply is kept with
     the submission, which waits in the queue again (in its place by the date it was sent), and a decision form opened
     before it is refused as out of date. Until a neurologist answers, they can add to it, each addition a reply of its
     own. ``answering``: the id of the neurologist's message the page showed ("": not known); a newer one, sent while
-    the page was open, refuses the reply, which would answer a message its writer has not read. True when the
-    message is with the neurologist: sent now, or sent already by the same form (a double click); False, and nothing
-    saved, when nothing asks for it (decided otherwise since, a newer message, or withdrawn)."""
+    the page was open, refuses the reply, which would answer a message its writer has not read. ``after``: the id of
+    the newest reply the page showed ("": none, or not known); a newer one with the same text is this form's own,
+    sent by its first click. True when the message is with the neurologist: sent now, or sent already by the same
+    form (a double click); False, and nothing saved, when nothing asks for it (decided otherwise since, a newer
+    message, or withdrawn)."""
     with transaction.atomic():
         locked = Screening.objects.select_for_update().filter(pk=screening.pk).first()
         if locked is None or not locked.takes_reply:
             return False
         if answering and str(locked.reviews.values_list("pk", flat=True).first()) != answering:
             return False
-        if locked.replied:  # an addition; the same text again is the same form sent twice
+        if locked.replied:  # an addition; the same text again, in a reply the page did not show, is a double click
             newest = locked.replies.first()
-            if newest is not None and newest.message == message:
+            if newest is not None and newest.message == message and str(newest.pk) != after:
                 return True
             waits_again = {}
         else:

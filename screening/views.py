@@ -442,8 +442,9 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
         "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
         "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
         "status_words": presentation.status_for_patient(screening),
-        "reply_form": (reply_form or ReplyForm(initial={"answering": review and review.pk})) if screening.takes_reply
-        else None,
+        "reply_form": (reply_form or ReplyForm(initial={"answering": review and review.pk,
+                                                        "after": replies[0].pk if replies else ""}))
+        if screening.takes_reply else None,
         "answers": answers[::-1], "earlier_replies": replies[len(answers):],  # answers in the order they were sent
         "unsent": unsent,
         "carer": screening.by_carer,  # sent by someone helping: "their MS", "their team"

@@ -2245,6 +2245,34 @@ def test_a_reply_from_a_page_left_open_after_the_neurologist_answered_says_it_wa
     assert text.strip()[:40] in page and Reply.objects.count() == 1
 
 
+def reply_from_page(client, text):
+    """The status page's reply form, sent with the hidden fields the page gave it; and a way to send it again, as a
+    double click does."""
+    page = client.get(reverse("status_detail")).content.decode()
+    hidden = {name: value for name, value in re.findall(
+        r'<input type="hidden" name="(answering|after)"(?: value="([^"]*)")?', page)}
+    assert set(hidden) == {"answering", "after"}
+    return lambda: client.post(reverse("reply"), {"message": text, **hidden})
+
+
+def test_the_same_words_sent_again_on_purpose_are_added_but_a_double_click_sends_once(neurologist, shipped_criteria):
+    """A short answer can be the same twice ("Yes.", to a question, then to the next one asked in the same message):
+    sent again from the page that shows the first, it is added, not taken for a double click and dropped unseen."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Have you had a relapse this year? Any new MRI lesions?")
+    patient = Client()
+    look_up_status(patient, submission)
+    send = reply_from_page(patient, "Yes.")
+    assert send().status_code == 302 and send().status_code == 302  # a double click
+    assert [r.message for r in Reply.objects.all()] == ["Yes."]
+
+    send = reply_from_page(patient, "Yes.")  # the page now shows that reply; this is another
+    assert send().status_code == 302 and send().status_code == 302
+    assert [r.message for r in Reply.objects.all()] == ["Yes.", "Yes."]
+    page = squeeze(patient.get(reverse("status_detail")))
+    assert page.count("Added to your reply") == 1
+
+
 def test_a_reply_written_under_an_earlier_message_is_not_sent_as_the_answer_to_a_newer_one(neurologist,
                                                                                             shipped_criteria):
     """The neurologist asked again while the page was open: the reply would answer a question its writer has not read.
