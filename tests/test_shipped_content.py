@@ -1,0 +1,83 @@
+"""A new release's shipped content (fixtures/*.json) reaching a database that already has an older one: what nobody
+edited takes the shipped value, what an admin edited or deleted stays as they left it, and each change of criteria is
+one new version, as neurologists are told."""
+
+import io
+import json
+from pathlib import Path
+
+from django.core.management import call_command
+
+from screening.models import CriteriaSet, Criterion, Note
+
+from .test_admin import admin, assert_saved, form_data, save, superuser, url  # noqa: F401 (fixtures)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def shipped(model, code, criteria_set="article"):
+    """A row's fields as the fixtures ship them, read from the files (a criterion's in ``criteria_set``)."""
+    rows = [row["fields"] for path in sorted(FIXTURES.glob("*.json")) for row in json.loads(path.read_text())
+            if row["model"] == f"screening.{model}" and row["fields"]["code"] == code
+            and row["fields"].get("criteria_set", [criteria_set]) == [criteria_set]]
+    assert len(rows) == 1, (model, code)
+    return rows[0]
+
+
+def load(*args):
+    out = io.StringIO()
+    call_command("load_shipped_content", *args, stdout=out)
+    return " ".join(out.getvalue().split())
+
+
+def test_a_new_release_corrects_what_nobody_edited_and_moves_the_criteria_version_once(shipped_criteria):
+    """As an older release left it (rows written by loading leave no history): a note's figure since corrected, two
+    of the Article set's criteria since re-sourced, and a note that release did not have."""
+    Note.objects.filter(code="treatment-related-mortality").update(body="Older pooled figure: about 2 in 100.")
+    Criterion.objects.filter(criteria_set__code="article", code__in=["edss_below_6", "relapsing_remitting"]).update(
+        source="An older source")
+    Note.objects.filter(code="unlikely-other-options").delete()
+    Note.history.filter(code="unlikely-other-options").delete()  # never there: no row, and no history of one
+    version = CriteriaSet.objects.get(code="article").version
+
+    assert load() == "Shipped content: 1 added, 3 updated, 0 left as edited in the admin."
+    mortality = Note.objects.get(code="treatment-related-mortality")
+    assert mortality.body == shipped("note", "treatment-related-mortality")["body"]
+    assert mortality.history.latest().history_change_reason == "Shipped update"
+    assert Note.objects.get(code="unlikely-other-options").title == shipped("note", "unlikely-other-options")["title"]
+    for code in ("edss_below_6", "relapsing_remitting"):
+        criterion = Criterion.objects.get(criteria_set__code="article", code=code)
+        assert criterion.source == shipped("criterion", code)["source"]
+    # one new version for the two criteria: results scored before are marked as scored under older criteria
+    assert CriteriaSet.objects.get(code="article").version == version + 1
+    assert CriteriaSet.objects.get(code="ebmt-2020").version == 1
+
+
+def test_loading_again_changes_nothing_and_moves_no_version(shipped_criteria):
+    """``make run`` loads on every start: a release with nothing new must not tell neurologists that every result
+    was scored under older criteria, nor fill the histories."""
+    versions = dict(CriteriaSet.objects.values_list("code", "version"))
+    entries = Criterion.history.count() + Note.history.count() + CriteriaSet.history.count()
+    assert load() == "Shipped content: 0 added, 0 updated, 0 left as edited in the admin."
+    assert dict(CriteriaSet.objects.values_list("code", "version")) == versions
+    assert Criterion.history.count() + Note.history.count() + CriteriaSet.history.count() == entries
+
+
+def test_what_an_admin_edited_or_deleted_is_left_as_they_left_it_and_named(shipped_criteria, admin):
+    """Their wording of a note, and a note they took out, survive the next release; the command names both, so that
+    they can compare. ``--force`` takes the shipped ones instead."""
+    fertility = Note.objects.get(code="fertility")
+    change = url("note_change", fertility.pk)
+    assert_saved(save(admin, change, {**form_data(admin.get(change)), "title": "Having children after HSCT"}))
+    cost = Note.objects.get(code="cost-russia")
+    assert admin.post(url("note_delete", cost.pk), {"post": "yes"}).status_code == 302
+
+    output = load()
+    assert output.startswith("Shipped content: 0 added, 0 updated, 2 left as edited in the admin.")
+    assert "note “fertility”" in output and "note “cost-russia”" in output and "--force" in output
+    assert Note.objects.get(code="fertility").title == "Having children after HSCT"
+    assert not Note.objects.filter(code="cost-russia").exists()
+
+    assert load("--force") == "Shipped content: 1 added, 1 updated, 0 left as edited in the admin."
+    assert Note.objects.get(code="fertility").title == shipped("note", "fertility")["title"]
+    assert Note.objects.filter(code="cost-russia").exists()
