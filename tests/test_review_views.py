@@ -586,6 +586,24 @@ def test_the_queue_filters_by_primary_verdict(neuro_client, queue_mix):
     assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == []
 
 
+def selected(response, name):
+    """The option the filter ``name`` shows as chosen."""
+    select = re.search(rf'<select name="{name}".*?</select>', response.content.decode(), re.S).group(0)
+    return re.search(r'<option value="([^"]*)"[^>]*selected', select).group(1)
+
+
+def test_the_filter_fields_show_the_filters_asked_for_one_query_after_another(neuro_client, queue_mix):
+    """The fields are rendered once per process for each query and kept: each query gets its own, with its
+    messages; none shows another's choices or errors."""
+    assert selected(neuro_client.get(reverse("queue"), {"verdict": "unlikely"}), "verdict") == "unlikely"
+    assert selected(neuro_client.get(reverse("queue"), {"verdict": "likely"}), "verdict") == "likely"
+    wrong = squeeze(neuro_client.get(reverse("queue"), {"verdict": "likely", "submitted_from": "garbage"}))
+    assert "Enter a valid date." in wrong and 'value="garbage"' in wrong
+    again = neuro_client.get(reverse("queue"), {"verdict": "likely"})
+    assert "Enter a valid date." not in squeeze(again) and selected(again, "verdict") == "likely"
+    assert selected(neuro_client.get(reverse("queue")), "verdict") == ""
+
+
 def test_the_queue_filters_by_submission_date(neuro_client, queue_mix):
     # submitted on 1 Nov, in review since the one submitted on 8 Nov
     response = neuro_client.get(reverse("queue"), {"submitted_from": "2026-11-05", "submitted_to": "2026-11-30"})
