@@ -51,6 +51,8 @@ def test_a_new_release_corrects_what_nobody_edited_and_moves_the_criteria_versio
     # one new version for the two criteria: results scored before are marked as scored under older criteria
     assert CriteriaSet.objects.get(code="article").version == version + 1
     assert CriteriaSet.objects.get(code="ebmt-2020").version == 1
+    assert load() == "Shipped content: 0 added, 0 updated, 0 left as edited in the admin."  # up to date now
+    assert CriteriaSet.objects.get(code="article").version == version + 1
 
 
 def test_loading_again_changes_nothing_and_moves_no_version(shipped_criteria):
