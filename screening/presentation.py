@@ -362,11 +362,13 @@ def deciding_rows(entry, rows):
 
 def also_rows(entry, rows, deciding):
     """Beside an "unlikely" verdict, the other criteria not met or not known (a heart condition, say): they do not
-    decide it, and they still matter."""
+    decide it, and they still matter. One answer is said once in the verdict, where it decides: "stable on my
+    medicine" fails both "not kept quiet by a medicine" (deciding) and "a poor response" (not deciding), and read
+    twice it looks like two things wrong. The criteria table still shows both."""
     if entry["verdict"] != rules.UNLIKELY:
         return []
-    deciding_codes = {row["code"] for row in deciding}
-    return [row for row in rows if row["outcome"] != rules.FAVOURABLE and row["code"] not in deciding_codes]
+    deciding_facts = {row["fact"] for row in deciding}
+    return [row for row in rows if row["outcome"] != rules.FAVOURABLE and row["fact"] not in deciding_facts]
 
 
 def result_context(screening, shown, editions):

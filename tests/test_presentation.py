@@ -103,3 +103,39 @@ def test_every_decision_has_words_for_the_patient():
     """A decision without them would break the patient's status page the day it is released."""
     assert set(DECISION_FOR_PATIENT) == set(Decision)
     assert all(str(words).startswith("The neurologist ") for words in DECISION_FOR_PATIENT.values())
+
+
+def criterion(code, fact, operator, value, kind, severity, outcome):
+    return {"code": code, "label": code, "fact": fact, "operator": operator, "value": value, "kind": kind,
+            "severity": severity, "outcome": outcome}
+
+
+POOR_RESPONSE = criterion("poor_dmt_response", "dmt_response", "in", ["breakthrough", "breakthrough_high_efficacy"],
+                          "inclusion", "possible", "unfavourable")
+DOING_WELL = criterion("doing_well_on_dmt", "dmt_response", "eq", "stable", "exclusion", "unlikely", "unfavourable")
+RRMS_NOT = criterion("relapsing_remitting", "ms_type", "eq", "rrms", "inclusion", "unlikely", "unfavourable")
+COMORBIDITY = criterion("serious_comorbidity", "serious_comorbidity", "eq", True, "exclusion", "possible",
+                        "unfavourable")
+EDSS_UNKNOWN = criterion("edss_below_6", "edss", "lt", 6.0, "inclusion", "unlikely", "unknown")
+DURATION_MET = criterion("diagnosed_under_10_years", "years_since_diagnosis", "lt", 10, "inclusion", "possible",
+                         "favourable")
+
+
+@pytest.mark.parametrize("verdict, criteria, deciding, also", [
+    # "stable on my medicine" fails both medicine criteria: said once, beside "Because of", not again under "Also"
+    ("unlikely", [POOR_RESPONSE, DOING_WELL, DURATION_MET], ["doing_well_on_dmt"], []),
+    # ... and a different answer not met or not known still comes under "Also"
+    ("unlikely", [POOR_RESPONSE, DOING_WELL, COMORBIDITY, EDSS_UNKNOWN], ["doing_well_on_dmt"],
+     ["serious_comorbidity", "edss_below_6"]),
+    ("unlikely", [RRMS_NOT, COMORBIDITY, DURATION_MET], ["relapsing_remitting"], ["serious_comorbidity"]),
+    # a "closer look": every criterion not met or not known is to look at, and there is no "Also"
+    ("possible", [POOR_RESPONSE, COMORBIDITY, DURATION_MET], ["poor_dmt_response", "serious_comorbidity"], []),
+])
+def test_an_answer_is_said_once_beside_the_verdict_where_it_decides(verdict, criteria, deciding, also):
+    facts = {"dmt_response": "stable", "ms_type": "spms", "serious_comorbidity": True, "edss": None,
+             "years_since_diagnosis": [4.0, 4.0]}
+    entry = {"set": "article", "name": "Article profile", "verdict": verdict, "edition": "", "criteria": criteria}
+    [view] = set_views([entry], facts, {}, {})
+    assert [row["code"] for row in view["deciding"]] == deciding
+    assert [row["code"] for row in view["also"]] == also
+    assert len(view["rows"]) == len(criteria)  # the criteria table still shows every criterion

@@ -1688,6 +1688,18 @@ def test_the_verdict_names_what_was_answered_for_each_criterion_behind_it(shippe
     assert "Does not match" not in verdict
 
 
+def test_an_answer_behind_two_criteria_is_said_once_in_the_verdict_where_it_decides(shipped_criteria, patient):
+    """Stable on a medicine fails "not kept quiet by a medicine" (it decides) and "a poor response" (it does not):
+    read twice in the verdict, under "Because of" and again under "Also", it looks like two things wrong."""
+    see_result(patient, answers(activity_on_dmt="no", activity_on_high_efficacy_dmt="no"))
+    page = html(patient.get(RESULT))
+    verdict = unescape(re.sub(r"<[^>]+>", "", re.search(r'<section class="verdict.*?</section>', page, re.S).group(0)))
+    assert verdict.count("Your answer: quiet after 6 months on an MS medicine") == 1, verdict
+    assert "Because of these answers:" in verdict
+    table = re.search(r'<table class="table criteria-table">.*?</table>', page, re.S).group(0)
+    assert 'data-criterion="poor_dmt_response" data-outcome="unfavourable"' in table  # still in the table
+
+
 def test_beside_an_unlikely_verdict_the_other_criteria_not_met_are_listed_too(shipped_criteria, patient):
     """PPMS at 60 with a heart condition: the verdict rests on the MS type and the EDSS, and the heart condition must
     not look unimportant for not deciding it."""
