@@ -119,3 +119,54 @@ def test_on_a_phone_the_result_opens_what_is_not_met_and_prints_everything(page,
     page.pdf()
     assert page.evaluate("window.closedOnPaper") == 0
     assert not any(general.evaluate_all("notes => notes.map(n => n.open)")), "closed again after printing"
+
+
+def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, site, check_accessible, shoot):
+    """At 400% zoom (320 CSS pixels) the table is cards and does not scroll: its wrapper as a Tab stop is one more
+    press, on a box a screen tall, that does nothing. At about 200% zoom on a wide laptop (700 CSS pixels) the table
+    is a table, wider than its box: the wrapper must then be reached, so that the arrow keys can scroll it. The same
+    page goes from one to the other as it is zoomed, and back."""
+    page.set_viewport_size({"width": 320, "height": 800})
+    patient = Patient(page, site, check_accessible, shoot, narrow=True)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    press(page, "See my result")
+    wrapper = page.locator("main > .table-responsive[role=region]")
+    first_row = wrapper.locator("tr[data-criterion]").first
+    contents_link = page.get_by_role("link", name="Criterion by criterion")
+
+    def first_tab_into_the_table():
+        """Where Tab goes from the "Criterion by criterion" heading, reached by its link in "On this page"."""
+        contents_link.focus()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        return page.evaluate("""() => { const el = document.activeElement;
+            return el.matches('.table-responsive') ? 'wrapper' : el.tagName.toLowerCase(); }""")
+
+    for width, scrolls in ((320, False), (700, True), (320, False)):
+        page.set_viewport_size({"width": width, "height": 800})
+        sizes = wrapper.evaluate("r => [r.scrollWidth, r.clientWidth]")
+        assert (sizes[0] > sizes[1]) == scrolls, (width, sizes)  # cards at 320, a table wider than its box at 700
+        if scrolls:
+            expect(wrapper).to_have_attribute("tabindex", "0")
+        else:
+            expect(wrapper).not_to_have_attribute("tabindex", re.compile(".*"))
+        patient.narrow = width == 320
+        patient.arrive(f"result ({width} px)", f"result-criteria-table-{width}")
+        if scrolls:
+            assert first_tab_into_the_table() == "wrapper", width
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            assert wrapper.evaluate("r => r.scrollLeft") > 0, "the arrow keys scroll the table sideways"
+            page.keyboard.press("Tab")  # then the first "Why it matters" in the table
+        else:  # at once
+            assert first_tab_into_the_table() == "summary", width
+        focused_row = page.evaluate("document.activeElement.closest('tr')?.dataset.criterion")
+        assert focused_row == first_row.get_attribute("data-criterion"), width
+
+    # Another set's table, shown when its details are opened: a Tab stop only where it scrolls too.
+    other = page.locator("details.set-details").first
+    other.locator("> summary").click()
+    expect(other.locator(".table-responsive")).not_to_have_attribute("tabindex", re.compile(".*"))
+    page.set_viewport_size({"width": 700, "height": 800})
+    expect(other.locator(".table-responsive")).to_have_attribute("tabindex", "0")
