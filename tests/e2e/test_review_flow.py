@@ -460,6 +460,36 @@ def test_the_idle_warning_keeps_the_text_and_extends_the_session_and_sign_out_en
     expect(page.locator("#idle-dialog[open]")).to_have_count(1)
 
 
+def test_at_400_percent_zoom_the_idle_warning_opens_at_its_heading(page, site, settings, check_accessible, shoot):
+    """A laptop at 400% zoom (320 x 256 CSS pixels): the warning is taller than the window. Opened with the focus on
+    its button, it showed the button and not the heading that says what is happening. It opens at its heading, the
+    dialog named by it; Tab reaches "Stay signed in", and Enter keeps the session. Signed out, the same."""
+    page.set_viewport_size({"width": 320, "height": 256})
+    on_a_submission_with_a_short_idle_time(page, site, settings, "dr-zoom")
+    dialog = page.get_by_role("dialog", name="You will be signed out soon")
+    page.wait_for_selector("#idle-dialog[open]", timeout=8_000)
+    assert dialog.evaluate("d => d.scrollHeight > d.clientHeight"), "the warning fits: not the case under test"
+    expect(dialog.get_by_role("heading", name="You will be signed out soon")).to_be_in_viewport(ratio=1)
+    expect(dialog).to_be_focused()
+    check_accessible(page, "idle warning (320 x 256)")
+    shoot(page, "review-idle-warning-400-percent")
+    page.keyboard.press("Tab")
+    stay = dialog.get_by_role("button", name="Stay signed in")
+    expect(stay).to_be_focused()
+    expect(stay).to_be_in_viewport(ratio=1)
+    with page.expect_response(lambda r: r.url.endswith("/accounts/keepalive/")) as kept:
+        page.keyboard.press("Enter")
+    assert kept.value.status == 204
+    expect(page.locator("#idle-dialog[open]")).to_have_count(0)
+
+    signed_out = page.get_by_role("dialog", name=SIGNED_OUT)
+    expect(signed_out).to_be_visible(timeout=12_000)
+    expect(signed_out.get_by_role("heading", name=SIGNED_OUT)).to_be_in_viewport(ratio=1)
+    expect(signed_out).to_be_focused()
+    check_accessible(page, "idle dialog (signed out, 320 x 256)")
+    shoot(page, "review-idle-signed-out-400-percent")
+
+
 def test_typing_a_long_message_keeps_the_session(page, site, settings):
     """Writing a careful message takes longer than the idle time: typing is activity, so no warning interrupts it
     and the session does not end under it."""

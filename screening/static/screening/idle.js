@@ -50,8 +50,21 @@
     dialog.querySelector("[data-idle-message]").textContent = dialog.dataset.signedOutMessage;
     stay.textContent = dialog.dataset.closeLabel;
     if (dialog.open) { dialog.close(); }
-    dialog.showModal();  // (re)opened, so that screen readers announce the new title
-    stay.focus();  // "Close", not "Sign in again": a reflexive Enter must not leave the typed text behind
+    open();  // (re)opened, so that screen readers announce the new title
+  }
+
+  // Opened, the focus goes to "Stay signed in" (signed out: "Close", not "Sign in again": a reflexive Enter must not
+  // leave the typed text behind). A dialog taller than the window (400% zoom) would then open scrolled down to that
+  // button, its heading out of sight: there the dialog itself (named by its heading) takes the focus, shown from
+  // its top; Tab reaches the buttons, and Esc works as before.
+  function open() {
+    dialog.showModal();
+    if (dialog.scrollHeight > dialog.clientHeight) {
+      dialog.focus();
+      dialog.scrollTop = 0;
+    } else {
+      stay.focus();
+    }
   }
 
   // Timers from the last request of any tab; when one fires, another tab may have been used since.
@@ -60,7 +73,7 @@
     clearTimeout(expireTimer);
     var left = from + seconds * 1000 - Date.now();
     warnTimer = setTimeout(function () {
-      if (lastActivity() > from) { schedule(lastActivity()); } else if (!dialog.open) { dialog.showModal(); }
+      if (lastActivity() > from) { schedule(lastActivity()); } else if (!dialog.open) { open(); }
     }, left - warnBefore * 1000);
     expireTimer = setTimeout(function () {
       if (lastActivity() > from) { schedule(lastActivity()); } else { signedOut(); }
