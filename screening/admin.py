@@ -374,9 +374,24 @@ class CriteriaSetAdmin(PreviewsEdits, AuditedAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_primary)
 
+    def save_model(self, request, obj, form, change):
+        """A change is saved in save_related(), after its criteria, with the version they make."""
+        if not change:  # a new set is saved first: its criteria need it
+            super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
-        with one_version_per_set():  # each criterion saved or deleted would move the version once more
+        """One Save of the page is one entry in the set's history: its own fields and the version its criteria make
+        are saved together, after the criteria (saved first, the set had an entry for its fields at the old version,
+        then one for the version). A new set's criteria are part of it: it starts at version 1."""
+        obj = form.instance
+        with one_version_per_set() as pending:  # each criterion saved or deleted would move the version once more
             super().save_related(request, form, formsets, change)
+            moved = obj.pk in pending
+            pending.discard(obj.pk)
+            if change:
+                if moved:  # the row has been locked since the form was checked (SavedOverWhatWasSeen)
+                    obj.version = CriteriaSet.objects.values_list("version", flat=True).get(pk=obj.pk) + 1
+                super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         """A set's code names it in every stored result and in the reference cases' expected verdicts: renamed, the

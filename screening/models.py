@@ -104,12 +104,13 @@ _PENDING_BUMPS = ContextVar("pending_bumps", default=None)  # the sets whose ver
 @contextmanager
 def one_version_per_set():
     """Criteria saved and deleted in this block move each of their sets' versions once, at its end, in the same
-    transaction: one admin Save is one version, however many criteria it changes."""
+    transaction: one admin Save is one version, however many criteria it changes. Gives the set of the sets' ids
+    whose version is to go up: one taken out of it inside the block is left to the caller."""
     pending = set()
     token = _PENDING_BUMPS.set(pending)
     with transaction.atomic():
         try:
-            yield
+            yield pending
         finally:
             _PENDING_BUMPS.reset(token)
         for pk in sorted(pending):  # several sets are locked in id order, as making a set primary locks them

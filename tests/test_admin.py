@@ -427,6 +427,38 @@ def test_one_save_of_the_sets_page_is_one_version(shipped_criteria, admin, super
     assert criteria_audits(superuser).count() == audits + 1
 
 
+def test_one_save_of_the_sets_own_fields_and_its_criteria_is_one_entry_in_its_history(shipped_criteria, admin):
+    """An admin who rewords a set and changes one of its thresholds in one Save finds one entry for it in the set's
+    history: the new version, by them, with the reworded field. It was two: the rewording at the old version, then an
+    entry with nothing in its Changes column at the new one."""
+    criteria_set = article()
+    before = history_rows(admin, "criteriaset", criteria_set.pk)
+    page = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("5.5"))
+    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), {**page, "description": "Reworded."}))
+
+    rows = history_rows(admin, "criteriaset", criteria_set.pk)
+    assert len(rows) == len(before) + 1 and rows[1:] == before, f"one Save added {len(rows) - len(before)} entries"
+    newest = rows[0]
+    assert (newest["Comment"], newest["Changed by"], newest["version"]) == ("Changed", "admin", "2")
+    assert [(field, new) for field, old, new in newest["changes"]] == [("Description", "Reworded.")]
+    assert version_shown(admin, criteria_set) == "2"
+
+
+def test_a_new_set_saved_with_its_criteria_is_one_entry_and_version_1(shipped_criteria, admin):
+    """A set added with its first criteria in one Save is created at version 1 with one entry in its history
+    (it was "Created" at version 1, then a "Changed" entry with nothing in its Changes column at version 2)."""
+    data = {**form_data(admin.get(url("criteriaset_add"))), "name": "New set", "code": "new-set",
+            "citation": "Somewhere", "order": "9", "active": "on", "criteria-TOTAL_FORMS": "1",
+            **{f"criteria-0-{field}": value for field, value in NEW_CRITERION.items()}}
+    assert_saved(admin.post(url("criteriaset_add"), {**data, "_save": "Save"}, follow=True))
+
+    new_set = CriteriaSet.objects.get(code="new-set")
+    assert list(new_set.criteria.values_list("code", flat=True)) == ["age_under_50"]
+    assert [(row["Comment"], row["Changed by"], row["version"])
+            for row in history_rows(admin, "criteriaset", new_set.pk)] == [("Created", "admin", "1")]
+    assert version_shown(admin, new_set) == "1"
+
+
 SHIPPED_EDSS_LABEL = "Disability score (EDSS) below 6.0: able to walk about 100 m without a stick and without resting"
 EDITS = [pytest.param(edss_threshold("5.5"), [("Label", SHIPPED_EDSS_LABEL, "Disability score (EDSS) below 5.5"),
                                               ("Value", "6.0", "5.5")],
