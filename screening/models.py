@@ -418,6 +418,21 @@ SENT = [status for status in Status if status != Status.SCORED]
 WAITING = [Status.SUBMITTED, Status.IN_REVIEW]
 
 
+def filled_in_by_carer(facts: dict | None) -> bool:
+    """A screening's facts say it was filled in by someone helping the person with MS (answer ``respondent``
+    "carer"). Read from the facts, which the queue and the export load for the red flags anyway; a withdrawn
+    screening's are erased, so it no longer says. The rule behind ``Screening.by_carer``, for rows read as values."""
+    return (facts or {}).get("respondent") == "carer"
+
+
+def scored_under_older_criteria(scored_set: str | None, scored_version: int | None, current_versions: dict) -> bool:
+    """The set that was primary when a screening was scored (``scored_set`` at ``scored_version``, none once
+    withdrawn) has a new version since (a criterion edited, added or removed), or is no longer scored.
+    ``current_versions``: {code: version} of the active sets (``CriteriaSet.objects.current_versions``), read once for
+    a whole page or file. The rule behind ``Screening.scored_under_older_criteria``, for rows read as values."""
+    return scored_version is not None and current_versions.get(scored_set) != scored_version
+
+
 class Screening(models.Model):
     """One person's answers scored against every active criteria set, kept as an immutable snapshot."""
 
@@ -499,9 +514,8 @@ class Screening(models.Model):
     @property
     def by_carer(self) -> bool:
         """Filled in by someone helping the person with MS (answer ``respondent`` "carer"): the answers describe
-        that person, and whoever sent it and was given its codes is the carer. Read from the facts, which the queue
-        loads for its red flags anyway; a withdrawn screening's are erased, so it no longer says."""
-        return (self.facts or {}).get("respondent") == "carer"
+        that person, and whoever sent it and was given its codes is the carer (:func:`filled_in_by_carer`)."""
+        return filled_in_by_carer(self.facts)
 
     @property
     def asks_for_reply(self) -> bool:
@@ -522,10 +536,8 @@ class Screening(models.Model):
 
     def scored_under_older_criteria(self, current_versions: dict) -> bool:
         """The set that was primary when it was scored has changed since (a new version: a criterion edited, added
-        or removed), or is no longer scored. ``current_versions``: {code: version} of the active sets, read once
-        for a whole page."""
-        return (self.scored_primary_version is not None
-                and current_versions.get(self.scored_primary_set) != self.scored_primary_version)
+        or removed), or is no longer scored (:func:`scored_under_older_criteria`)."""
+        return scored_under_older_criteria(self.scored_primary_set, self.scored_primary_version, current_versions)
 
     def access_code_matches(self, code: str) -> bool:
         return bool(self.access_code_hash) and any(secrets.compare_digest(self.access_code_hash, hash_code(spelling))
