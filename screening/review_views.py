@@ -21,14 +21,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import SENT, VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, whole_number
+from .models import (SENT, VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, filled_in_by_carer,
+                     scored_under_older_criteria, whole_number)
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 from .views import post_only
 
@@ -261,25 +261,34 @@ def labelled(choices):
     return lambda value: labels.get(value, value)
 
 
-# The file's columns as the queue names them, each with how its value reads there (``None``: as it is): a status,
-# verdict or decision by its label ("In review", not "in_review"), the red flags the queue lists for triage.
-EXPORT_COLUMNS = {
-    "reference": (gettext_lazy("Reference"), None),
-    "submitted_at": (format_lazy("{} ({})", gettext_lazy("Submitted"), settings.TIME_ZONE), None),  # as the pages
-    "primary_verdict": (gettext_lazy("Primary verdict"), labelled(VERDICT_CHOICES)),
-    "rescored_verdict": (gettext_lazy("Re-scored verdict (latest)"), labelled(VERDICT_CHOICES)),
-    "status": (gettext_lazy("Status"), labelled(Screening.Status.choices)),
-    "last_decision": (gettext_lazy("Last decision"), labelled(Review.Decision.choices)),
-    "facts": (gettext_lazy("Red flags"), lambda facts: "; ".join(presentation.red_flags(facts))),
-}
-CONTACT_COLUMNS = {"contact_name": (gettext_lazy("Contact name"), None),
-                   "contact_details": (gettext_lazy("Contact details"), None)}
+# What the file reads of each screening: no answers or snapshots, whatever their size.
+EXPORT_FIELDS = ["reference", "submitted_at", "primary_verdict", "rescored_verdict", "status", "last_decision", "facts",
+                 "scored_primary_set", "scored_primary_version"]
+CONTACT_FIELDS = ["contact_name", "contact_details"]
 
 
-def export_cell(value, reading):
-    if value in (None, ""):
-        return ""
-    return reading(value) if reading else value
+def export_columns(current_versions: dict, *, with_contact: bool) -> list:
+    """The file's columns as the queue names and shows them, each a header and how a row (read as named values of
+    ``EXPORT_FIELDS``, and ``CONTACT_FIELDS`` ``with_contact``) reads there: a status, verdict or decision by its label
+    ("In review", not "in_review"); the red flags the queue lists for triage; and the queue's marks, "Yes" where the
+    queue shows one and empty where it shows none, by the rules the queue's are (``current_versions``: the sets'
+    versions, read once for the whole file)."""
+    verdict, status = labelled(VERDICT_CHOICES), labelled(Screening.Status.choices)
+    decision, yes = labelled(Review.Decision.choices), _("Yes")
+    return [
+        (_("Reference"), lambda row: row.reference),
+        (f"{_('Submitted')} ({settings.TIME_ZONE})", lambda row: row.submitted_at),  # the time as the pages show it
+        (_("Primary verdict"), lambda row: verdict(row.primary_verdict)),
+        (_("Re-scored verdict (latest)"), lambda row: verdict(row.rescored_verdict)),
+        (_("Status"), lambda row: status(row.status)),
+        (_("Last decision"), lambda row: decision(row.last_decision)),
+        (_("Red flags"), lambda row: "; ".join(presentation.red_flags(row.facts))),
+        (_("Filled in by a carer"), lambda row: yes if filled_in_by_carer(row.facts) else ""),
+        (_("Scored under older criteria"),
+         lambda row: yes if scored_under_older_criteria(row.scored_primary_set, row.scored_primary_version,
+                                                        current_versions) else ""),
+    ] + ([(_("Contact name"), lambda row: row.contact_name),
+          (_("Contact details"), lambda row: row.contact_details)] if with_contact else [])
 
 
 @reviewer_required
@@ -294,16 +303,17 @@ def export(request):
         return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
     screenings = form.filter(submissions())
     with_contact = form.filters().get("include_contact")
-    columns = {**EXPORT_COLUMNS, **(CONTACT_COLUMNS if with_contact else {})}
     applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})
     # how many people's data left, with or without their contact details, and chosen how
     detail = f"{screenings.count()} rows; " + ("with contact; " if with_contact else "") + applied
     services.audit("exported", request=request, detail=detail[:200])
+    columns = export_columns(CriteriaSet.objects.current_versions(), with_contact=with_contact)
+    fields = EXPORT_FIELDS + (CONTACT_FIELDS if with_contact else [])
     writer = csv.writer(Echo())
-    readings = [reading for _header, reading in columns.values()]
-    rows = ([spreadsheet_cell(export_cell(value, reading)) for value, reading in zip(row, readings)]
-            for row in screenings.values_list(*columns).iterator(chunk_size=2000))
-    header = [str(header) for header, _reading in columns.values()]
+    readings = [reading for _header, reading in columns]
+    rows = ([spreadsheet_cell(reading(row)) for reading in readings]
+            for row in screenings.values_list(*fields, named=True).iterator(chunk_size=2000))
+    header = [header for header, _reading in columns]
     # The byte order mark makes spreadsheets read the file as UTF-8: "Zoë", not "ZoÃ«".
     stream = chain(["\ufeff"], (writer.writerow(row) for row in chain([header], rows)))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")

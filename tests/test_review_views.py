@@ -1842,6 +1842,10 @@ def test_every_audited_event_says_who_what_which_and_from_where(shipped_criteria
 # --- CSV export ------------------------------------------------------------------------------------------------
 
 
+EXPORT_HEADER = ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)", "Status",
+                 "Last decision", "Red flags", "Filled in by a carer", "Scored under older criteria"]
+
+
 @pytest.fixture
 def export_mix(shipped_criteria):
     waiting = make_submission(contact_name="Alex Patient", contact_details="alex@example.org")
@@ -1861,8 +1865,7 @@ def test_the_export_is_a_streamed_csv_of_the_waiting_queue_without_contact(neuro
     assert "attachment" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
     rows = csv_rows(response)
-    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)",
-                       "Status", "Last decision", "Red flags"]
+    assert rows[0] == EXPORT_HEADER
     assert [row[0] for row in rows[1:]] == [export_mix["waiting"].reference, export_mix["unlikely"].reference]
     body = "\n".join(",".join(row) for row in rows)
     for contact in ("Alex Patient", "alex@example.org", "Sam Other", "07700 900123", "contact"):
@@ -1892,11 +1895,10 @@ def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     assert re.search(r'filename="screenings-\d{4}-\d\d-\d\d-with-contact-details\.csv"',
                      response["Content-Disposition"])
     rows = csv_rows(response)
-    assert rows[0] == ["Reference", "Submitted (Europe/London)", "Primary verdict", "Re-scored verdict (latest)",
-                       "Status", "Last decision", "Red flags", "Contact name", "Contact details"]
+    assert rows[0] == EXPORT_HEADER + ["Contact name", "Contact details"]
     by_reference = {row[0]: row for row in rows[1:]}
-    assert by_reference[export_mix["waiting"].reference][7:] == ["Alex Patient", "alex@example.org"]
-    assert by_reference[export_mix["unlikely"].reference][7:] == ["Sam Other", "07700 900123"]
+    assert by_reference[export_mix["waiting"].reference][9:] == ["Alex Patient", "alex@example.org"]
+    assert by_reference[export_mix["unlikely"].reference][9:] == ["Sam Other", "07700 900123"]
     event = AuditEvent.objects.get(action="exported")
     assert event.detail.startswith("2 rows; with contact")
     assert "with-contact" not in neuro_client.get(reverse("review_export"))["Content-Disposition"]
@@ -1921,6 +1923,26 @@ def test_the_export_lists_each_submissions_red_flags_as_the_queue_does(neuro_cli
     assert rows[plain.reference][6] == ""
 
 
+def test_the_export_marks_a_carers_submission_and_one_scored_under_older_criteria_as_the_queue_does(
+        neuro_client, shipped_criteria):
+    """Triage from the file as from the queue: whom a message will reach (a carer holds the codes), and which
+    verdicts came from criteria since changed. A mark reads "Yes"; a row without it, an empty cell."""
+    older = make_submission().screening  # scored under the Article profile's EDSS threshold before it was lowered
+    change_primary_criterion(3.0)
+    carer = make_submission(respondent="carer").screening
+    plain = make_submission().screening
+    withdrawn = make_submission(respondent="carer")
+    services.screening_withdraw(screening=withdrawn.screening)  # its facts and scoring erased: nothing left to mark
+
+    rows = csv_rows(neuro_client.get(reverse("review_export"), {"status": "any"}))
+    assert rows[0][7:] == ["Filled in by a carer", "Scored under older criteria"]
+    marks = {row[0]: row[7:] for row in rows[1:]}
+    assert marks == {older.reference: ["", "Yes"], carer.reference: ["Yes", ""], plain.reference: ["", ""],
+                     withdrawn.reference: ["", ""]}
+    queue = squeeze(neuro_client.get(reverse("queue")))  # the very rows the queue marks
+    assert queue.count("data-carer") == 1 and queue.count(OLDER_CRITERIA) == 1
+
+
 def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipped_criteria):
     """UTF-8 that spreadsheets recognise (names with accents), and times in UK time to the minute, as on screen."""
     submission = make_submission(contact_name="Zoë Ørsted-Łukasz")
@@ -1931,7 +1953,7 @@ def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipp
     assert body.startswith("\ufeff".encode())
     (row,) = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
     assert row[1] == "2026-07-01 12:30"  # British Summer Time
-    assert row[7] == "Zoë Ørsted-Łukasz"
+    assert row[9] == "Zoë Ørsted-Łukasz"
 
 
 @pytest.mark.parametrize("query", [{"include_contact": "maybe"}, {"submitted_from": "garbage"},
