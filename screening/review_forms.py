@@ -100,6 +100,10 @@ TEXT_LIMIT = 5000  # characters: a letter's worth
 
 
 class DecisionForm(forms.ModelForm):
+    """A decision and its message. With ``carer=True`` (``Screening.by_carer``: a carer sent it and holds its codes)
+    the message is said to be to the carer and the patient, who may each read it on the status page; the page's
+    history names past messages with the same label."""
+
     decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect,
                                  error_messages={"required": _("Choose a decision.")})
     message = limited_text(_("Message to the patient"), 5, TEXT_LIMIT,
@@ -110,6 +114,15 @@ class DecisionForm(forms.ModelForm):
     class Meta:
         model = Review
         fields = ["decision", "message", "internal_note"]
+
+    def __init__(self, *args, carer=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if carer:
+            message = self.fields["message"]
+            message.label = _("Message to the carer and the patient")
+            message.error_messages = {**message.error_messages,
+                                      "required": _("Write a message to the carer and the patient.")}
+            self.fields["internal_note"].label = _("Internal note (not shown to the carer or the patient)")
 
 
 class ExportForm(QueueFilterForm):

@@ -140,7 +140,8 @@ def submitted_screening(pk):
 @reviewer_required
 def detail(request, pk):
     screening = submitted_screening(pk)
-    return render_detail(request, screening, DecisionForm(initial={"revision": screening.revision}))
+    return render_detail(request, screening, DecisionForm(initial={"revision": screening.revision},
+                                                          carer=screening.by_carer))
 
 
 def queue_url(request):
@@ -186,7 +187,7 @@ def decide(request, pk):
     screening = submitted_screening(pk)
     if request.method != "POST":
         return redirect("review_detail", pk=screening.pk)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, carer=screening.by_carer)
     if not form.is_valid():
         return render_detail(request, screening, form)
     # A decision over an earlier one (revision 0 is the first) says what the patient is, and is not, told of it

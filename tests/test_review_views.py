@@ -874,6 +874,28 @@ def test_the_decision_history_says_where_its_message_is_read(neuro_client, neuro
     assert respondent == "self" or "patient sees" not in page
 
 
+@pytest.mark.parametrize("respondent, message_to, left_empty, note", [
+    ("self", "Message to the patient", "Write a message to the patient.",
+     "Internal note (not shown to the patient)"),
+    # a carer sent it and holds its codes: the message is read on the status page by the carer, or the patient
+    ("carer", "Message to the carer and the patient", "Write a message to the carer and the patient.",
+     "Internal note (not shown to the carer or the patient)"),
+])
+def test_the_decision_form_and_its_history_say_whom_the_message_is_to(neuro_client, neurologist, shipped_criteria,
+                                                                      respondent, message_to, left_empty, note):
+    screening = make_submission(respondent=respondent, consent_version=CARER_CONSENT_VERSION).screening
+    decide(screening, neurologist, "more_info", "Please send the MRI report.")
+    page = html.unescape(squeeze(neuro_client.get(detail_url(screening))))
+    assert re.search(rf'<label for="id_message"[^>]*>\s*{re.escape(message_to)}\s*<', page)
+    assert re.search(rf'<label for="id_internal_note"[^>]*>\s*{re.escape(note)}\s*<', page)
+    (history,) = re.findall(r"<li data-decision.*?</li>", page)
+    assert f"{message_to}: Please send the MRI report." in history
+    response = neuro_client.post(decide_url(screening), decision_data(screening, message="", revision=1))
+    page = html.unescape(squeeze(response))
+    assert response.status_code == 200 and left_empty in page
+    assert respondent == "self" or "to the patient" not in page
+
+
 def test_a_reply_to_a_carers_submission_is_not_said_to_be_the_patients(neurologist, shipped_criteria):
     """A carer sent it and was given the codes: the reply came from the status page, from the carer or the patient."""
     submission = make_submission(respondent="carer", consent_version=CARER_CONSENT_VERSION)

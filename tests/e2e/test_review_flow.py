@@ -26,6 +26,9 @@ WRONG_PASSWORD = "Wrong-Secret-Password-99"
 SAVE = "Save decision and release the message"
 MESSAGE = "Message to the patient"
 NOTE = "Internal note (not shown to the patient)"
+# On a carer's submission: the carer holds the codes, so the message is read by the carer or the patient
+CARER_MESSAGE = "Message to the carer and the patient"
+CARER_NOTE = "Internal note (not shown to the carer or the patient)"
 SIGNED_OUT = "You have been signed out"
 # A carer's answers: a walking estimate instead of a recorded EDSS and a planned pregnancy (two red flags); likely.
 JOURNEY = next(s for s in ANSWER_SETS if s["name"] == "likely-carer-walks-500m-unaided-non-high-efficacy")
@@ -84,8 +87,8 @@ def decision(page, label):
     return page.get_by_role("radio", name=label, exact=True)
 
 
-def message_box(page):
-    return page.get_by_label(MESSAGE)
+def message_box(page, label=MESSAGE):
+    return page.get_by_label(label)
 
 
 def focused(page):
@@ -159,15 +162,16 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         shoot(doc, "review-detail")
 
         decision(doc, "More information needed").check()
-        message_box(doc).fill("Thank you. Please ask your MS nurse to send us your latest EDSS score.")
-        doc.get_by_label(NOTE, exact=True).fill("Walking estimate only; planning a pregnancy: discuss timing.")
+        message_box(doc, CARER_MESSAGE).fill("Thank you. Please ask your MS nurse to send us your latest EDSS score.")
+        doc.get_by_label(CARER_NOTE, exact=True).fill("Walking estimate only; planning a pregnancy: discuss timing.")
         press(doc, SAVE)
         assert re.fullmatch(re.escape(site) + r"/review/\d+/", doc.url), doc.url
         assert history(doc) == ["more_info"]
         entry = doc.locator("li[data-decision]")
         expect(entry).to_contain_text("More information needed")
         expect(entry).to_contain_text("dr-lee")
-        expect(entry).to_contain_text("send us your latest EDSS score")
+        expect(entry).to_contain_text(f"{CARER_MESSAGE}: Thank you. Please ask your MS nurse to send us your latest "
+                                      "EDSS score.")
         expect(entry).to_contain_text("discuss timing")
         expect(doc.locator("[data-status]")).to_have_attribute("data-status", "reviewed")
         shoot(doc, "review-detail-decided")
