@@ -161,10 +161,11 @@ def render_detail(request, screening, form, status=200, **extra):
     return render(request, "review/detail.html", context, status=status)
 
 
-DECISION_SAVED = gettext_lazy("Decision saved. The message is now on the patient's status page.")
-DECISION_REPLACED = gettext_lazy("Decision saved. Its message replaces the earlier one on the patient's status page, "
-                                 "which says so; nobody tells the patient otherwise, so if the change matters, contact "
-                                 "them.")
+# Whoever has the codes reads the message: the patient, or the carer who sent it for them.
+DECISION_SAVED = gettext_lazy("Decision saved. The message is now on the submission's status page.")
+DECISION_REPLACED = gettext_lazy("Decision saved. Its message replaces the earlier one on the submission's status "
+                                 "page, which says so. Nobody is told of the change in any other way: if it matters, "
+                                 "use the contact details, if any were given.")
 
 
 @reviewer_required

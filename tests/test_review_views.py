@@ -1507,7 +1507,7 @@ def test_a_decision_is_saved_released_to_the_patient_and_audited(neuro_client, n
     assert (event.actor, event.screening, event.ip_address, event.detail) == (
         neurologist, screening, "192.0.2.50", "refer")
     shown = neuro_client.get(response.url).content.decode()
-    assert "Decision saved. The message is now on the patient&#x27;s status page." in shown
+    assert "Decision saved. The message is now on the submission&#x27;s status page." in shown
 
     patient = Client()
     look_up_status(patient, submission)
@@ -1550,8 +1550,10 @@ def test_a_changed_decision_tells_the_patient_it_replaces_the_earlier_one(client
     assert "This replaces an earlier message" not in page
     screening.refresh_from_db()
     saved = neuro_client.post(decide_url(screening), decision_data(screening, "not_suitable"), follow=True)
-    # the neurologist is told that the patient is not told of the change, beyond their status page
-    assert "nobody tells the patient otherwise" in html.unescape(saved.content.decode())
+    # the neurologist is told that nobody is told of the change beyond the status page (read by the patient, or a
+    # carer who sent it: not named "the patient's")
+    assert "Nobody is told of the change in any other way: if it matters, use the contact details" in html.unescape(
+        saved.content.decode())
     page = html.unescape(client.get(reverse("status_detail")).content.decode())
     assert 'data-decision="not_suitable"' in page and "This replaces an earlier message" in page
     assert re.search(r"at the moment</strong> — \d{1,2} \w+ \d{4}, \d\d:\d\d", page)  # the time too
