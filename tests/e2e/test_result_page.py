@@ -157,7 +157,8 @@ def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, s
             assert first_tab_into_the_table() == "wrapper", width
             page.keyboard.press("ArrowRight")
             page.keyboard.press("ArrowRight")
-            assert wrapper.evaluate("r => r.scrollLeft") > 0, "the arrow keys scroll the table sideways"
+            # the arrow keys scroll the table sideways (smoothly: waited for, not read at once)
+            page.wait_for_function("r => r.scrollLeft > 0", arg=wrapper.element_handle(), timeout=5000)
             page.keyboard.press("Tab")  # then the first "Why it matters" in the table
         else:  # at once
             assert first_tab_into_the_table() == "summary", width
