@@ -31,7 +31,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import rules, services
 from .forms import StrictJSONDecoder, validate_answers
 from .models import (AuditEvent, CriteriaSet, Criterion, Note, ReferenceCase, User, normalise_code,
-                     one_version_per_set, whole_number, with_reference_typed)
+                     one_version_per_set, saved_fields, whole_number, with_reference_typed)
 
 admin.site.site_header = _("HSCT Self-Check administration")
 admin.site.site_title = _("HSCT Self-Check admin")  # the tab's title, after each page's own
@@ -104,8 +104,8 @@ for model, model_admin in ((AccessAttempt, AccessAttemptAdmin), (AccessLog, Acce
 
 
 def same_as_stored(obj):
-    """Whether saving ``obj`` would change nothing of its row (an ``auto_now`` time aside)."""
-    names = [field.attname for field in obj._meta.concrete_fields if not getattr(field, "auto_now", False)]
+    """Whether saving ``obj`` would change nothing of its row (the times a save sets aside)."""
+    names = saved_fields(obj)
     return type(obj).objects.filter(pk=obj.pk).values(*names).first() == {name: getattr(obj, name) for name in names}
 
 

@@ -98,6 +98,12 @@ class CriteriaSet(models.Model):
         self.version = fresh.version
 
 
+def saved_fields(obj):
+    """The names of the fields a save writes as ``obj`` holds them: not the times a save sets by itself."""
+    return [field.attname for field in obj._meta.concrete_fields
+            if not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False)]
+
+
 _PENDING_BUMPS = ContextVar("pending_bumps", default=None)  # the sets whose version goes up when the block ends
 
 

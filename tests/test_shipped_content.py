@@ -65,15 +65,26 @@ def test_loading_again_changes_nothing_and_moves_no_version(shipped_criteria):
     assert Criterion.history.count() + Note.history.count() + CriteriaSet.history.count() == entries
 
 
-def test_what_an_admin_edited_or_deleted_is_left_as_they_left_it_and_named(shipped_criteria, admin):
-    """Their wording of a note, and a note they took out, survive the next release; the command names both, so that
-    they can compare. ``--force`` takes the shipped ones instead."""
+def as_an_older_release_shipped(model, code, **older):
+    """The value the database last took from shipped content (its history entry written by no one), made older:
+    this release then changed it."""
+    assert model.history.filter(code=code, history_user__isnull=True).update(**older)
+
+
+def test_what_an_admin_edited_or_deleted_is_left_as_they_left_it_and_named_when_a_release_changes_it(
+        shipped_criteria, admin):
+    """Their wording of a note, and a note they took out, survive the next releases. A release that changed them is
+    said, so that they can compare; one that did not is not (a list repeated on every start would hide what is
+    new). ``--force`` takes the shipped ones instead."""
     fertility = Note.objects.get(code="fertility")
     change = url("note_change", fertility.pk)
     assert_saved(save(admin, change, {**form_data(admin.get(change)), "title": "Having children after HSCT"}))
     cost = Note.objects.get(code="cost-russia")
     assert admin.post(url("note_delete", cost.pk), {"post": "yes"}).status_code == 302
+    assert load() == "Shipped content: 0 added, 0 updated, 0 left as edited in the admin."
 
+    as_an_older_release_shipped(Note, "fertility", title="Fertility")
+    as_an_older_release_shipped(Note, "cost-russia", body="Older prices.")
     output = load()
     assert output.startswith("Shipped content: 0 added, 0 updated, 2 left as edited in the admin.")
     assert "note “fertility”" in output and "note “cost-russia”" in output and "--force" in output
@@ -83,3 +94,48 @@ def test_what_an_admin_edited_or_deleted_is_left_as_they_left_it_and_named(shipp
     assert load("--force") == "Shipped content: 1 added, 1 updated, 0 left as edited in the admin."
     assert Note.objects.get(code="fertility").title == shipped("note", "fertility")["title"]
     assert Note.objects.filter(code="cost-russia").exists()
+
+
+def test_a_set_deleted_or_made_primary_in_the_admin_stays_so(shipped_criteria, admin):
+    """Which set is primary is the admins' choice (the admin keeps one primary, and audits it), and a set they
+    deleted stays deleted, its criteria too: neither stops the next load."""
+    ebmt, starms = CriteriaSet.objects.get(code="ebmt-2020"), CriteriaSet.objects.get(code="starms")
+    response = admin.post(url("criteriaset_changelist"), {
+        "action": "make_primary", "_selected_action": [ebmt.pk], "index": "0"}, follow=True)
+    assert response.status_code == 200
+    assert admin.post(url("criteriaset_delete", starms.pk), {"post": "yes"}).status_code == 302
+    assert load() == "Shipped content: 0 added, 0 updated, 0 left as edited in the admin."
+    assert CriteriaSet.objects.get(is_primary=True).code == "ebmt-2020"
+    assert not CriteriaSet.objects.filter(code="starms").exists()
+    assert not Criterion.objects.filter(criteria_set__code="starms").exists()
+
+
+def test_a_criterion_edited_in_the_admin_does_not_hold_back_corrections_to_its_set(shipped_criteria, admin):
+    """Editing a criterion moves its set's version (an entry in the set's history, by the admin): that is not an
+    edit of the set's own words, which a release still corrects. The criterion itself is kept as they left it."""
+    CriteriaSet.objects.filter(code="article").update(description="An older description.")
+    as_an_older_release_shipped(CriteriaSet, "article", description="An older description.")
+    edss = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    change = url("criterion_change", edss.pk)
+    assert_saved(save(admin, change, {**form_data(admin.get(change)), "label": "EDSS under 6"}))
+    version = CriteriaSet.objects.get(code="article").version
+
+    assert load() == "Shipped content: 0 added, 1 updated, 0 left as edited in the admin."
+    article = CriteriaSet.objects.get(code="article")
+    assert article.description == shipped("criteriaset", "article")["description"]
+    assert article.version == version  # its own words are not its criteria
+    assert Criterion.objects.get(pk=edss.pk).label == "EDSS under 6"
+
+
+def test_a_set_new_in_a_release_comes_with_its_criteria_at_its_shipped_version(shipped_criteria):
+    CriteriaSet.objects.filter(code="starms").delete()  # as a release before it left the database: no trace
+    for model in (CriteriaSet, Criterion):
+        model.history.all().delete()
+    call_command("populate_history", auto=True, verbosity=0)
+    shipped_count = sum(1 for path in FIXTURES.glob("*.json") for row in json.loads(path.read_text())
+                        if row["model"] == "screening.criterion" and row["fields"]["criteria_set"] == ["starms"])
+
+    assert load() == f"Shipped content: {1 + shipped_count} added, 0 updated, 0 left as edited in the admin."
+    starms = CriteriaSet.objects.get(code="starms")
+    assert starms.version == shipped("criteriaset", "starms")["version"]
+    assert starms.criteria.count() == shipped_count

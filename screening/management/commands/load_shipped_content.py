@@ -11,12 +11,16 @@ shipped row found by its code:
 - a row nobody has edited in the admin takes the shipped value where that changed (a corrected figure, a source):
   saved through the model, so a set whose criteria change moves up one version, as an admin's Save does, and the
   row's history says "Shipped update";
-- a row an admin has edited is left as they left it, and named, so that they can compare it with the shipped one;
-  with ``--force`` it takes the shipped value too.
+- a row an admin has made, edited (more than a version) or deleted is left as they left it, a deleted set's
+  criteria with it; where this release changed that row, it is named, so that they can compare it with the shipped
+  one. With ``--force`` it takes the shipped value too.
 
-Rows the fixtures no longer hold are left alone; a version is never taken from a fixture.
+Which set is primary is never taken from a fixture (the admins choose it, in the admin), nor is a stored set's
+version; rows the fixtures no longer hold are left alone (a criterion renamed by a release needs a data migration,
+as 0012 is).
 """
 
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -24,45 +28,69 @@ from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from screening.models import CriteriaSet, one_version_per_set
+from screening.models import CriteriaSet, one_version_per_set, saved_fields
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
-KEPT_BY_THE_DATABASE = {"id", "version"}  # besides times set on save: the row's own, never a fixture's
+# The row's own, never a fixture's (besides the times set on save): which set is primary is the admins' choice
+# (made in the admin, which keeps the one-primary rule and audits it), and a version follows the criteria.
+KEPT_BY_THE_DATABASE = {"id", "version", "is_primary"}
 SHIPPED_UPDATE = "Shipped update"
 
 
 def compared_fields(obj):
-    return [field.attname for field in obj._meta.concrete_fields
-            if field.attname not in KEPT_BY_THE_DATABASE
-            and not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False)]
+    return [name for name in saved_fields(obj) if name not in KEPT_BY_THE_DATABASE]
 
 
-def update_row(obj, *, force):
-    """``obj`` (a shipped row; its pk that of the stored row with its code, if there is one) saved, unless that would
-    change nothing, or undo what an admin did to it (unless ``force``). "added", "updated", "kept" or None."""
-    model = type(obj)
-    stored = model.objects.filter(pk=obj.pk).first() if obj.pk else None
-    if stored is None:
-        if not force and model.history.filter(history_type="-", **natural_key_of(obj)).exists():
-            return "kept"  # deleted in the admin
-        obj.pk = None
-        outcome = "added"
-    else:
-        if all(getattr(stored, name) == getattr(obj, name) for name in compared_fields(obj)):
-            return None
-        if not force and stored.history.filter(history_user__isnull=False).exists():
-            return "kept"
-        for name in KEPT_BY_THE_DATABASE & {field.attname for field in obj._meta.concrete_fields}:
-            setattr(obj, name, getattr(stored, name))
-        outcome = "updated"
-    obj._change_reason = SHIPPED_UPDATE  # simple-history's reason for the entry this save writes
-    obj.save()
-    return outcome
+def same(obj, other):
+    return all(getattr(other, name) == getattr(obj, name) for name in compared_fields(obj))
 
 
 def natural_key_of(obj):
     """The fields that find ``obj`` by its code: a criterion's within its set."""
     return {"code": obj.code, **({"criteria_set_id": obj.criteria_set_id} if hasattr(obj, "criteria_set_id") else {})}
+
+
+def touched_in_admin(records):
+    """Whether a person made, changed (more than a version, as a criterion's edit moves its set's) or deleted the
+    row these history records are of."""
+    for record in records.filter(history_user__isnull=False):
+        previous = record.prev_record
+        if previous is None or record.history_type == "-" or (
+                set(record.diff_against(previous).changed_fields) - KEPT_BY_THE_DATABASE):
+            return True
+    return False
+
+
+def update_row(obj, *, force):
+    """``obj`` (a shipped row; its pk that of the stored row with its code, if there is one) saved, unless that would
+    change nothing, or undo what an admin did to it (unless ``force``). "added", "updated", "kept" (only where this
+    release's value differs from the last one shipped to this database, so that it says what is new) or None."""
+    model = type(obj)
+    stored = model.objects.filter(pk=obj.pk).first() if obj.pk else None
+    if stored is not None and same(obj, stored):
+        return None
+    records = model.history.filter(**natural_key_of(obj))
+    if not force and touched_in_admin(records):
+        last_shipped = records.filter(history_user__isnull=True).exclude(history_type="-").first()
+        return None if last_shipped is not None and same(obj, last_shipped) else "kept"
+    if stored is None:
+        obj.pk = None
+    else:
+        for name in KEPT_BY_THE_DATABASE & {field.attname for field in obj._meta.concrete_fields}:
+            setattr(obj, name, getattr(stored, name))
+    obj._change_reason = SHIPPED_UPDATE  # simple-history's reason for the entry this save writes
+    obj.save()
+    return "added" if stored is None else "updated"
+
+
+def shipped_rows(path):
+    """The rows of a fixture file, as unsaved objects; a criterion whose set is not here (deleted in the admin, and
+    named as such) is left out."""
+    for row in json.loads(path.read_text(encoding="utf-8")):
+        if row["model"] == "screening.criterion" and not CriteriaSet.objects.filter(
+                code=row["fields"]["criteria_set"][0]).exists():
+            continue
+        yield from (shipped.object for shipped in serializers.deserialize("python", [row]))
 
 
 class Command(BaseCommand):
@@ -79,17 +107,18 @@ class Command(BaseCommand):
             call_command("loaddata", *map(str, fixtures), verbosity=options["verbosity"])
             call_command("populate_history", auto=True, verbosity=0)
             return
-        outcomes = {"added": [], "updated": [], "kept": []}
-        with one_version_per_set():  # a set's version goes up once, however many of its criteria change
+        outcomes, new_sets = {"added": [], "updated": [], "kept": []}, set()
+        with one_version_per_set() as moving:  # a set's version goes up once, however many of its criteria change
             for path in fixtures:
-                with path.open(encoding="utf-8") as stream:
-                    for shipped in serializers.deserialize("json", stream):
-                        outcome = update_row(shipped.object, force=force)
-                        if outcome:
-                            row = shipped.object
-                            outcomes[outcome].append(f"{row._meta.verbose_name} “{' / '.join(row.natural_key())}”")
+                for row in shipped_rows(path):
+                    outcome = update_row(row, force=force)
+                    if outcome:
+                        outcomes[outcome].append(f"{row._meta.verbose_name} “{' / '.join(row.natural_key())}”")
+                    if outcome == "added" and isinstance(row, CriteriaSet):
+                        new_sets.add(row.pk)
+            moving -= new_sets  # a set new in this release starts at its shipped version, with its criteria
         self.stdout.write(f"Shipped content: {len(outcomes['added'])} added, {len(outcomes['updated'])} updated, "
                           f"{len(outcomes['kept'])} left as edited in the admin.")
         for name in outcomes["kept"]:
-            self.stdout.write(f"  Left as an admin left it (edited or deleted), though the shipped one differs: "
+            self.stdout.write(f"  Left as an admin left it (edited or deleted), though this release changed it: "
                               f"{name}. Compare them in the admin, or run with --force to take the shipped one.")
