@@ -17,7 +17,7 @@
 
   function updateAll() { regions.forEach(update); }
 
-  if (window.ResizeObserver) {
+  if (window.ResizeObserver) {  // each region and its table, as either changes size (a resize or zoom included)
     var observer = new ResizeObserver(function (entries) {
       entries.forEach(function (entry) { update(entry.target.closest("[data-scroll-region]")); });
     });
@@ -25,8 +25,9 @@
       observer.observe(region);
       if (region.firstElementChild) { observer.observe(region.firstElementChild); }  // the table grows or shrinks
     });
+  } else {  // without it: on a resize, and as a <details> opens (a table in a closed one has no width until then)
+    window.addEventListener("resize", updateAll);
+    document.addEventListener("toggle", updateAll, true);
   }
-  window.addEventListener("resize", updateAll);
-  document.addEventListener("toggle", updateAll, true);  // a table in a closed <details> has no width until opened
   updateAll();
 })();
