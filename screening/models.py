@@ -15,7 +15,7 @@ from django.db import models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from simple_history.models import HistoricalRecords as SimpleHistoricalRecords
 
 from . import rules
 from .facts import FACTS
@@ -23,6 +23,14 @@ from .facts import FACTS
 FACT_CHOICES = [(name, name) for name in FACTS]
 OPERATOR_CHOICES = [(code, f"{code} ({words})") for code, words in rules.OPERATORS.items()]
 VERDICT_CHOICES = [(rules.LIKELY, _("Likely")), (rules.POSSIBLE, _("Possible")), (rules.UNLIKELY, _("Unlikely"))]
+
+
+class HistoricalRecords(SimpleHistoricalRecords):
+    """django-simple-history's records, with no change reason where none was given (an admin's Save) rather than
+    none at all: its history page prints a missing reason as the word "None", as if someone had written it."""
+
+    def get_change_reason_for_object(self, instance, history_type, using):
+        return super().get_change_reason_for_object(instance, history_type, using) or ""
 
 
 class User(AbstractUser):

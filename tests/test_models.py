@@ -1,9 +1,11 @@
 """Criteria sets, criteria and notes as an admin edits them: validation messages, the one primary, versions."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -224,3 +226,18 @@ def test_submissions_scored_before_migration_0015_are_marked_when_their_primary_
 def test_a_screening_is_scored_under_older_criteria_when_its_primary_set_has_a_new_version(scored, current, older):
     screening = Screening(scored_primary_set=scored[0], scored_primary_version=scored[1])
     assert screening.scored_under_older_criteria(current) is older
+
+
+@pytest.mark.django_db
+def test_history_entries_saved_without_a_reason_before_0016_read_as_having_none():
+    """The admin's history page printed a NULL reason as the word "None"; 0016 blanks them, and leaves given ones."""
+    criteria_set = make_set("article")
+    shipped = criteria_set.history.latest()
+    shipped.history_change_reason = "Shipped update"
+    shipped.save()
+    criteria_set.name = "Edited"
+    criteria_set.save()
+    criteria_set.history.filter(history_type="~").update(history_change_reason=None)
+    migration = importlib.import_module("screening.migrations.0016_history_change_reason_blank")
+    migration.blank_reasons(apps, None)
+    assert set(criteria_set.history.values_list("history_change_reason", flat=True)) == {"", "Shipped update"}
