@@ -171,3 +171,14 @@ def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, s
     expect(other.locator(".table-responsive")).not_to_have_attribute("tabindex", re.compile(".*"))
     page.set_viewport_size({"width": 700, "height": 800})
     expect(other.locator(".table-responsive")).to_have_attribute("tabindex", "0")
+
+    # Zoomed in while the table has the focus: it keeps it (focus taken away would fall back to the top of the
+    # page), and stops being a Tab stop once the focus moves on.
+    wrapper.focus()
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.wait_for_function("r => r.scrollWidth <= r.clientWidth", arg=wrapper.element_handle(), timeout=5000)
+    page.wait_for_timeout(200)  # the ResizeObserver's turn
+    assert page.evaluate("document.activeElement.matches('main > .table-responsive')")
+    expect(wrapper).to_have_attribute("tabindex", "0")
+    page.keyboard.press("Tab")
+    expect(wrapper).not_to_have_attribute("tabindex", re.compile(".*"))

@@ -10,7 +10,7 @@
   function update(region) {
     if (region.scrollWidth > region.clientWidth) {
       region.setAttribute("tabindex", "0");
-    } else {
+    } else if (document.activeElement !== region) {  // focused (then zoomed): kept until focus leaves, not lost
       region.removeAttribute("tabindex");
     }
   }
@@ -29,5 +29,6 @@
     window.addEventListener("resize", updateAll);
     document.addEventListener("toggle", updateAll, true);
   }
+  regions.forEach(function (region) { region.addEventListener("blur", function () { update(region); }); });
   updateAll();
 })();
