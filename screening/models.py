@@ -58,12 +58,12 @@ class CriteriaSet(models.Model):
         max_length=400, help_text=_("The source, e.g. “Sharrack B, et al. Bone Marrow Transplant 2020;55:283”.")
     )
     description = models.TextField(blank=True, help_text=_("Plain language: what this set is and whom it is for."))
-    KIND_CHOICES = [("profile", _("a profile of the usual candidate for HSCT (e.g. the article's)")),
-                    ("guideline", _("a guideline")),
-                    ("trial", _("a trial's entry rules (patients read whether their answers fit them)"))]
+    # Short: they are the list's column and filter. What each means for patients is the field's help.
+    KIND_CHOICES = [("profile", _("Profile")), ("guideline", _("Guideline")), ("trial", _("Trial entry rules"))]
     kind = models.CharField(max_length=10, choices=KIND_CHOICES, default="guideline",
-                            help_text=_("How patients read the result: a trial's entry rules are not the usual "
-                                        "profile for HSCT, and falling outside them is not a verdict on HSCT."))
+                            help_text=_("How patients read the result. A profile: the usual candidate for HSCT (e.g. "
+                                        "the article's). A trial's entry rules: patients read whether their answers "
+                                        "fit the people it took; falling outside them is not a verdict on HSCT."))
     active = models.BooleanField(default=True, help_text=_("Inactive sets are not scored or shown."))
     is_primary = models.BooleanField(
         default=False, help_text=_("The patient's headline result. Exactly one active set is primary.")

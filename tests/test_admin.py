@@ -348,6 +348,17 @@ def test_the_set_page_lists_the_criteria_in_order(shipped_criteria, admin):
     assert codes == stored and len(codes) == 7
 
 
+def test_the_list_of_sets_names_each_kind_in_a_word_or_two_and_the_set_page_explains_them(shipped_criteria, admin):
+    """The kind is a column and a filter: a sentence there made each trial's row five lines tall and pushed the
+    list wider than the page. What a kind means for patients is said once, as the field's help."""
+    response = admin.get(url("criteriaset_changelist"))
+    kinds = dict(re.findall(r'<th class="field-name"><a [^>]*>.*?</a></th>.*?<td class="field-code">(.*?)</td>'
+                            r'<td class="field-kind">(.*?)</td>', response.content.decode(), re.S))
+    assert kinds["article"] == "Profile" and kinds["ebmt-2020"] == "Guideline" and kinds["mist"] == "Trial entry rules"
+    text = page_text(set_page(admin, article()))
+    assert "A trial's entry rules: patients read whether their answers fit the people it took" in text
+
+
 # --- Criteria: create, edit, deactivate; version, history, audit -------------------------------------------------
 
 
