@@ -109,7 +109,29 @@ def same_as_stored(obj):
     return type(obj).objects.filter(pk=obj.pk).values(*names).first() == {name: getattr(obj, name) for name in names}
 
 
-class AuditedAdmin(AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
+class OneLineTextarea(forms.Textarea):
+    """A box that wraps a long line of text; a line break typed or pasted into it is saved as a space."""
+
+    def __init__(self):
+        super().__init__(attrs={"rows": 2, "class": "vLargeTextField one-line"})
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", value) if isinstance(value, str) else value
+
+
+class LongTextShownWhole:
+    """A line of text that may be long (a citation, a source, a label: 200 characters or more) is a box as wide as the
+    form that wraps, not Django's one-line box of 20em: a citation cut off after its first words cannot be checked
+    without scrolling inside the box."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.CharField) and not db_field.choices and db_field.max_length >= 200:
+            kwargs["widget"] = OneLineTextarea()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class AuditedAdmin(LongTextShownWhole, AuditedChanges, ChosenRowsChecked, SimpleHistoryAdmin):
     """History for every change (who, when, a readable diff) and an audit entry for each."""
 
     formfield_overrides = STRICT_JSON
@@ -246,7 +268,7 @@ class CriterionFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(NO_CRITERIA_LEFT)
 
 
-class CriterionInline(admin.StackedInline):
+class CriterionInline(LongTextShownWhole, admin.StackedInline):
     model = Criterion
     form = CriterionWordsForm
     formset = CriterionFormSet

@@ -359,6 +359,15 @@ def test_the_list_of_sets_names_each_kind_in_a_word_or_two_and_the_set_page_expl
     assert "A trial's entry rules: patients read whether their answers fit the people it took" in text
 
 
+def test_a_line_break_typed_or_pasted_into_a_source_is_saved_as_a_space(shipped_criteria, admin):
+    """The long one-line fields are boxes that wrap (to be read whole); Enter in one, or a citation pasted from a
+    PDF with its line breaks, still makes one line, as it is shown to patients."""
+    data = with_criterion(form_data(set_page(admin, article())), "edss_below_6",
+                          source="Sharrack B, et al.\r\n  Bone Marrow Transplant 2020;55:283")
+    assert_saved(save(admin, url("criteriaset_change", article().pk), data))
+    assert criterion("edss_below_6").source == "Sharrack B, et al. Bone Marrow Transplant 2020;55:283"
+
+
 # --- Criteria: create, edit, deactivate; version, history, audit -------------------------------------------------
 
 

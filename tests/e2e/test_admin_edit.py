@@ -28,6 +28,13 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check
     page.wait_for_url(site + change_path)
     expect(page.locator(f'#reference-cases tr[data-case="{CASE}"]')).to_have_attribute("data-agrees", "yes")
     check_accessible(page, "admin: a set's page")
+    # A citation, a source, a label: each shown whole, to be checked without scrolling inside its box.
+    boxes = page.locator('[name="citation"], [name$="-source"]:not([name*="__prefix__"]), '
+                         '[name$="-label"]:not([name*="__prefix__"])')
+    assert boxes.count() == 1 + 2 * article.criteria.count()
+    cut_off = boxes.evaluate_all("""boxes => boxes.filter(b => b.scrollWidth > b.clientWidth
+                                                              || b.scrollHeight > b.clientHeight + 1).map(b => b.name)""")
+    assert cut_off == []
 
     # Move the EDSS threshold from 6.0 to 3.0 in the criterion's own "Value" box, and its label with it.
     code_box = page.locator('input[name$="-code"][value="edss_below_6"]')
@@ -35,7 +42,7 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check
     value_box = page.locator(f'textarea[name="{prefix}value"]')
     expect(value_box).to_have_value("6.0")
     value_box.fill("3.0")
-    page.locator(f'input[name="{prefix}label"]').fill("Disability score (EDSS) below 3.0")
+    page.locator(f'textarea[name="{prefix}label"]').fill("Disability score (EDSS) below 3.0")
 
     # Preview: nothing is saved yet, and the case's flip is shown.
     page.get_by_role("button", name=re.compile("^Preview the effect on reference cases")).click()
