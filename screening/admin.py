@@ -367,8 +367,7 @@ class PreviewsEdits:
             "change_url": reverse(f"admin:screening_{self.opts.model_name}_change", args=[obj.pk]),
         }
         if not errors:
-            before = services.reference_case_results(
-                {s.code: [c.to_rule() for c in s.criteria.for_scoring()] for s in edited})
+            before = services.reference_case_results(services.saved_rules(edited))
             after = services.reference_case_results({s.code: [c.to_rule() for c in sorted(
                 (c for c in criteria if c.active), key=lambda c: (c.order, c.code))] for s, criteria in edited.items()})
             context["rows"] = [{"case": b["case"], "set": s, "before": b["verdicts"][s.code],
@@ -477,9 +476,8 @@ class CriteriaSetAdmin(PreviewsEdits, AuditedAdmin):
         criteria_set = self.get_object(request, object_id)
         extra = {}
         if criteria_set is not None:
-            rules = [c.to_rule() for c in criteria_set.criteria.for_scoring()]
             extra = {"case_results": case_rows(criteria_set.code, services.reference_case_results(
-                {criteria_set.code: rules}))}
+                services.saved_rules([criteria_set])))}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def edited_sets(self, request, criteria_set, form):

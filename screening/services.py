@@ -538,6 +538,12 @@ def rescore_save(*, screening: Screening, request, seen: int | None = None, read
     return rescore
 
 
+def saved_rules(criteria_sets) -> dict:
+    """``{set code: [Rule, ...]}``: each set's active criteria as saved, in the order they are scored. What the admin
+    checks the reference cases against (:func:`reference_case_results`)."""
+    return {s.code: [c.to_rule() for c in s.criteria.for_scoring()] for s in criteria_sets}
+
+
 def reference_case_results(rules_by_set: dict, cases=None) -> list[dict]:
     """Every active reference case scored against the given rules (``{set code: [Rule, ...]}``, saved or not).
 
