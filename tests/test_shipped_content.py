@@ -8,9 +8,10 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from screening.models import CriteriaSet, Criterion, Note
+from screening.models import CriteriaSet, Criterion, Note, ReferenceCase
 
-from .test_admin import admin, assert_saved, form_data, save, superuser, url  # noqa: F401 (fixtures)
+from .test_admin import (FLIPPING_CASE, NEW_NOTE, admin, article, assert_saved, form_data, save,  # noqa: F401
+                         superuser, url)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -139,3 +140,54 @@ def test_a_set_new_in_a_release_comes_with_its_criteria_at_its_shipped_version(s
     starms = CriteriaSet.objects.get(code="starms")
     assert starms.version == shipped("criteriaset", "starms")["version"]
     assert starms.criteria.count() == shipped_count
+
+
+def an_earlier_releases(model, **fields):
+    """A row as an earlier release's load left it: saved through the model by no one."""
+    return model.objects.create(**fields)
+
+
+def test_what_a_release_no_longer_ships_is_left_as_it_is_and_named_with_how_to_take_it_out(shipped_criteria, admin):
+    """An earlier release's rows that this one dropped (removed, or renamed: a new code) stay as they are and in use;
+    the deployer is told which, and how to take them out (the admin) or carry a rename over (a data migration). One
+    an admin edited came from a release all the same; one they made is theirs, and one out of use needs nothing."""
+    article_set = article()
+    an_earlier_releases(Criterion, criteria_set=article_set, code="edss_below_5", label="EDSS below 5.0",
+                        fact="edss", operator="lt", value=5.0, explanation="Older.", source="Older", order=99)
+    retired = an_earlier_releases(CriteriaSet, code="retired-trial", name="A retired trial", citation="Older")
+    an_earlier_releases(Criterion, criteria_set=retired, code="age_under_50", label="Younger than 50", fact="age",
+                        operator="lt", value=50, explanation="Older.", source="Older")
+    for code, active in (("older-note", True), ("older-inactive-note", False)):
+        an_earlier_releases(Note, code=code, kind="general", title="Older", body="Older.", source="Older",
+                            active=active)
+    case = ReferenceCase.objects.get(code=FLIPPING_CASE)
+    an_earlier_releases(ReferenceCase, code="older-case", name="Older", answers=case.answers,
+                        scored_on=case.scored_on, expected={})
+    older_note = Note.objects.get(code="older-note")
+    change = url("note_change", older_note.pk)
+    assert_saved(save(admin, change, {**form_data(admin.get(change)), "title": "Older, reworded"}))
+    assert_saved(admin.post(url("note_add"), {**form_data(admin.get(url("note_add"))), **NEW_NOTE}, follow=True))
+    versions = dict(CriteriaSet.objects.values_list("code", "version"))
+    entries = Criterion.history.count() + Note.history.count() + CriteriaSet.history.count()
+
+    assert load() == (
+        "Shipped content: 0 added, 0 updated, 0 left as edited in the admin. "
+        "No longer shipped, left as it is and still in use: criteria set “retired-trial” (with its criteria). "
+        "No longer shipped, left as it is and still in use: criterion “article / edss_below_5”. "
+        "No longer shipped, left as it is and still in use: note “older-note”. "
+        "No longer shipped, left as it is and still in use: reference case “older-case”. "
+        "To take one out of use, deactivate or delete it in the admin. Where this release renamed one (a new code), "
+        "the new one was added beside it: a rename needs a data migration that renames the stored row.")
+    # nothing was changed: no row, no version, no history entry
+    assert Criterion.objects.get(criteria_set=article_set, code="edss_below_5").active
+    assert Criterion.objects.get(criteria_set=retired, code="age_under_50").active
+    assert CriteriaSet.objects.get(code="retired-trial").active
+    assert Note.objects.get(code="older-note").title == "Older, reworded"
+    assert ReferenceCase.objects.get(code="older-case").active
+    assert dict(CriteriaSet.objects.values_list("code", "version")) == versions
+    assert Criterion.history.count() + Note.history.count() + CriteriaSet.history.count() == entries
+
+    # taken out of use in the admin: dealt with, and no longer named
+    data = {name: value for name, value in form_data(admin.get(change)).items() if name != "active"}
+    assert_saved(save(admin, change, data))
+    assert "older-note" not in load()

@@ -16,8 +16,16 @@ shipped row found by its code:
   one. With ``--force`` it takes the shipped value too.
 
 Which set is primary is never taken from a fixture (the admins choose it, in the admin), nor is a stored set's
-version; rows the fixtures no longer hold are left alone (a criterion renamed by a release needs a data migration,
-as 0012 is).
+version.
+
+Then it says what the deployer may have to do:
+
+- rows the fixtures no longer hold (this release removed them, or renamed them: a new code) that an earlier release
+  shipped (not made in the admin) and that are still in use are named: they are left as they are, to be deactivated
+  or deleted in the admin, or carried over to their new code by a data migration. They are not deactivated here: a
+  row missing from the fixtures may be a removal, a rename without its migration or a fixture file lost, and taking
+  criteria out of use changes what patients are scored on, which is the admins' call, made in the admin with its
+  preview and audit.
 """
 
 import json
@@ -28,13 +36,14 @@ from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from screening.models import CriteriaSet, one_version_per_set, saved_fields
+from screening.models import CriteriaSet, Criterion, Note, ReferenceCase, one_version_per_set, saved_fields
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 # The row's own, never a fixture's (besides the times set on save): which set is primary is the admins' choice
 # (made in the admin, which keeps the one-primary rule and audits it), and a version follows the criteria.
 KEPT_BY_THE_DATABASE = {"id", "version", "is_primary"}
 SHIPPED_UPDATE = "Shipped update"
+SHIPPED_MODELS = (CriteriaSet, Criterion, Note, ReferenceCase)
 
 
 def compared_fields(obj):
@@ -50,9 +59,22 @@ def natural_key_of(obj):
     return {"code": obj.code, **({"criteria_set_id": obj.criteria_set_id} if hasattr(obj, "criteria_set_id") else {})}
 
 
+def named(model, *key):
+    """A row as the output names it: ``criterion “article / edss_below_6”``."""
+    return f"{model._meta.verbose_name} “{' / '.join(key)}”"
+
+
+def made_in_admin(records):
+    """Whether a person added (in the admin) the row these history records are of: a release's load adds rows as
+    no one."""
+    return records.filter(history_user__isnull=False, history_type="+").exists()
+
+
 def touched_in_admin(records):
     """Whether a person made, changed (more than a version, as a criterion's edit moves its set's) or deleted the
     row these history records are of."""
+    if made_in_admin(records):
+        return True
     for record in records.filter(history_user__isnull=False):
         previous = record.prev_record
         if previous is None or record.history_type == "-" or (
@@ -93,6 +115,18 @@ def shipped_rows(path):
         yield from (shipped.object for shipped in serializers.deserialize("python", [row]))
 
 
+def no_longer_shipped(shipped):
+    """The stored rows still in use whose natural keys (``(model, *natural_key_of(row).values())``) are not in
+    ``shipped``, and that no one made in the admin: an earlier release's, that this one removed or renamed. A set's
+    criteria are named with it."""
+    gone = {model: [row for row in model.objects.all() if (model, *natural_key_of(row).values()) not in shipped]
+            for model in SHIPPED_MODELS}
+    gone_sets = {criteria_set.pk for criteria_set in gone[CriteriaSet]}
+    return [row for model, rows in gone.items() for row in rows
+            if row.active and getattr(row, "criteria_set_id", None) not in gone_sets
+            and not made_in_admin(model.history.filter(**natural_key_of(row)))]
+
+
 class Command(BaseCommand):
     help = ("Load the shipped criteria sets, notes and reference cases (fixtures/*.json); over existing ones, update "
             "the rows nobody edited in the admin (--force: those too).")
@@ -107,13 +141,14 @@ class Command(BaseCommand):
             call_command("loaddata", *map(str, fixtures), verbosity=options["verbosity"])
             call_command("populate_history", auto=True, verbosity=0)
             return
-        outcomes, new_sets = {"added": [], "updated": [], "kept": []}, set()
+        outcomes, new_sets, shipped = {"added": [], "updated": [], "kept": []}, set(), set()
         with one_version_per_set() as moving:  # a set's version goes up once, however many of its criteria change
             for path in fixtures:
                 for row in shipped_rows(path):
                     outcome = update_row(row, force=force)
+                    shipped.add((type(row), *natural_key_of(row).values()))
                     if outcome:
-                        outcomes[outcome].append(f"{row._meta.verbose_name} “{' / '.join(row.natural_key())}”")
+                        outcomes[outcome].append(named(type(row), *row.natural_key()))
                     if outcome == "added" and isinstance(row, CriteriaSet):
                         new_sets.add(row.pk)
             moving -= new_sets  # a set new in this release starts at its shipped version, with its criteria
@@ -122,3 +157,12 @@ class Command(BaseCommand):
         for name in outcomes["kept"]:
             self.stdout.write(f"  Left as an admin left it (edited or deleted), though this release changed it: "
                               f"{name}. Compare them in the admin, or run with --force to take the shipped one.")
+        dropped = no_longer_shipped(shipped)
+        for row in dropped:
+            name = named(type(row), *row.natural_key())
+            self.stdout.write(f"  No longer shipped, left as it is and still in use: "
+                              f"{name}{' (with its criteria)' if isinstance(row, CriteriaSet) else ''}.")
+        if dropped:
+            self.stdout.write("  To take one out of use, deactivate or delete it in the admin. Where this release "
+                              "renamed one (a new code), the new one was added beside it: a rename needs a data "
+                              "migration that renames the stored row.")
