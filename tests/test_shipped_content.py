@@ -6,12 +6,14 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
+from screening.management.commands import load_shipped_content
 from screening.models import CriteriaSet, Criterion, Note, ReferenceCase
 
-from .test_admin import (FLIPPING_CASE, NEW_NOTE, admin, article, assert_saved, form_data, save,  # noqa: F401
-                         superuser, url)
+from .test_admin import (FLIPPING_CASE, NEW_NOTE, admin, article, assert_saved, edss_threshold,  # noqa: F401
+                         form_data, save, set_page, superuser, table_rows, url, with_criterion)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -191,3 +193,50 @@ def test_what_a_release_no_longer_ships_is_left_as_it_is_and_named_with_how_to_t
     data = {name: value for name, value in form_data(admin.get(change)).items() if name != "active"}
     assert_saved(save(admin, change, data))
     assert "older-note" not in load()
+
+
+def test_a_reference_case_a_release_updated_that_now_fails_is_named_with_the_admin_edits_kept_in_its_set(
+        shipped_criteria, admin):
+    """The case takes this release's answers while the criterion it tests stays as an admin left it: the admin's
+    reference check then says that it fails. The deployer is told which case, under which set, and which edits kept
+    from the admin likely explain it. Cases that failed before this load (the admin saw them on the set's page when
+    they saved) are not repeated, nor is this one on the next load."""
+    older = {**ReferenceCase.objects.get(code=FLIPPING_CASE).answers, "edss": 2.5}
+    ReferenceCase.objects.filter(code=FLIPPING_CASE).update(answers=older)
+    as_an_older_release_shipped(ReferenceCase, FLIPPING_CASE, answers=older)
+    page = set_page(admin, article())
+    assert_saved(save(admin, url("criteriaset_change", article().pk),
+                      with_criterion(form_data(page), "edss_below_6", **edss_threshold("3.0"))))
+    assert table_rows(set_page(admin, article()), "reference-cases")[FLIPPING_CASE]["agrees"] == "yes"  # EDSS 2.5
+
+    assert load() == (
+        "Shipped content: 0 added, 1 updated, 0 left as edited in the admin. "
+        f"Reference case “{FLIPPING_CASE}” now fails the admin's check: “unlikely” under criteria set “article”, "
+        "where “likely” is expected. Likely why, kept as edited in the admin: criterion “article / edss_below_6”.")
+    assert ReferenceCase.objects.get(code=FLIPPING_CASE).answers == shipped("referencecase", FLIPPING_CASE)["answers"]
+    assert Criterion.objects.get(criteria_set__code="article", code="edss_below_6").value == 3.0
+    assert table_rows(set_page(admin, article()), "reference-cases")[FLIPPING_CASE]["agrees"] == "no"
+    assert load() == "Shipped content: 0 added, 0 updated, 0 left as edited in the admin."
+
+
+def verdict(verdict_now, expected):
+    return {"verdict": verdict_now, "expected": expected, "agrees": expected in (None, verdict_now)}
+
+
+@pytest.mark.parametrize("before, after, named", [
+    ({}, {}, []),
+    ({}, {"case": {"article": verdict("likely", "likely")}}, []),  # agrees
+    ({}, {"case": {"article": verdict("unlikely", "likely")}}, [("case", "article")]),  # a case new in the release
+    ({"case": {"article": verdict("likely", "likely")}}, {"case": {"article": verdict("unlikely", "likely")}},
+     [("case", "article")]),  # agreed before the load
+    ({"case": {"article": verdict("unlikely", "likely")}}, {"case": {"article": verdict("unlikely", "likely")}},
+     []),  # failed as it did before: seen on the set's page already
+    ({"case": {"article": verdict("unlikely", "likely")}}, {"case": {"article": verdict("possible", "likely")}},
+     [("case", "article")]),  # fails otherwise than before
+    ({"case": {"article": verdict("unlikely", "likely")}}, {"case": {"article": verdict("unlikely", "possible")}},
+     [("case", "article")]),  # the release changed what it expects
+    ({}, {"case": {"article": verdict("unlikely", "likely"), "mist": verdict("likely", None)}},
+     [("case", "article")]),  # no expectation for a set agrees with anything
+])
+def test_a_reference_case_is_named_where_it_fails_and_did_not_fail_so_before(before, after, named):
+    assert load_shipped_content.newly_failing(before, after) == named

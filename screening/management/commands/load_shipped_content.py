@@ -25,7 +25,10 @@ Then it says what the deployer may have to do:
   or deleted in the admin, or carried over to their new code by a data migration. They are not deactivated here: a
   row missing from the fixtures may be a removal, a rename without its migration or a fixture file lost, and taking
   criteria out of use changes what patients are scored on, which is the admins' call, made in the admin with its
-  preview and audit.
+  preview and audit;
+- a reference case that the admin's check (of the saved criteria) says fails after this load and did not fail so
+  before it is named, with the edits kept from the admin in its set that likely explain it (a case that took the
+  shipped update while the criterion it tests was left as an admin left it).
 """
 
 import json
@@ -35,7 +38,9 @@ from django.conf import settings
 from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.text import capfirst
 
+from screening import services
 from screening.models import CriteriaSet, Criterion, Note, ReferenceCase, one_version_per_set, saved_fields
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -127,6 +132,32 @@ def no_longer_shipped(shipped):
             and not made_in_admin(model.history.filter(**natural_key_of(row)))]
 
 
+def failing_cases():
+    """``{case code: {set code: {"verdict", "expected", "agrees"}}}``: the active reference cases checked against
+    every set's saved criteria, as the admin checks them."""
+    results = services.reference_case_results(services.saved_rules(CriteriaSet.objects.all()))
+    return {row["case"].code: row["verdicts"] for row in results}
+
+
+def newly_failing(before, after):
+    """``[(case code, set code)]`` where a case disagrees with the verdict it expects (``after``, as
+    :func:`failing_cases` gives it), and did not disagree so ``before``."""
+    return [(case, code) for case, verdicts in after.items() for code, verdict in verdicts.items()
+            if not verdict["agrees"] and before.get(case, {}).get(code) != verdict]
+
+
+def kept_admin_edits(case_code, set_code):
+    """What an admin made, changed or deleted, and a load keeps, that may make the case fail under the set: the
+    set's criteria, and the case itself."""
+    criteria_set = CriteriaSet.objects.get(code=set_code)
+    criteria = Criterion.history.filter(criteria_set_id=criteria_set.pk)
+    codes = criteria.order_by("code").values_list("code", flat=True).distinct()
+    edits = [named(Criterion, set_code, code) for code in codes if touched_in_admin(criteria.filter(code=code))]
+    if touched_in_admin(ReferenceCase.history.filter(code=case_code)):
+        edits.append(named(ReferenceCase, case_code))
+    return edits
+
+
 class Command(BaseCommand):
     help = ("Load the shipped criteria sets, notes and reference cases (fixtures/*.json); over existing ones, update "
             "the rows nobody edited in the admin (--force: those too).")
@@ -142,6 +173,7 @@ class Command(BaseCommand):
             call_command("populate_history", auto=True, verbosity=0)
             return
         outcomes, new_sets, shipped = {"added": [], "updated": [], "kept": []}, set(), set()
+        cases_before = failing_cases()
         with one_version_per_set() as moving:  # a set's version goes up once, however many of its criteria change
             for path in fixtures:
                 for row in shipped_rows(path):
@@ -166,3 +198,11 @@ class Command(BaseCommand):
             self.stdout.write("  To take one out of use, deactivate or delete it in the admin. Where this release "
                               "renamed one (a new code), the new one was added beside it: a rename needs a data "
                               "migration that renames the stored row.")
+        cases_after = failing_cases()
+        for case, code in newly_failing(cases_before, cases_after):
+            verdict, edits = cases_after[case][code], kept_admin_edits(case, code)
+            self.stdout.write(
+                f"  {capfirst(named(ReferenceCase, case))} now fails the admin's check: “{verdict['verdict']}” under "
+                f"{named(CriteriaSet, code)}, where “{verdict['expected']}” is expected. " + (
+                    f"Likely why, kept as edited in the admin: {', '.join(edits)}." if edits else
+                    "No edit kept from the admin explains it: compare the case with the set's criteria in the admin."))
