@@ -386,12 +386,13 @@ class RelapsesForm(StepForm):
     relapses_12m = count_field(
         label=_("How many relapses have you had in the last 12 months?"),
         help_text=_("A relapse is new or worse symptoms lasting more than a day, without a fever or infection to "
-                    "explain them. Leave empty if you are not sure."),
+                    "explain them. If there were none, enter 0; leave it empty only if you are not sure."),
         maximum=20, example=_("0 or 2"),
     )
     relapses_36m = count_field(
         label=_("How many relapses have you had in the last 3 years?"),
-        help_text=_("Include the last 12 months. Leave empty if you are not sure."), maximum=50, example=_("0 or 3"),
+        help_text=_("Include the last 12 months. If there were none, enter 0; leave it empty only if you are not sure."),
+        maximum=50, example=_("0 or 3"),
     )
     mri_activity_12m = radio(
         [("yes", _("Yes")), ("no", _("No")), ("unsure", _("I'm not sure")),

@@ -203,6 +203,15 @@ RELAPSES_CASES = [
 ]
 
 
+@pytest.mark.parametrize("respondent", ["self", "carer"])
+def test_a_relapse_count_says_to_enter_0_for_none_because_an_empty_one_means_not_sure(respondent):
+    """Someone with no relapses, told only "leave empty if you are not sure", may leave it empty for "none": their
+    answer then counts as not known, and the result says their MS activity is unknown instead of what it is."""
+    form = RelapsesForm(answers={"respondent": respondent}, today=TODAY)
+    for name in ("relapses_12m", "relapses_36m"):
+        assert "If there were none, enter 0" in str(form.fields[name].help_text), name
+
+
 @pytest.mark.parametrize("changes, field, words", RELAPSES_CASES)
 def test_relapses_messages(changes, field, words):
     posted = {key: value for key, value in {**RELAPSES_OK, **changes}.items() if value is not None}
