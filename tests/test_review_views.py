@@ -2249,6 +2249,22 @@ def test_a_carers_status_page_speaks_of_the_ms_of_the_person_they_help(neurologi
     assert said_to_the_person_with_ms.search(pages["self"])  # the person with MS: as before
 
 
+@pytest.mark.parametrize("respondent", ["self", "carer"])
+def test_asked_for_more_information_a_new_result_is_linked_by_a_reply_not_by_their_own_neurologist(
+        neurologist, shipped_criteria, respondent):
+    """The page that sent the result says it does not go to their own neurologist; the status page then said to
+    "mention the earlier reference to your neurologist", which no form asks for and no one here would read. A new
+    result reaches the neurologist who asked through a reply naming its reference (the queue searches by it)."""
+    submission = make_submission(respondent=respondent)
+    decide(submission.screening, neurologist, "more_info", "Has your MS changed since?")
+    patient = Client()
+    look_up_status(patient, submission)
+    page = squeeze(patient.get(reverse("status_detail")))
+    page = page[page.index("<main"):page.index("</main>")]
+    assert not re.search(r"\b(your|their) (own )?neurologist\b", page)
+    assert "send the new result; then give its reference in a reply here" in page
+
+
 @pytest.mark.parametrize("steps, said", [
     ([], "Sent: waiting for a neurologist to read it"),
     (["open"], "A neurologist is reading it"),
