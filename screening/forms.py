@@ -164,6 +164,7 @@ HIGH_EFFICACY_NAMES = {  # as a question names them: no brand names, which the m
     "natalizumab": _("natalizumab"), "anti_cd20": _("ocrelizumab, ofatumumab, ublituximab or rituximab"),
     "alemtuzumab": _("alemtuzumab"), "cladribine": _("cladribine"),
 }
+SEVERAL_MEDICINES = {"anti_cd20"}  # a choice whose name above is a list of medicines
 COMORBIDITY_CHOICES = [
     ("heart", _("A heart condition")),
     ("lung", _("A lung condition")),
@@ -450,7 +451,11 @@ class TreatmentResponseForm(StepForm):
             question = self.fields["activity_on_high_efficacy_dmt"].naming  # worded for a carer, or not
             self.reword("activity_on_high_efficacy_dmt", label=question % {
                 "medicines": names[0] if len(names) == 1 else _("%(some)s or %(last)s") % {
-                    "some": ", ".join(names[:-1]), "last": names[-1]}})
+                    "some": ", ".join(names[:-1]), "last": names[-1]}},
+                help_text=ngettext(
+                    "This is an MS medicine too: if you answered No to the question above, the answer here is No.",
+                    "These are MS medicines too: if you answered No to the question above, the answer here is No.",
+                    2 if len(ticked) > 1 or ticked[0] in SEVERAL_MEDICINES else 1))
 
     def clean(self):
         cleaned = super().clean()
