@@ -299,6 +299,7 @@ def review(request, draft):
         # "Answer" where answers are missing; a step whose answers need correcting has them: "Change"
         "incomplete_steps": {step.slug for step in questionnaire.incomplete if step not in questionnaire.to_correct},
         "to_correct": bool(questionnaire.to_correct),
+        "carer": questionnaire.answers.get("respondent") == "carer",  # "See the result": "my" is the carer's own
     })
 
 

@@ -1792,6 +1792,22 @@ def test_a_result_filled_in_for_someone_else_says_whom_your_means(shipped_criter
     assert ("on this page, “you” and “your” mean the person with MS" in html(patient.get(RESULT))) == told
 
 
+@pytest.mark.parametrize("respondent, buttons", [
+    ("carer", ["Send this result to a neurologist", "Change the answers", "Save the answers to come back later"]),
+    ("self", ["Send my result to a neurologist", "Change my answers", "Save my answers to come back later"]),
+])
+def test_a_carers_buttons_to_the_result_and_under_it_are_not_worded_as_the_carers_own(shipped_criteria, patient, respondent,
+                                                                            buttons):
+    answer_steps(patient, answers(respondent=respondent))
+    see_the_result = "See the result" if respondent == "carer" else "See my result"
+    assert f">{see_the_result}</button>" in html(patient.get(reverse("review")))
+    see_result(patient, answers(respondent=respondent))
+    next_actions = re.search(r'<ul class="next-actions[^>]*>(.*?)</ul>', html(patient.get(RESULT)), re.S).group(1)
+    said = [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<(?:a|button)\b[^>]*>(.*?)</(?:a|button)>",
+                                                                       next_actions, re.S)]
+    assert [text for text in said if text in buttons] == buttons
+
+
 def test_the_result_page_lists_its_parts_and_what_to_do_next_after_the_verdict(shipped_criteria, patient):
     """Many screens long on a phone: right after the verdict, each part and the way to send it is one step away."""
     see_result(patient, answers(pregnancy="planning"))

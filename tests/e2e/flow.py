@@ -236,7 +236,7 @@ class Patient:
         return rows
 
     def see_result(self, shot=None):
-        press(self.page, "See my result")
+        press(self.page, re.compile("^See (my|the) result$"))  # "the" for a carer
         assert self.page.url == self.site + "/result/"
         open_all_details(self.page)
         self.arrive("result (details open)", shot)

@@ -111,7 +111,7 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
     patient.start()
     patient.fill_questionnaire(JOURNEY["answers"])
     patient.see_result()
-    follow(page, "Send my result to a neurologist")
+    follow(page, "Send this result to a neurologist")  # a carer's
     # filled in by a carer: they confirm the person with MS agrees, and give that person's name
     page.get_by_label("Name of the person with MS (optional)").fill("Sam Example")
     page.locator("label", has_text="I confirm that the person with MS agrees").click()

@@ -60,7 +60,7 @@ def test_every_control_is_big_enough_and_has_a_visible_edge(page, site, check_ac
     problems += check_controls(page, "review")
     patient.see_result()
     problems += check_controls(page, "result")
-    follow(page, "Send my result to a neurologist")
+    follow(page, "Send this result to a neurologist")  # a carer's
     press(page, "Send this result")  # the error state: the consent box with its message
     patient.arrive("submit (consent not ticked)")
     problems += check_controls(page, "submit (error)")
