@@ -534,7 +534,8 @@ def rescore_save(*, screening: Screening, request, seen: int | None = None, read
                                      primary_verdict=compared_result(screening, evaluation.results)["verdict"],
                                      created_by=request.user)
     Screening.objects.filter(pk=screening.pk).update(rescored_verdict=rescore.primary_verdict)
-    audit("rescore_saved", screening=screening, request=request, detail=rescore.primary_verdict)
+    # Which criteria it was scored with, not its verdict: a withdrawal erases the re-scores, never the audit log.
+    audit("rescore_saved", screening=screening, request=request, detail=criteria_read(evaluation.results)[:200])
     return rescore
 
 

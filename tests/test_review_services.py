@@ -101,6 +101,19 @@ def test_withdrawing_erases_what_the_neurologists_wrote_and_their_re_scores(ship
         "more_info", None)
 
 
+def test_withdrawing_leaves_no_re_scored_verdict_in_the_audit_log(shipped_criteria):
+    """The audit log cannot be erased, and a withdrawal erases the re-scores and their verdict: a re-score's entry
+    names the criteria it was scored with ("article:1 …"), never its verdict, which would stay there against the
+    screening's reference after the patient was told that their result is erased."""
+    request = make_request()
+    screening = make_submission()
+    services.rescore_save(screening=screening, request=request)
+    services.screening_withdraw(screening=screening, request=request)
+    (event,) = AuditEvent.objects.filter(action="rescore_saved", screening=screening)
+    assert event.detail.startswith("article:")
+    assert not {"likely", "possible", "unlikely"} & set(event.detail.replace(":", " ").split())
+
+
 def test_no_decision_on_a_withdrawn_screening(shipped_criteria):
     screening = make_submission()
     services.screening_withdraw(screening=screening)
@@ -203,7 +216,8 @@ def test_saving_a_rescore_never_touches_the_screenings_own_result(shipped_criter
     after = Screening.objects.filter(pk=screening.pk).values().get()
     assert after == {**before, "rescored_verdict": "unlikely"}
     event = AuditEvent.objects.get(action="rescore_saved")
-    assert (event.screening, event.actor, event.detail) == (screening, request.user, "unlikely")
+    assert (event.screening, event.actor) == (screening, request.user)
+    assert event.detail == services.criteria_read(rescore.snapshot)
 
 
 def counted():
