@@ -81,9 +81,30 @@ class AuditedChanges:
         return super().log_deletions(request, queryset)
 
 
+class ChoicesWithinIntegers(forms.ModelMultipleChoiceField):
+    """A list of rows chosen by id (groups, permissions) that refuses an id past the database's integers with the
+    field's own message: SQLite refused to look one up (an OverflowError, a 500) where it should find no row."""
+
+    def _check_values(self, value):
+        for pk in value or ():
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # not a number: the field's own check says so
+            if not -2**63 <= number < 2**63:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                      params={"value": pk})
+        return super()._check_values(value)
+
+
+class ChosenChoicesChecked:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(db_field, request, form_class=ChoicesWithinIntegers, **kwargs)
+
+
 # Who may read health data is decided here (accounts, their groups and permissions): audited like the criteria.
 @admin.register(User)
-class StaffUserAdmin(AuditedChanges, ChosenRowsChecked, UserAdmin):
+class StaffUserAdmin(AuditedChanges, ChosenRowsChecked, ChosenChoicesChecked, UserAdmin):
     audit_action = "access_changed"
 
 
@@ -91,7 +112,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class StaffGroupAdmin(AuditedChanges, ChosenRowsChecked, GroupAdmin):
+class StaffGroupAdmin(AuditedChanges, ChosenRowsChecked, ChosenChoicesChecked, GroupAdmin):
     audit_action = "access_changed"
 
 
