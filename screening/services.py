@@ -447,6 +447,8 @@ def screening_open(*, screening: Screening, request) -> None:
             screening.status, screening.opened_by, screening.opened_at = Screening.Status.IN_REVIEW, request.user, now
         else:  # a colleague opened it a moment before (or the patient withdrew it)
             screening.refresh_from_db(fields=["status", "opened_by", "opened_at"])
+    if screening.status == Screening.Status.WITHDRAWN:  # erased meanwhile: its page shows nothing of the patient
+        return
     audit("detail_viewed", screening=screening, request=request)
 
 

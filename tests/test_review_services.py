@@ -70,6 +70,17 @@ def test_opening_a_page_read_before_a_colleague_opened_it_keeps_the_colleague_as
     assert stored.opened_by == stale.opened_by == (first.user if meanwhile == "opened" else None)
 
 
+def test_opening_a_submission_withdrawn_since_it_was_read_audits_no_view(shipped_criteria):
+    """The page then shows nothing of the patient (render_detail reads the refreshed status): no entry says that a
+    neurologist viewed their details."""
+    screening = make_submission()
+    stale = Screening.objects.get(pk=screening.pk)
+    services.screening_withdraw(screening=screening)
+    services.screening_open(screening=stale, request=make_request())
+    assert stale.status == Screening.Status.WITHDRAWN
+    assert not AuditEvent.objects.filter(action="detail_viewed").exists()
+
+
 def test_a_decision_on_a_stale_revision_raises_and_writes_only_the_audit_entry(shipped_criteria):
     request = make_request()
     screening = make_submission()
