@@ -88,12 +88,10 @@ class ChoicesWithinIntegers(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for pk in value or ():
             try:
-                number = int(str(pk))
-            except ValueError:
-                continue  # not a number: the field's own check says so
-            if not -2**63 <= number < 2**63:
+                self.queryset.model._meta.pk.clean(pk, None)  # as ChosenRowsChecked checks a chosen row
+            except ValidationError:
                 raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
-                                      params={"value": pk})
+                                      params={"value": pk}) from None
         return super()._check_values(value)
 
 
