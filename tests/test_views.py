@@ -2366,3 +2366,27 @@ def test_a_label_that_is_not_a_question_is_followed_by_a_colon_in_the_error_summ
     response = patient.post(reverse("submit"), {"consent": "on", "contact_details": "x" * 301})
     summary = " ".join(unescape(re.sub(r"<[^>]+>", " ", error_summary(html(response)))).split())
     assert "Email or phone number (optional): " in summary, summary
+
+
+def test_an_error_report_emailed_to_admins_carries_no_answer_cookie_or_variable(shipped_criteria, patient,
+                                                                              settings, monkeypatch, mailoutbox):
+    """Were ADMINS set, Django would email each server error with the request's form values, cookies and the local
+    variables of every frame: answers, and the draft cookie that opens them. The report keeps the error, not them."""
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    answer_steps(patient, answers(), until="health")
+    draft_cookie = patient.cookies["draft"].value
+
+    def broken(token, step_data):
+        answers_seen = dict(step_data)  # noqa: F841 (a local variable, as the reporter shows it)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "draft_save_step", broken)
+    patient.raise_request_exception = False
+    response = patient.post(step_url("health"), {"comorbidities": "cancer", "prior_hsct": "false",
+                                                 "pregnancy": "planning", "action": "next"})
+    assert response.status_code == 500
+    (report,) = mailoutbox
+    text = report.body + "".join(content for content, _type in getattr(report, "alternatives", []))
+    assert "the database went away" in text and "comorbidities" in text  # the error, and which fields were sent
+    for health_data in ("cancer", "planning", draft_cookie, "answers_seen = {"):
+        assert health_data not in text, health_data
