@@ -28,6 +28,7 @@ DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id o
 STATUS = "status_screening_id"  # in the session: the submission opened with its codes
 SHOW_RESUME_CODE, SHOW_CODES = "show_resume_code", "show_codes"  # codes shown on the next page only
 WITHDRAWN = "withdrawn_here"  # in the session: this browser has just withdrawn a submission
+DECISION_KEPT = "decision kept"  # ... on which a neurologist had decided: the decision's bare outcome is kept
 
 
 def draft_from_cookie(request):
@@ -494,7 +495,7 @@ def withdraw(request, screening):
         return status_page(request, screening, form)
     services.screening_withdraw(screening=screening, request=request)
     request.session.pop(STATUS, None)
-    request.session[WITHDRAWN] = True
+    request.session[WITHDRAWN] = DECISION_KEPT if screening.last_decision is not None else "erased"
     response = redirect("withdrawn")
     response.delete_cookie(RESULT, samesite=settings.SESSION_COOKIE_SAMESITE)
     return response
@@ -502,6 +503,6 @@ def withdraw(request, screening):
 
 @never_cache
 def withdrawn(request):
-    if not request.session.get(WITHDRAWN):  # "Your result has been withdrawn" only where it was
+    if not (withdrawn := request.session.get(WITHDRAWN)):  # "Your result has been withdrawn" only where it was
         return redirect("home")
-    return render(request, "screening/withdrawn.html")
+    return render(request, "screening/withdrawn.html", {"decision_kept": withdrawn == DECISION_KEPT})

@@ -2210,6 +2210,22 @@ def test_withdrawing_erases_the_replies(neurologist, shipped_criteria):
     assert "two new lesions" not in squeeze(signed_in(neurologist).get(detail_url(submission.screening)))
 
 
+@pytest.mark.parametrize("decided", [False, True])
+def test_the_withdrawn_page_says_a_neurologists_decision_is_kept_where_one_was_made(neurologist, shipped_criteria,
+                                                                                     decided):
+    """A decision's bare outcome outlives a withdrawal (the neurologists' record); "no details about you" would not
+    be true then, and the page says what is kept instead."""
+    submission = make_submission()
+    if decided:
+        decide(submission.screening, neurologist, "refer", "Please book an appointment with the transplant team.")
+    patient = Client()
+    look_up_status(patient, submission)
+    page = squeeze(patient.post(reverse("withdraw"), {"confirm": "on"}, follow=True))
+    assert "Your answers, result and contact details have been erased." in page
+    assert ("the neurologist's decision about it" in page) is decided
+    assert ("with no details about you" in page) is not decided
+
+
 def test_a_decision_form_opened_before_the_patient_replied_is_refused_and_says_so(neurologist, shipped_criteria):
     """Deciding without having read the reply would answer a question the patient has already answered."""
     submission = make_submission()
