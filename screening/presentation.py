@@ -150,6 +150,9 @@ def fact_text(fact, value, facts=None):
     lo, hi = (number_text(fact, end) for end in value)
     if fact == "years_since_diagnosis" and value[1] < 1:
         return _("less than a year")
+    # the month given, its ends a tenth apart: "about 11.5 years", not "11.4 to 11.5" (read as if unsure of the year)
+    if fact == "years_since_diagnosis" and lo != hi and value[1] - value[0] < 0.1:
+        lo = hi = number_text(fact, (value[0] + value[1]) / 2)
     lowest, highest = FACTS[fact].bounds
     if fact == "edss" and value[0] != value[1] and (value[0] <= lowest or value[1] >= highest):
         text = _("%s or less") % hi if value[0] <= lowest else _("%s or more") % lo  # "7.0 or more", not "to 9.5"

@@ -27,6 +27,8 @@ from screening.presentation import (DECISION_FOR_PATIENT, condition_text, displa
     ("years_since_diagnosis", [5.66, 5.74], None, "about 5.7 years"),  # both ends read the same: not "5.7 to 5.7"
     ("years_since_diagnosis", [9.96, 10.04], None, "about 10.0 years"),  # beside "below 10": why it is not known
     ("years_since_diagnosis", [5.6, 5.7], None, "5.6 to 5.7 years"),
+    ("years_since_diagnosis", [11.422, 11.504], None, "about 11.5 years"),  # a month: "11.4 to 11.5" read as a range
+    ("years_since_diagnosis", [11.0, 12.0], None, "11 to 12 years"),  # a year without its month: a range it is
     ("years_since_diagnosis", [12.0, 12.0], None, "12 years"),
     ("prior_hsct", True, None, "had HSCT before"),  # beside "Not had HSCT before", never a bare "yes"
     ("prior_hsct", False, None, "no HSCT before"),
