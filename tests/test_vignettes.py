@@ -6,6 +6,10 @@ from the code. Valid vignettes give the verdict, a subset of facts (numeric fact
 criterion outcomes; invalid ones give the exit status 2 and the stderr lines (``key: message fragment``) that must
 appear, optionally with the exact number of lines ("one line per problem").
 
+A valid vignette may also pin what a clinician checks across the sets: ``expect.sets`` (the verdict under each set
+code, scored with ``--all-sets``: every active set must be named) and ``expect.notes_shown`` /
+``expect.notes_not_shown`` (note codes on the result).
+
 A vignette normally holds an ``answers`` value that is written to a file as JSON; ``answers_text`` is written
 verbatim instead (for malformed JSON).
 
@@ -158,6 +162,18 @@ def test_vignette(path, shipped_criteria, tmp_path):
     assert not wrong_outcomes, f"{story}\noutcomes differ: {wrong_outcomes}"
     assert primary["verdict"] == expect["verdict"], (
         f"{story}\nverdict {primary['verdict']!r}, expected {expect['verdict']!r}; outcomes: {outcomes}")
+    notes = {note["code"] for note in result["notes"]}
+    missing = set(expect.get("notes_shown", ())) - notes
+    unwanted = set(expect.get("notes_not_shown", ())) & notes
+    assert not missing and not unwanted, f"{story}\nnotes missing: {missing}; notes not expected: {unwanted}"
+    if "sets" in expect:
+        status, out, err = run_screen(answers_path, "--all-sets", "--today", vignette["today"])
+        assert status == 0, err
+        verdicts = {r["set"]: r["verdict"] for r in json.loads(out)["results"]}
+        assert verdicts == expect["sets"], (
+            f"{story}\nverdict per set differs: "
+            f"{ {code: (verdicts.get(code), want) for code, want in expect['sets'].items() if verdicts.get(code) != want} }"
+            f" (actual, expected); sets scored: {sorted(verdicts)}")
 
 
 def test_verdict_follows_the_outcomes(shipped_criteria, tmp_path):
