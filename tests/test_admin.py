@@ -985,7 +985,7 @@ def test_each_sets_page_lists_every_active_case_agreeing_with_the_shipped_criter
     response = set_page(admin, CriteriaSet.objects.get(code=set_code))
     rows = table_rows(response, "reference-cases")
     assert set(rows) == set(ReferenceCase.objects.filter(active=True).values_list("code", flat=True))
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert {code: row["agrees"] for code, row in rows.items() if row["agrees"] != "yes"} == {}
 
 
@@ -1123,7 +1123,7 @@ def test_every_shipped_set_has_expectations_in_every_shipped_case():
     shipped_sets = sorted({o["fields"]["code"] for rows in fixtures.values() for o in rows
                            if o["model"] == "screening.criteriaset"})
     assert shipped_sets == SHIPPED_SET_CODES
-    assert len(objects) == 10
+    assert len(objects) == 11
     for case in objects:
         assert sorted(case["fields"]["expected"]) == SHIPPED_SET_CODES, case["fields"]["code"]
 
@@ -1135,7 +1135,7 @@ def test_every_shipped_case_gets_its_expected_verdict_from_the_shipped_set(shipp
     results = services.reference_case_results({set_code: rules})
     table = {row["case"].code: (row["verdicts"][set_code]["verdict"], row["verdicts"][set_code]["expected"])
              for row in results}
-    assert len(table) == 10
+    assert len(table) == 11
     assert {code: got for code, got in table.items() if got[0] != got[1]} == {}
 
 
