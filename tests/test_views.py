@@ -1940,6 +1940,19 @@ def test_a_note_shown_because_of_an_answer_is_read_near_the_verdict(shipped_crit
     assert "about-your-answers" not in html(patient.get(RESULT))
 
 
+def test_a_note_near_the_verdict_sends_the_reader_to_the_other_criteria_by_their_heading_below_it(shipped_criteria,
+                                                                                                   patient):
+    """The age and EDSS notes, under "About your answers", said "the sets of criteria above": the other sets are
+    below them, under "Other published criteria", which is what they now name."""
+    see_result(patient, answers(age=50, edss=7.5))
+    content = html(patient.get(RESULT))
+    for code in ("age-and-guidelines", "edss-7-or-more"):
+        start = content.index(f'data-note="{code}"')
+        note = content[start:content.index("</article>", start)]
+        assert "“Other published criteria”" in note and "above" not in note, code
+        assert start < content.index('id="other-criteria"')
+
+
 def test_what_else_to_ask_after_not_usually_offered_is_open_beside_the_verdict(shipped_criteria, patient):
     """A disappointed, tired reader meets what they can still do next to the verdict, open, before the criteria,
     the risk figures and the costs: not as a closed title at the foot of the page."""
