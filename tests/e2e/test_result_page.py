@@ -91,7 +91,7 @@ def test_on_a_phone_the_result_opens_what_is_not_met_and_prints_everything(page,
     patient = Patient(page, site, check_accessible)
     patient.start()
     patient.fill_questionnaire(ANSWERS)
-    press(page, "See my result")
+    press(page, "See the result")  # a carer's answers
     patient.arrive("result (as it first opens, 375 px)")
 
     reasons = page.locator("main > .table-responsive tr[data-criterion]").evaluate_all(
@@ -130,7 +130,7 @@ def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, s
     patient = Patient(page, site, check_accessible, shoot, narrow=True)
     patient.start()
     patient.fill_questionnaire(ANSWERS)
-    press(page, "See my result")
+    press(page, "See the result")  # a carer's answers
     wrapper = page.locator("main > .table-responsive[role=region]")
     first_row = wrapper.locator("tr[data-criterion]").first
     contents_link = page.get_by_role("link", name="Criterion by criterion")
