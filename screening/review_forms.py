@@ -9,6 +9,8 @@ from .models import SENT, VERDICT_CHOICES, WAITING, Review, Screening, normalise
 
 ANY = "any"
 NO_DECISION = "none"
+HEALTH_FILTERS = ("verdict", "decision")  # never recorded beside a reference searched (QueueFilterForm.audited)
+WITHHELD = "withheld"
 
 
 class QueueFilterForm(forms.Form):
@@ -67,8 +69,18 @@ class QueueFilterForm(forms.Form):
         return normalise_code(self.filters().get("reference", ""))
 
     def applied(self):
-        """The filters as applied, for the audit log: what was exported, not what was typed."""
+        """The filters as applied: what was exported, not what was typed."""
         return {name: str(value) for name, value in self.filters().items() if value}
+
+    def audited(self):
+        """The filters as applied, for the audit log, which is kept after a withdrawal erases the answers. A reference
+        searched is kept (whose red flags may have been seen: the question an auditor, or the patient, asks), but the
+        values of the health filters used with it are not: ``verdict=unlikely&reference=R-…`` would say what that
+        person's result was, for good. Their names stay, as used: ``reference=R-…&verdict=withheld``."""
+        applied = {name: value for name, value in self.applied().items() if name != "include_contact"}
+        if applied.get("reference"):
+            applied = {name: WITHHELD if name in HEALTH_FILTERS else value for name, value in applied.items()}
+        return applied
 
     def count_from(self, counts):
         """How many screenings match, read from the per-status counts when the status is the only filter, else

@@ -95,7 +95,7 @@ def queue(request):
         screening.red_flags = presentation.red_flags(screening.facts)
         screening.older_criteria = screening.scored_under_older_criteria(versions)
     # The red flags are health data about every row shown: who saw which page of which list is audited.
-    services.audit("queue_viewed", request=request, detail=request.GET.urlencode()[:200])
+    services.audit("queue_viewed", request=request, detail=urlencode({**form.audited(), "page": page.number})[:200])
     request.session[QUEUE_QUERY] = request.GET.urlencode()
     query = request.GET.copy()
     query.pop("page", None)
@@ -305,9 +305,8 @@ def export(request):
         return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
     screenings = form.filter(submissions())
     with_contact = form.filters().get("include_contact")
-    applied = urlencode({name: value for name, value in form.applied().items() if name != "include_contact"})
     # how many people's data left, with or without their contact details, and chosen how
-    detail = f"{screenings.count()} rows; " + ("with contact; " if with_contact else "") + applied
+    detail = f"{screenings.count()} rows; " + ("with contact; " if with_contact else "") + urlencode(form.audited())
     services.audit("exported", request=request, detail=detail[:200])
     columns = export_columns(CriteriaSet.objects.current_versions(), with_contact=with_contact)
     fields = EXPORT_FIELDS + (CONTACT_FIELDS if with_contact else [])

@@ -1913,6 +1913,25 @@ def test_the_export_follows_the_filters(neuro_client, export_mix):
     assert "submitted_to=2000-01-01" in event.detail
 
 
+def test_a_reference_searched_is_audited_without_the_health_filters_beside_it(neuro_client, export_mix):
+    """The audit log outlives a withdrawal: an entry pairing a reference with a verdict or a decision would keep
+    what that person's result was. The auditor still reads whose reference was searched, and that a verdict or a
+    decision filter was used with it; without a reference, the filters are kept as applied (nobody is named)."""
+    reference = export_mix["unlikely"].reference
+    search = {"reference": reference, "verdict": "unlikely", "decision": "none", "status": "submitted"}
+    neuro_client.get(reverse("queue"), search)
+    neuro_client.get(reverse("review_export"), search)
+    for action in ("queue_viewed", "exported"):
+        detail = AuditEvent.objects.get(action=action).detail
+        assert f"reference={reference}" in detail and "status=submitted" in detail, action
+        assert "verdict=withheld" in detail and "decision=withheld" in detail, action
+        assert "unlikely" not in detail and "decision=none" not in detail, action
+    neuro_client.get(reverse("queue"), {"verdict": "unlikely", "page": "1"})
+    assert AuditEvent.objects.filter(action="queue_viewed").latest("pk").detail == "verdict=unlikely&page=1"
+    neuro_client.get(reverse("review_export"), {"verdict": "unlikely"})
+    assert AuditEvent.objects.filter(action="exported").latest("pk").detail == "1 rows; verdict=unlikely"
+
+
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
     # named for what it holds, so that it is not shared or kept as the file without them
