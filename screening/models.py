@@ -639,6 +639,7 @@ class AuditEvent(models.Model):
     screening = models.ForeignKey(Screening, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
                               help_text=_("Accounts with audit entries cannot be deleted: deactivate them instead."))
+    # the client's address; a failed code lookup's from IPv6 is its /64, "2001:db8:1:2::/64" (services.audit)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -7,6 +7,7 @@ Views, the admin and commands call these; these call models, rules and facts.
 """
 
 import hashlib
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -247,13 +248,15 @@ def audit(action: str, *, screening=None, request=None, detail="") -> AuditEvent
 
     A patient's own steps with their submission (sending it, reading its status, withdrawing it) record no address:
     nothing then ties a person's whereabouts to their health data, before or after it is erased. Staff actions, and
-    failed code lookups (limited per address, and tied to no screening), record it."""
+    failed code lookups (limited per address, and tied to no screening), record it: a failed lookup from IPv6, the
+    /64 its limit counts by (``limited_address``)."""
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
-    return AuditEvent.objects.create(
-        action=action, screening=screening, detail=detail, actor=actor,
-        ip_address=request.META.get("REMOTE_ADDR") if request and (actor or screening is None) else None,
-    )
+    address = request.META.get("REMOTE_ADDR") if request and (actor or screening is None) else None
+    if action in FAILED_LOOKUPS:  # the key the limit counts by (lookups_left): an IPv6 client's /64
+        address = limited_address(address)
+    return AuditEvent.objects.create(action=action, screening=screening, detail=detail, actor=actor,
+                                     ip_address=address)
 
 
 def audit_login(sender, request, user, **kwargs):
@@ -325,10 +328,32 @@ def screening_reissue_access_code(*, screening: Screening, request=None) -> str 
 FAILED_LOOKUPS = ("status_lookup_failed", "resume_failed")
 
 
+def limited_address(address: str | None) -> str | None:
+    """What a limit on tries counts by: an IPv4 address; for IPv6, the /64 it is in ("2001:db8:1:2::/64"), which a
+    single home, phone or server is given whole, so that a new address for each try gets no new tries. An IPv4
+    address written as IPv6 (``::ffff:198.51.100.7``, from a dual-stack socket) is that IPv4 address: its /64 would
+    be every such client's. Stored as such in the failed lookups' audit entries (their address column holds the
+    /64), so that counting them is one equality on the index (ip_address, action, created_at), on PostgreSQL's
+    ``inet`` and SQLite's text alike; every other entry keeps the full address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ip) if ip.version == 4 else str(ipaddress.IPv6Network((ip, 64), strict=False))
+
+
+def client_limited_address(request) -> str | None:
+    """The client's address as django-axes counts failed sign-ins (``AXES_CLIENT_IP_CALLABLE``): per IPv6 /64."""
+    return limited_address(request.META.get("REMOTE_ADDR"))
+
+
 def lookups_left(request) -> int:
-    """How many more code lookups from this address may fail in the coming hour (counted from the audit log)."""
+    """How many more code lookups from this address (an IPv6 client's /64) may fail in the coming hour (counted
+    from the audit log)."""
     since = timezone.now() - timedelta(hours=1)
-    failures = AuditEvent.objects.filter(action__in=FAILED_LOOKUPS, ip_address=request.META.get("REMOTE_ADDR"),
+    failures = AuditEvent.objects.filter(action__in=FAILED_LOOKUPS, ip_address=client_limited_address(request),
                                          created_at__gte=since)
     return max(settings.LOOKUP_FAILURES_PER_HOUR - failures.count(), 0)
 

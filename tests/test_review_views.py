@@ -352,6 +352,26 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
     assert login_redirect_target(client.get(reverse("queue"))) == reverse("queue")
 
 
+def test_a_fresh_ipv6_address_in_the_same_64_does_not_escape_the_sign_in_lockout(client, fast_passwords, neurologist,
+                                                                                 settings):
+    """Someone guessing a password from IPv6 holds a whole /64: each guess from a new address of it still counts.
+    The account still opens from elsewhere, and the audit log keeps each sign-in's full address."""
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(reverse("login"), {"username": "neuro", "password": WRONG_PASSWORD},
+                      REMOTE_ADDR=f"2001:db8:1:2::{attempt + 1:x}")
+    response = client.post(reverse("login"), {"username": "neuro", "password": PASSWORD},
+                           REMOTE_ADDR="2001:db8:1:2:ffff::1")
+    assert b"Too many failed sign-in attempts" in response.content and "_auth_user_id" not in client.session
+    elsewhere = Client()
+    response = elsewhere.post(reverse("login"), {"username": "neuro", "password": PASSWORD},
+                              REMOTE_ADDR="2001:db8:1:3::1")
+    assert response.status_code == 302 and response.url == reverse("queue")
+    assert AuditEvent.objects.get(action="login").ip_address == "2001:db8:1:3::1"
+    failed_from = set(AuditEvent.objects.filter(action="login_failed").values_list("ip_address", flat=True))
+    assert failed_from == {f"2001:db8:1:2::{attempt + 1:x}" for attempt in range(settings.AXES_FAILURE_LIMIT)} | {
+        "2001:db8:1:2:ffff::1"}  # the locked-out try too
+
+
 def test_a_sign_in_with_a_username_longer_than_any_is_refused_not_a_500(client, fast_passwords, neurologist):
     """django-axes records the username it was given in a column of 255: PostgreSQL refused 256 characters."""
     response = client.post(reverse("login"), {"username": "x" * 256, "password": WRONG_PASSWORD})

@@ -828,6 +828,27 @@ def test_after_too_many_failed_lookups_even_the_right_codes_are_refused(shipped_
 
 
 
+def test_an_ipv6_client_gets_no_fresh_tries_from_a_fresh_address_in_its_64(shipped_criteria, patient, settings):
+    """A home, a phone or a server holds a whole IPv6 /64: a new address for each try must not escape the limit.
+    Neighbours in another /64, or at the next IPv4 address, keep theirs; the audit log names the /64 it counted."""
+    settings.LOOKUP_FAILURES_PER_HOUR = 2
+    reference, access, resume_code = submission_and_saved_draft(patient)
+    look_up(Client(), reference, services.new_code(), REMOTE_ADDR="2001:db8:1:2::1")
+    Client().post(reverse("resume"), {"resume_code": services.new_code()}, REMOTE_ADDR="2001:db8:1:2:a:b:c:d")
+    for blocked in ("2001:db8:1:2::3", "2001:db8:1:2:ffff:ffff:ffff:ffff"):
+        assert look_up(Client(), reference, access, REMOTE_ADDR=blocked).status_code == 429, blocked
+        assert Client().post(reverse("resume"), {"resume_code": resume_code},
+                             REMOTE_ADDR=blocked).status_code == 429, blocked
+    assert look_up(Client(), reference, access, REMOTE_ADDR="2001:db8:1:3::1").status_code == 302
+    recorded = set(AuditEvent.objects.filter(action__in=services.FAILED_LOOKUPS).values_list("ip_address", flat=True))
+    assert recorded == {"2001:db8:1:2::/64"}
+
+    for _attempt in range(2):  # IPv4: per address, whether or not a dual-stack server writes it as IPv6
+        look_up(Client(), reference, services.new_code(), REMOTE_ADDR="::ffff:198.51.100.7")
+    assert look_up(Client(), reference, access, REMOTE_ADDR="198.51.100.7").status_code == 429
+    assert look_up(Client(), reference, access, REMOTE_ADDR="198.51.100.8").status_code == 302
+
+
 @pytest.mark.parametrize("behind_proxy", [True, False])
 def test_behind_the_proxy_each_patient_has_their_own_lookup_limit(shipped_criteria, patient, settings, behind_proxy):
     """Every request comes from the proxy's address: one person's mistakes must not lock everyone out. Without a
@@ -848,7 +869,8 @@ def test_behind_the_proxy_each_patient_has_their_own_lookup_limit(shipped_criter
 
 @pytest.mark.parametrize("forwarded, recorded", [
     ("198.51.100.7", "198.51.100.7"), ("192.0.2.1, 198.51.100.7:51234", "198.51.100.7"),
-    ("[2001:db8::1]:443", "2001:db8::1"), ("2001:db8::2", "2001:db8::2"), ("unknown", "10.0.0.2"), ("", "10.0.0.2"),
+    ("[2001:db8:1:2::1]:443", "2001:db8:1:2::/64"), ("2001:db8::2", "2001:db8::/64"),  # a failed lookup's: its /64
+    ("unknown", "10.0.0.2"), ("", "10.0.0.2"),
 ])
 def test_behind_the_proxy_the_clients_address_is_read_as_proxies_write_it(db, settings, forwarded, recorded):
     settings.BEHIND_TLS_PROXY = True
