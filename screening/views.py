@@ -1,8 +1,9 @@
 """The patient self-check: landing page, questionnaire steps, review, result, submission, status.
 
 Views are thin and read top to bottom. Patients have no account: cookies of their own hold the token of their draft
-(so a step reads one row, not the session and then the draft) and the signed id of the result they just saw (so
-scoring writes no session), and the session holds the submission they opened with their codes. Nothing about health
+(so a step reads one row, not the session and then the draft), the signed id of the result they just saw (so
+scoring writes no session), and for a few minutes a code to show once (so that no code is ever stored in plaintext
+on the server); the session holds the submission they opened with their codes. Nothing about health
 goes into a URL or a cookie, and every page is sent with ``Cache-Control: no-store``.
 """
 
@@ -26,7 +27,9 @@ from .models import CriteriaSet, Draft, Screening
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
 STATUS = "status_screening_id"  # in the session: the submission opened with its codes
-SHOW_RESUME_CODE, SHOW_CODES = "show_resume_code", "show_codes"  # codes shown on the next page only
+SHOW_RESUME_CODE, SHOW_CODES = "show_resume_code", "show_codes"  # cookies: codes shown on the next page only
+CODE_SHOWN_WITHIN = 10 * 60  # seconds: a code not shown by then is not shown at all
+CODES_JOINED = "|"  # between the reference and the access code in their cookie (neither holds it)
 WITHDRAWN = "withdrawn_here"  # in the session: this browser has just withdrawn a submission
 DECISION_KEPT = "decision kept"  # ... on which a neurologist had decided: the decision's bare outcome is kept
 
@@ -35,16 +38,38 @@ def draft_from_cookie(request):
     return services.draft_for_token(request.COOKIES.get(DRAFT))
 
 
-def with_private_cookie(response, name, value, *, signed=False):
+def with_private_cookie(response, name, value, *, signed=False, **more):
     """A cookie as private as the session's: HTTPS only in production, out of reach of scripts, gone when the
-    browser closes. A signed one cannot be made up or changed by whoever holds it."""
+    browser closes (or sooner: ``max_age``). A signed one cannot be made up or changed by whoever holds it."""
     options = {"secure": settings.SESSION_COOKIE_SECURE, "httponly": True,
-               "samesite": settings.SESSION_COOKIE_SAMESITE}
+               "samesite": settings.SESSION_COOKIE_SAMESITE, **more}
     if signed:
         response.set_signed_cookie(name, value, salt=name, **options)
     else:
         response.set_cookie(name, value, **options)
     return response
+
+
+def with_code_to_show(response, name, page, code):
+    """A new code for ``page`` to show once, held by this browser alone until then: a signed cookie sent to that page
+    only, kept for ``CODE_SHOWN_WITHIN`` at most, and deleted by the page that shows it (``code_to_show``). In the
+    session, the plaintext code lay in the database (and its backups) until the page was opened, for hours when it
+    never was; the browser holding it is the one about to show it anyway. Signed, so that no one can make a page
+    show codes of their own choosing (written down as the patient's)."""
+    return with_private_cookie(response, name, code, signed=True, max_age=CODE_SHOWN_WITHIN, path=reverse(page))
+
+
+def code_to_show(request, name, page):
+    """The code waiting to be shown on ``page`` (``with_code_to_show``), or ``None``; and a function that deletes it
+    from the response that shows it, so that a reload does not show it again."""
+    code = request.get_signed_cookie(name, None, salt=name, max_age=CODE_SHOWN_WITHIN)
+
+    def shown(response):
+        if name in request.COOKIES:
+            response.delete_cookie(name, path=reverse(page), samesite=settings.SESSION_COOKIE_SAMESITE)
+        return response
+
+    return code, shown
 
 
 def questionnaire_for(draft):
@@ -208,9 +233,7 @@ def step(request, slug):
 def saved_with_code(request, draft):
     """A new resume code for the draft, shown once on the saved page (by the request that stored it)."""
     code = services.draft_issue_resume_code(draft)
-    if code:
-        request.session[SHOW_RESUME_CODE] = code
-    return redirect("saved")
+    return with_code_to_show(redirect("saved"), SHOW_RESUME_CODE, "saved", code) if code else redirect("saved")
 
 
 @never_cache
@@ -225,13 +248,13 @@ def answers_save(request, draft):
 @never_cache
 def saved(request):
     """The resume code, shown once and printable."""
-    resume_code = request.session.pop(SHOW_RESUME_CODE, None)
+    resume_code, shown = code_to_show(request, SHOW_RESUME_CODE, "saved")
     if not resume_code and draft_from_cookie(request) is None:  # nothing was saved here: not "Your answers are saved"
-        return draft_missing(request)
-    return render(request, "screening/saved.html", {
+        return shown(draft_missing(request))
+    return shown(render(request, "screening/saved.html", {
         "resume_code": resume_code, "retention_days": settings.DRAFT_RETENTION_DAYS,
         "resume_url": request.build_absolute_uri(reverse("resume")),  # on paper too, where links do not work
-    })
+    }))
 
 
 def code_lookup(request, form_class, template, find, *, failure_action, failure_message, failure_field=None):
@@ -388,8 +411,7 @@ def submit(request):
         )
         if codes is None:  # sent by a click a moment before: that request shows the codes
             return redirect("submitted")
-        request.session[SHOW_CODES] = dict(zip(("reference", "access_code"), codes))
-        response = redirect("submitted")
+        response = with_code_to_show(redirect("submitted"), SHOW_CODES, "submitted", CODES_JOINED.join(codes))
         if draft_from_cookie(request) is None:  # the answers sent were this browser's (answers begun since are kept)
             response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
         return response
@@ -405,17 +427,19 @@ def submitted(request):
     if request.method == "POST":
         access_code = screening and services.screening_reissue_access_code(screening=screening, request=request)
         if access_code:
-            request.session[SHOW_CODES] = {"reference": screening.reference, "access_code": access_code}
+            return with_code_to_show(redirect("submitted"), SHOW_CODES, "submitted",
+                                     CODES_JOINED.join((screening.reference, access_code)))
         return redirect("submitted")
-    codes = request.session.pop(SHOW_CODES, None)
-    if not isinstance(codes, dict) and not (screening and screening.reference):  # nothing was sent from here
-        return result_missing(request)
-    return render(request, "screening/submitted.html", {
-        "codes": codes if isinstance(codes, dict) else None,
+    joined, shown = code_to_show(request, SHOW_CODES, "submitted")
+    codes = dict(zip(("reference", "access_code"), joined.split(CODES_JOINED))) if joined else None
+    if not codes and not (screening and screening.reference):  # nothing was sent from here
+        return shown(result_missing(request))
+    return shown(render(request, "screening/submitted.html", {
+        "codes": codes,
         "reference": screening.reference if screening else "",
         "reissuable": bool(screening and screening.reference and services.access_code_reissuable(screening)),
         "status_url": request.build_absolute_uri(reverse("status")),  # on paper too, where links do not work
-    })
+    }))
 
 
 @never_cache

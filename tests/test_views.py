@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -975,6 +976,38 @@ def test_codes_are_shown_once(shipped_criteria, patient):
     assert access not in html(again) and 'data-code="access"' not in html(again)
     assert f'data-code="reference">{reference}<' in html(again)  # not secret: shown again
 
+
+
+def test_a_new_code_is_never_stored_in_plaintext_on_the_server_even_before_it_is_shown(shipped_criteria, patient,
+                                                                                     monkeypatch):
+    """Between "Send" (or "Save and finish later", or "Give me a new access code") and the page that shows the code,
+    the code waits in this browser only: not in the database, its sessions or its backups, were that page never
+    opened. Not shown within minutes, it is not shown at all."""
+    def stored_until_shown(posted, page):
+        posted()
+        everything = stored_text()
+        shown = patient.get(reverse(page))
+        return everything, shown
+
+    everything, shown = stored_until_shown(lambda: save_on_edss(patient), "saved")
+    code = read_resume_code(shown)
+    assert code and not any(variant in everything for variant in (code, code.replace("-", ""), code.lower()))
+
+    see_result(patient, answers())
+    everything, shown = stored_until_shown(lambda: patient.post(reverse("submit"), {"consent": "on"}), "submitted")
+    reference, access = read_codes(shown)
+    assert reference in everything and access not in everything and access.replace("-", "") not in everything
+    everything, shown = stored_until_shown(lambda: patient.post(reverse("submitted")), "submitted")  # a new code
+    reissued = read_codes(shown)[1]
+    assert reissued != access and reissued not in everything
+    assert look_up(Client(), reference, reissued)["Location"] == reverse("status_detail")
+
+    someone = Client()
+    save_on_edss(someone)
+    now = signing.time.time()
+    monkeypatch.setattr(signing.time, "time", lambda: now + 11 * 60)  # the page opened 11 minutes later
+    late = someone.get(reverse("saved"))
+    assert late.status_code == 200 and read_resume_code(late) is None
 
 
 @pytest.mark.parametrize("url", [reverse("submitted"), reverse("saved"), RESULT, reverse("submit")])
@@ -2079,8 +2112,8 @@ def test_purge_drafts_deletes_only_stale_drafts_and_unsubmitted_results(db, sett
     fresh_result = backdated_screening(new, S.SCORED)
     kept = [backdated_screening(old, status) for status in (S.SUBMITTED, S.IN_REVIEW, S.REVIEWED, S.WITHDRAWN)]
     sessions = [SessionStore(), SessionStore()]
-    for session, expiry in zip(sessions, (-60, 60)):  # a code shown once, in a session never opened again
-        session["show_codes"] = {"reference": "R-ABCD", "access_code": "ABCDE-FGHJK"}
+    for session, expiry in zip(sessions, (-60, 60)):  # a submission opened with its codes, never opened again
+        session["status_screening_id"] = kept[0]
         session.set_expiry(expiry)
         session.save()
 
