@@ -129,12 +129,22 @@ class DecisionForm(forms.ModelForm):
 
     def __init__(self, *args, carer=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.carer = carer
         if carer:
             message = self.fields["message"]
             message.label = _("Message to the carer and the patient")
             message.error_messages = {**message.error_messages,
                                       "required": _("Write a message to the carer and the patient.")}
             self.fields["internal_note"].label = _("Internal note (not shown to the carer or the patient)")
+
+    @property
+    def fields_cache_key(self):
+        """Names the visible fields' HTML while nothing has been typed into them, for the page to make it once per
+        process (crispy is slow): the same for every screening but for whom the message is to. None once posted: what
+        was typed is never cached."""
+        if self.is_bound or any(name in self.initial for name in ("decision", "message", "internal_note")):
+            return None
+        return "decision-carer" if self.carer else "decision"
 
 
 class ExportForm(QueueFilterForm):

@@ -914,6 +914,11 @@ def test_the_decision_form_and_its_history_say_whom_the_message_is_to(neuro_clie
     page = html.unescape(squeeze(response))
     assert response.status_code == 200 and left_empty in page
     assert respondent == "self" or "to the patient" not in page
+    # the fields as first shown are made once per process: what was typed is shown again, never cached or shared
+    typed = decision_data(screening, decision="", message="Typed & kept <here>", revision=1)
+    page = squeeze(neuro_client.post(decide_url(screening), typed))
+    assert "Typed &amp; kept &lt;here&gt;</textarea>" in page
+    assert "Typed &amp; kept" not in squeeze(neuro_client.get(detail_url(screening)))
 
 
 def test_a_reply_to_a_carers_submission_is_not_said_to_be_the_patients(neurologist, shipped_criteria):
