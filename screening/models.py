@@ -570,6 +570,28 @@ class StatusCount(models.Model):
         return f"{self.status}: {self.screenings}"
 
 
+class QueueCount(models.Model):
+    """How many screenings sent for review (any status but ‘scored’) have each status, verdict, re-scored verdict and
+    last decision, kept by triggers in the database (migration 0018) as ``StatusCount`` is: the review queue filtered
+    by verdict or decision adds up a few of these rows instead of counting every matching submission (half of
+    100,000 read on every view). None yet (NULL) is kept as "": a unique key must be equal to itself on both
+    databases."""
+
+    status = models.CharField(max_length=12, choices=Screening.Status.choices)
+    primary_verdict = models.CharField(max_length=10, blank=True)
+    rescored_verdict = models.CharField(max_length=10, blank=True)
+    last_decision = models.CharField(max_length=20, blank=True)
+    screenings = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["status", "primary_verdict", "rescored_verdict", "last_decision"], name="queue_count_key")]
+
+    def __str__(self):
+        key = (self.status, self.primary_verdict, self.rescored_verdict, self.last_decision)
+        return f"{', '.join(key)}: {self.screenings}"
+
+
 class Review(models.Model):
     """One neurologist decision on a screening. Decisions are never edited: each new one is a new row."""
 

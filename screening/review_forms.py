@@ -82,12 +82,22 @@ class QueueFilterForm(forms.Form):
             applied = {name: WITHHELD if name in HEALTH_FILTERS else value for name, value in applied.items()}
         return applied
 
-    def count_from(self, counts):
-        """How many screenings match, read from the per-status counts when the status is the only filter, else
-        ``None`` (they must be counted)."""
-        if any(value for name, value in self.filters().items() if name != "status"):
+    def count_from(self, counts, queue_counts=()):
+        """How many screenings match, read from the counts the database keeps: the per-status ``counts`` when the
+        status is the only filter; the ``queue_counts`` (rows of status, verdict, re-scored verdict, last decision and
+        their count, "" for none: ``QueueCount``, read only here) when the others are the verdict and the decision, as
+        :meth:`filter` matches them. ``None`` with a date or a reference: they must be counted."""
+        data = self.filters()
+        others = {name for name, value in data.items() if value and name != "status"}
+        if not others:
+            return sum(counts.get(status, 0) for status in self.statuses())
+        if others - {"verdict", "decision"}:
             return None
-        return sum(counts.get(status, 0) for status in self.statuses())
+        statuses, verdict, decision = set(self.statuses()), data.get("verdict"), data.get("decision")
+        last_decision = "" if decision == NO_DECISION else decision
+        return sum(screenings for status, primary, rescored, last, screenings in queue_counts
+                   if status in statuses and (not verdict or verdict in (primary, rescored))
+                   and (not decision or last == last_decision))
 
     def filter(self, queryset):
         """The queryset narrowed by the valid filters."""

@@ -27,8 +27,8 @@ from django.views.decorators.http import require_POST
 
 from . import presentation, services
 from .forms import Questionnaire, as_form_data
-from .models import (SENT, VERDICT_CHOICES, CriteriaSet, Review, Screening, StatusCount, filled_in_by_carer,
-                     scored_under_older_criteria, whole_number)
+from .models import (SENT, VERDICT_CHOICES, CriteriaSet, QueueCount, Review, Screening, StatusCount,
+                     filled_in_by_carer, scored_under_older_criteria, whole_number)
 from .review_forms import DecisionForm, ExportForm, QueueFilterForm
 from .views import post_only
 
@@ -77,12 +77,14 @@ def queue(request):
     """The filtered queue, a page at a time: the counts by status are kept by the database (StatusCount), the page's
     ids come from an index read from its nearer end, then only those rows are read, and the sets' current versions
     (five queries and the audit entry whatever the number of submissions; one more with filters other than the
-    status, which need a count of their own)."""
+    status: the counts by verdict and decision the database keeps too (QueueCount), or, with a date or a reference,
+    a count of its own)."""
     form = QueueFilterForm(request.GET or None)
     counts = dict(StatusCount.objects.values_list("status", "screenings"))
     paginator = NearerEndPaginator(form.filter(submissions()).values_list("pk", flat=True), PAGE_SIZE)
-    total = form.count_from(counts)
-    if total is not None:  # the status counts already say how many there are: no second count of every row
+    total = form.count_from(counts, QueueCount.objects.values_list(  # read only when filtered by verdict or decision
+        "status", "primary_verdict", "rescored_verdict", "last_decision", "screenings"))
+    if total is not None:  # the counts kept already say how many there are: no second count of every row
         paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
     rows = Screening.objects.filter(pk__in=list(page.object_list)).select_related("opened_by").only(

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from screening import services
-from screening.models import AuditEvent, CriteriaSet, Criterion, Rescore, Review, Screening, StatusCount
+from screening.models import (AuditEvent, CriteriaSet, Criterion, QueueCount, Rescore, Review, Screening,
+                              StatusCount)
 
 from .factories import answers, make_criterion, make_set
 
@@ -267,6 +268,56 @@ def test_the_counts_by_status_follow_every_way_a_screening_changes(shipped_crite
     assert counted() == {"in_review": 2, "withdrawn": 1} == actual()
 
 
+QUEUE_KEY = ("status", "primary_verdict", "rescored_verdict", "last_decision")
+
+
+def queue_counted():
+    """The queue's counts by status, verdict, re-scored verdict and last decision, as the database keeps them."""
+    return {key[:-1]: key[-1] for key in QueueCount.objects.exclude(screenings=0).values_list(*QUEUE_KEY, "screenings")}
+
+
+def queue_actual():
+    rows = Screening.objects.exclude(status=Screening.Status.SCORED).values_list(*QUEUE_KEY)
+    return {tuple(value or "" for value in key): n
+            for *key, n in rows.annotate(n=Count("*")).values_list(*QUEUE_KEY, "n")}
+
+
+def test_the_counts_by_verdict_and_decision_follow_every_way_a_screening_changes(shipped_criteria):
+    """The queue's counts by status, verdict, re-scored verdict and decision are kept by the database as the status
+    counts are: deciding, re-scoring, replying, withdrawing, a bulk update, insert or delete all change them; results
+    nobody sent are never counted."""
+    request = make_request()
+    services.screening_create(answers=answers(), today=TODAY)
+    assert queue_counted() == {}
+    first, second, third, fourth, fifth = (make_submission() for _ in range(5))
+    verdict = first.primary_verdict
+    assert queue_counted() == {("submitted", verdict, "", ""): 5} == queue_actual()
+
+    services.screening_open(screening=first, request=request)
+    services.review_decide(screening=second, revision=second.revision, decision=Review.Decision.MORE_INFO, message="",
+                           internal_note="", request=request)
+    second.refresh_from_db()
+    assert services.screening_reply(screening=second, message="The answer.")
+    services.rescore_save(screening=third, request=request)
+    services.screening_withdraw(screening=fourth, request=request)
+    Screening.objects.filter(pk=fifth.pk).update(updated_at=fifth.updated_at)  # nothing counted changes
+    assert queue_counted() == queue_actual()
+    assert len(queue_counted()) == 5  # in review; replied; re-scored; withdrawn (erased); submitted
+
+    Screening.objects.filter(pk=fifth.pk).update(status=Screening.Status.REVIEWED, last_decision="refer",
+                                                 primary_verdict="unlikely", rescored_verdict="likely")
+    Screening.objects.bulk_create(Screening(answers={}, facts={}, snapshot=[], scored_on=TODAY, reference=f"R-{i}",
+                                            status=Screening.Status.REVIEWED, primary_verdict="possible",
+                                            last_decision="not_suitable") for i in range(3))
+    assert queue_counted() == queue_actual()
+    assert queue_counted()[("reviewed", "possible", "", "not_suitable")] == 3
+
+    Screening.objects.filter(status=Screening.Status.REVIEWED).delete()
+    services.purge_stale(before=timezone.now() + timedelta(days=1))
+    assert queue_counted() == queue_actual()
+    assert ("reviewed", "unlikely", "likely", "refer") not in queue_counted()
+
+
 # in one statement where the database can (the audit entries pointing at them go with them), else as SQLite must
 EMPTY_SCREENINGS = {"postgresql": ["TRUNCATE screening_screening CASCADE"],
                     "sqlite": ["DELETE FROM screening_auditevent", "DELETE FROM screening_screening"]}
@@ -281,10 +332,12 @@ def test_emptied_tables_leave_no_count_behind(transactional_db, emptied):
     make_submission(), make_submission()
     if emptied == "counts, then screenings":
         StatusCount.objects.all().delete()
+        QueueCount.objects.all().delete()
         Screening.objects.all().delete()
     elif emptied == "screenings, then counts":
         Screening.objects.all().delete()
         StatusCount.objects.all().delete()
+        QueueCount.objects.all().delete()
     elif emptied == "screenings in one go":
         with connection.cursor() as cursor:
             for statement in EMPTY_SCREENINGS[connection.vendor]:
@@ -293,8 +346,11 @@ def test_emptied_tables_leave_no_count_behind(transactional_db, emptied):
         call_command("flush", interactive=False, inhibit_post_migrate=True)
         call_command("load_shipped_content", verbosity=0)
     assert list(StatusCount.objects.values_list("status", "screenings")) in ([], [("submitted", 0)])
+    assert not QueueCount.objects.exclude(screenings=0).exists()
+    assert not QueueCount.objects.filter(screenings__lt=0).exists()
     make_submission()
     assert counted() == {"submitted": 1} == actual()
+    assert queue_counted() == queue_actual() and sum(queue_counted().values()) == 1
 
 
 def test_an_audit_entry_without_a_request_has_no_actor_or_address(db):

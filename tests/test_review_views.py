@@ -8,6 +8,7 @@ query counts that do not grow with the number of screenings.
 import csv
 import html
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from screening import services
 from screening.forms import CARER_CONSENT_VERSION
-from screening.models import AuditEvent, CriteriaSet, Criterion, Reply, Rescore, Review, Screening
+from screening.models import SENT, AuditEvent, CriteriaSet, Criterion, Reply, Rescore, Review, Screening
 
 from .factories import answers
 
@@ -604,6 +605,26 @@ def test_the_queue_filters_by_primary_verdict(neuro_client, queue_mix):
     assert references(neuro_client.get(reverse("queue"), {"verdict": "likely"})) == [
         queue_mix["submitted"].reference]
     assert references(neuro_client.get(reverse("queue"), {"verdict": "possible"})) == []
+
+
+def test_the_count_filtered_by_verdict_and_decision_is_the_number_of_screenings_listed(neuro_client, queue_mix,
+                                                                                      neurologist):
+    """Filtered by verdict or decision, the queue's count comes from the counts the database keeps (QueueCount), not
+    from counting the rows: for every status, verdict and decision it says as many screenings as the list holds."""
+    replied = make_submission()
+    decide(replied.screening, neurologist, "more_info", "Which medicine?")
+    assert services.screening_reply(screening=Screening.objects.get(pk=replied.screening.pk), message="Natalizumab.")
+    request = RequestFactory().post("/")
+    request.user = neurologist
+    services.rescore_save(screening=queue_mix["submitted"].screening, request=request)
+    assert Screening.objects.filter(rescored_verdict__isnull=False).exists()
+    statuses = ["", "any"] + [status.value for status in SENT]
+    for status, verdict, decision in itertools.product(statuses, ["", "likely", "possible", "unlikely"],
+                                                       ["", "none", "refer", "more_info", "not_suitable"]):
+        response = neuro_client.get(reverse("queue"), {"status": status, "verdict": verdict, "decision": decision})
+        total = response.context["page"].paginator.count
+        assert total == len(references(response)), (status, verdict, decision)
+        assert f"{total} screening" in " ".join(response.content.decode().split())
 
 
 def selected(response, name):
@@ -2054,6 +2075,7 @@ def measure(client, detail_screening):
         "queue": (reverse("queue"), None),
         "queue deep page": (reverse("queue"), {"page": 150}),
         "queue filtered": (reverse("queue"), {"verdict": "likely", "submitted_from": "2026-01-01"}),
+        "queue filtered by decision": (reverse("queue"), {"verdict": "likely", "decision": "none"}),
         "detail": (detail_url(detail_screening), None),
         "export": (reverse("review_export"), None),
         "export with contact": (reverse("review_export"), {"include_contact": "on"}),
