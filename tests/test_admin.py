@@ -1577,15 +1577,15 @@ def test_who_may_read_health_data_is_audited_when_it_changes(shipped_criteria, a
         (superuser, "changed user “colleague”"), (superuser, "changed group “Neurologists”")]
 
 
-@pytest.mark.parametrize("page, field", [("user", "groups"), ("user", "user_permissions"), ("group", "permissions")])
+@pytest.mark.parametrize("edited, field", [("user", "groups"), ("user", "user_permissions"), ("group", "permissions")])
 @pytest.mark.parametrize("made_up", ["9223372036854775808", "99999999999999999999", "-9223372036854775809"])
 def test_an_account_or_group_posted_with_a_choice_no_row_could_have_is_refused_with_a_message(
-        shipped_criteria, admin, page, field, made_up):
+        shipped_criteria, admin, edited, field, made_up):
     """A tampered page naming a group or permission past the database's integers (SQLite refused the lookup with an
     OverflowError, a 500): said next to the field, and nothing changed."""
     colleague = get_user_model().objects.create_user("colleague", password="x-Pass-123456")
     group = Group.objects.get(name="Neurologists")
-    change_url = (url("user_change", colleague.pk) if page == "user"
+    change_url = (url("user_change", colleague.pk) if edited == "user"
                   else reverse("admin:auth_group_change", args=[group.pk]))
     data = {**form_data(admin.get(change_url)), field: made_up}
     response = save(admin, change_url, data)

@@ -1294,11 +1294,11 @@ def test_a_withdrawal_page_reopened_by_its_address_shows_the_form_again_not_a_bl
     assert screening.status == Screening.Status.SUBMITTED and screening.answers
 
 
-@pytest.mark.parametrize("name, page", [("start", HOME), ("result_create", REVIEW), ("answers_save", REVIEW),
-                                        ("withdraw", "/status/yours/")])
-def test_a_form_address_opened_without_its_form_leads_to_the_form(db, patient, name, page):
+@pytest.mark.parametrize("name, form_page", [("start", HOME), ("result_create", REVIEW), ("answers_save", REVIEW),
+                                             ("withdraw", "/status/yours/")])
+def test_a_form_address_opened_without_its_form_leads_to_the_form(db, patient, name, form_page):
     response = patient.get(reverse(name))
-    assert response.status_code == 302 and response["Location"] == page
+    assert response.status_code == 302 and response["Location"] == form_page
 
 
 def test_withdrawal_erases_the_answers_result_and_contact_and_keeps_an_audit_entry(shipped_criteria, patient):
