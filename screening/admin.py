@@ -254,7 +254,7 @@ class CriterionWordsForm(forms.ModelForm):
             words = cleaned.get(name)
             if not stale or words != getattr(self.instance, name) or name in self.errors:
                 continue
-            quoted = [text for text in NUMBER.findall(words) if float(text) in stale]
+            quoted = list(dict.fromkeys(text for text in NUMBER.findall(words) if float(text) in stale))  # each once
             if quoted:
                 self.add_error(name, _("The %(field)s still says %(old)s, but the threshold is now %(new)s. "
                                        "Patients read it beside the threshold: change it to match.")
