@@ -192,6 +192,7 @@ X_FRAME_OPTIONS = "DENY"
 # Logs never carry health data: requests are logged by path only, and no path carries answers.
 # ... and an error report (emailed to ADMINS, were it set) carries no form value, cookie or variable of the request.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "screening.reporting.NoHealthDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "screening.reporting.NoHealthDataExceptionReporter"  # ... nor any query string value
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,10 @@
 """Error reports (emailed to ``ADMINS`` if it is ever set, and what Sentry-like tools read) without health data."""
 
-from django.views.debug import SafeExceptionReporterFilter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+# META entries that repeat the query string (or a page's, the referrer's): the queue's filters name a reference
+# beside a verdict or a decision
+QUERY_BEARING_META = ("QUERY_STRING", "RAW_URI", "REQUEST_URI", "HTTP_REFERER")
 
 
 class NoHealthDataReporterFilter(SafeExceptionReporterFilter):
@@ -16,6 +20,12 @@ class NoHealthDataReporterFilter(SafeExceptionReporterFilter):
             cleansed[name] = self.cleansed_substitute
         return cleansed
 
+    def get_safe_request_meta(self, request):
+        meta = super().get_safe_request_meta(request)
+        if self.is_active(request):
+            meta.update({name: self.cleansed_substitute for name in QUERY_BEARING_META if name in meta})
+        return meta
+
     def get_safe_cookies(self, request):
         if not self.is_active(request):
             return super().get_safe_cookies(request)
@@ -25,3 +35,15 @@ class NoHealthDataReporterFilter(SafeExceptionReporterFilter):
         if not self.is_active(request):
             return super().get_traceback_frame_variables(request, tb_frame)
         return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
+
+class NoHealthDataExceptionReporter(ExceptionReporter):
+    """Django's report, with the query string's values starred too (its GET items and the URL's query), which the
+    filter is never asked about: ``/review/?reference=R-…&verdict=unlikely`` pairs a person with their result."""
+
+    def get_traceback_data(self):
+        data = super().get_traceback_data()
+        if self.request is not None and self.filter.is_active(self.request):
+            data["request_GET_items"] = [(name, self.filter.cleansed_substitute) for name in self.request.GET]
+            data["request_insecure_uri"] = data["request_insecure_uri"].split("?", 1)[0]
+        return data

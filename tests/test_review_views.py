@@ -31,6 +31,7 @@ from django.utils import timezone
 from screening import services
 from screening.forms import CARER_CONSENT_VERSION
 from screening.models import SENT, AuditEvent, CriteriaSet, Criterion, Reply, Rescore, Review, Screening
+from screening.review_forms import QueueFilterForm
 
 from .factories import answers
 
@@ -2490,3 +2491,26 @@ def test_until_the_neurologist_answers_the_patient_can_add_to_their_reply(neurol
     page = squeeze(patient.get(reverse("status_detail")))
     assert "Your reply to the neurologist" not in page and "Add this to my reply" not in page
     assert reply_to(patient, "One more thing.").status_code == 409 and Reply.objects.count() == 2
+
+
+def test_an_error_report_from_the_queue_names_no_filter_searched_beside_a_reference(neuro_client, queue_mix, settings,
+                                                                                  monkeypatch, mailoutbox):
+    """``?reference=R-…&verdict=unlikely`` says what that person's result was (the audit log withholds it): an error
+    report emailed to ADMINS keeps the filters' names, not their values, in its URL, GET items, META and referrer."""
+    settings.ADMINS = [("Ops", "ops@example.org")]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(QueueFilterForm, "count_from", broken)
+    neuro_client.raise_request_exception = False
+    reference = queue_mix["in_review"].reference
+    query = {"reference": reference, "verdict": "unlikely", "decision": "not_suitable"}
+    response = neuro_client.get(reverse("queue"), query,
+                                HTTP_REFERER=f"http://testserver/review/?reference={reference}&verdict=unlikely")
+    assert response.status_code == 500
+    (report,) = mailoutbox
+    text = report.body + "".join(content for content, _type in getattr(report, "alternatives", []))
+    assert "the database went away" in text and "verdict" in text  # the error, and which filters were used
+    for health_data in ("unlikely", "not_suitable", reference):
+        assert health_data not in text, health_data
