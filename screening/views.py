@@ -518,6 +518,7 @@ def withdraw(request, screening):
     if not form.is_valid():
         return status_page(request, screening, form)
     services.screening_withdraw(screening=screening, request=request)
+    screening.refresh_from_db(fields=["last_decision"])  # a decision saved since the row was read is kept too
     request.session.pop(STATUS, None)
     request.session[WITHDRAWN] = DECISION_KEPT if screening.last_decision is not None else "erased"
     response = redirect("withdrawn")

@@ -2514,3 +2514,22 @@ def test_an_error_report_from_the_queue_names_no_filter_searched_beside_a_refere
     assert "the database went away" in text and "verdict" in text  # the error, and which filters were used
     for health_data in ("unlikely", "not_suitable", reference):
         assert health_data not in text, health_data
+
+
+def test_the_withdrawn_page_says_a_decision_is_kept_when_it_was_saved_while_the_withdrawal_was_on_its_way(
+        neurologist, shipped_criteria, monkeypatch):
+    """A decision saved after the status page read the submission, just before its withdrawal locked the row, is kept
+    (its bare outcome): the page must not say "no details about you" because the submission read said undecided."""
+    submission = make_submission()
+    patient = Client()
+    look_up_status(patient, submission)
+    withdraw = services.screening_withdraw
+
+    def decided_meanwhile(*, screening, request=None):
+        decide(Screening.objects.get(pk=screening.pk), neurologist, "refer", "Please book an appointment.")
+        return withdraw(screening=screening, request=request)
+
+    monkeypatch.setattr(services, "screening_withdraw", decided_meanwhile)
+    page = squeeze(patient.post(reverse("withdraw"), {"confirm": "on"}, follow=True))
+    assert Review.objects.filter(screening=submission.screening, decision="refer").exists()
+    assert "the neurologist's decision about it" in page and "with no details about you" not in page
