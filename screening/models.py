@@ -435,7 +435,8 @@ WAITING = [Status.SUBMITTED, Status.IN_REVIEW]
 def filled_in_by_carer(facts: dict | None) -> bool:
     """A screening's facts say it was filled in by someone helping the person with MS (answer ``respondent``
     "carer"). Read from the facts, which the queue and the export load for the red flags anyway; a withdrawn
-    screening's are erased, so it no longer says. The rule behind ``Screening.by_carer``, for rows read as values."""
+    screening's are erased, so it no longer says. The rule behind ``Screening.by_carer``, for rows read as values,
+    and for answers still being given (their ``respondent`` is the same key)."""
     return (facts or {}).get("respondent") == "carer"
 
 

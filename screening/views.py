@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from . import presentation, services
 from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ReplyForm, ResumeForm, StatusLookupForm,
                     SubmitForm, WithdrawForm, step_data)
-from .models import CriteriaSet, Draft, Screening
+from .models import CriteriaSet, Draft, Screening, filled_in_by_carer
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
 STATUS = "status_screening_id"  # in the session: the submission opened with its codes
@@ -226,7 +226,7 @@ def step(request, slug):
         "blank": blank, "wording": form.wording() if blank else None,  # the kept HTML's key, only where it is kept
         "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
-        "for_someone_else": questionnaire.answers.get("respondent") == "carer" and step != STEPS[0],
+        "for_someone_else": filled_in_by_carer(questionnaire.answers) and step != STEPS[0],
     })
 
 
@@ -323,7 +323,7 @@ def review(request, draft):
         # "Answer" where answers are missing; a step whose answers need correcting has them: "Change"
         "incomplete_steps": {step.slug for step in questionnaire.incomplete if step not in questionnaire.to_correct},
         "to_correct": bool(questionnaire.to_correct),
-        "carer": questionnaire.answers.get("respondent") == "carer",  # "See the result": "my" is the carer's own
+        "carer": filled_in_by_carer(questionnaire.answers),  # "See the result": "my" is the carer's own
     })
 
 
