@@ -1,13 +1,23 @@
 -- The floor scenario (bench/floor.py): a step's page, then its post, over and over, each post with the page's CSRF
 -- token; pages must be 200 and posts must lead back to the page. The state is per thread: run.py gives each thread
--- one connection (-t = -c), so responses come back in the order of their requests.
+-- one connection (-t = -c), so responses come back in the order of their requests. Each thread is a person with a
+-- draft of their own (the draft cookie opens one of bench.floor's TOKENS), as in the patient flow.
 dofile("bench/report.lua")
+local shared_setup = setup
+local count = 0
+
+function setup(thread)
+  count = count + 1
+  thread:set("draft", "bench-floor-draft-" .. count)
+  shared_setup(thread)
+end
+
 local post, csrf_token, csrf_cookie = false, nil, nil
 wrong = 0
 
 function request()
-  local headers = {["Referer"] = "http://127.0.0.1/"}
-  if csrf_cookie then headers["Cookie"] = "csrftoken=" .. csrf_cookie end
+  local headers = {["Referer"] = "http://127.0.0.1/", ["Cookie"] = "draft=" .. draft}
+  if csrf_cookie then headers["Cookie"] = headers["Cookie"] .. "; csrftoken=" .. csrf_cookie end
   if post then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     return wrk.format("POST", "/bench/floor/", headers, "csrfmiddlewaretoken=" .. csrf_token .. "&action=next")

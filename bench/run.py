@@ -61,9 +61,10 @@ def prepare_database():
     password = secrets.token_urlsafe(16)
     run(PY, "manage.py", "shell", "-c",
         "from django.contrib.auth.models import Group; from screening.models import Draft, User, hash_code; "
-        "from bench.floor import TOKEN; "
+        "from bench.floor import TOKENS; "
         f"u = User.objects.create_user('bench-neurologist', password='{password}'); "
-        "u.groups.add(Group.objects.get(name='Neurologists')); Draft.objects.create(token_hash=hash_code(TOKEN))")
+        "u.groups.add(Group.objects.get(name='Neurologists')); "
+        "Draft.objects.bulk_create(Draft(token_hash=hash_code(token)) for token in TOKENS)")
     return password, time.monotonic() - started
 
 
