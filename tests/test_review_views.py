@@ -598,6 +598,30 @@ def test_back_to_the_queue_returns_to_the_filters_and_page_last_shown(neuro_clie
     assert back_to_queue(neuro_client.get(detail_url(screening))) == reverse("queue")
 
 
+def test_the_way_back_to_a_reference_searched_keeps_no_health_filter_in_the_session(neuro_client, queue_mix):
+    """The session (a row of the database, kept until it expires and is cleared, and after a withdrawal) never pairs
+    a reference searched with a verdict or a decision: the way back searches the reference alone, and still lists
+    that person's screening."""
+    searched = queue_mix["in_review"]
+    assert searched.screening.primary_verdict == "unlikely"
+
+    def stored():
+        return str(Session.objects.get(session_key=neuro_client.session.session_key).get_decoded())
+
+    for typed in (searched.reference, searched.reference.lower().replace("-", " ")):
+        response = neuro_client.get(reverse("queue"), {"reference": typed, "verdict": "unlikely", "decision": "none",
+                                                       "page": "1"})
+        assert references(response) == [searched.reference]
+        assert "unlikely" not in stored() and "decision" not in stored(), stored()
+        assert typed.split()[-1] in stored()  # the reference is kept for the way back
+        link = back_to_queue(neuro_client.get(detail_url(searched.screening)))
+        assert parse_qs(urlsplit(link).query) == {"reference": [typed], "page": ["1"]}
+        assert references(neuro_client.get(link)) == [searched.reference]
+    neuro_client.get(reverse("queue"), {"reference": "  ", "verdict": "unlikely"})  # no reference: the filter stays
+    assert parse_qs(urlsplit(back_to_queue(neuro_client.get(detail_url(searched.screening)))).query) == {
+        "reference": ["  "], "verdict": ["unlikely"]}
+
+
 def test_the_queue_filters_by_primary_verdict(neuro_client, queue_mix):
     assert queue_mix["in_review"].screening.primary_verdict == "unlikely"
     assert queue_mix["submitted"].screening.primary_verdict == "likely"
