@@ -9,7 +9,7 @@ from .models import SENT, VERDICT_CHOICES, WAITING, Review, Screening, normalise
 
 ANY = "any"
 NO_DECISION = "none"
-HEALTH_FILTERS = ("verdict", "decision")  # never recorded beside a reference searched (QueueFilterForm.audited)
+HEALTH_FILTERS = ("verdict", "decision")  # never kept beside a reference searched: audited(), query_to_remember()
 WITHHELD = "withheld"
 
 

@@ -217,6 +217,58 @@ def test_submissions_scored_before_migration_0015_are_marked_when_their_primary_
     MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
 
 
+@pytest.mark.parametrize("engine", ["db", "cached_db"])
+def test_sessions_saved_before_0019_keep_no_code_to_show_nor_a_reference_with_a_verdict(transactional_db, settings,
+                                                                                       engine):
+    """Sessions saved before the codes to show once waited in a signed cookie hold them in plaintext, a neurologist's
+    the reference searched with the verdict or decision chosen with it: 0019 drops those, and only those, from every
+    session kept in the database, expired or not, and leaves each one's other keys and expiry as they were. Kept in
+    a cache too, the cached copy is dropped: the next request reads the row."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import caches
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    before, after = [("screening", "0018_queue_counts")], [("screening", "0019_scrub_stored_sessions")]
+    executor.migrate(before)
+    store, now = SessionStore(), timezone.now()
+    soon, gone = now + timedelta(hours=1), now - timedelta(hours=1)
+    neurologist = {"_auth_user_id": "3", "_session_expiry": 900}
+    sessions = {
+        "sent": ({"show_codes": {"reference": "R-ABCDE-FGHJK", "access_code": "KLMNP-QRSTV"},
+                  "status_screening_id": 7}, gone),  # never opened again, not cleared yet
+        "saved": ({"show_resume_code": "WXYZ2-3456A"}, soon),
+        "searched": ({**neurologist, "queue_query": "reference=R-ABCDE&verdict=unlikely&decision=none&page=2"}, soon),
+        "filtered": ({**neurologist, "queue_query": "verdict=unlikely&decision=none&page=2"}, soon),
+        "looked up": ({**neurologist, "queue_query": "reference=R-ABCDE&status=any"}, soon),
+        "opened": ({"status_screening_id": 7}, soon),
+    }
+    for key, (data, expiry) in sessions.items():
+        Session.objects.create(session_key=key, session_data=store.encode(data), expire_date=expiry)
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{engine}"
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    cache.set(KEY_PREFIX + "saved", sessions["saved"][0])
+    untouched = {"filtered", "looked up", "opened"}
+    encoded = dict(Session.objects.filter(session_key__in=untouched).values_list("session_key", "session_data"))
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    rows = Session.objects  # the table is django.contrib.sessions' own, unchanged since its 0001
+    assert {row.session_key: (store.decode(row.session_data), row.expire_date) for row in rows.all()} == {
+        "sent": ({"status_screening_id": 7}, gone),
+        "saved": ({}, soon),
+        "searched": ({**neurologist, "queue_query": "reference=R-ABCDE&page=2"}, soon),
+        **{key: sessions[key] for key in untouched},
+    }
+    assert dict(rows.filter(session_key__in=untouched).values_list("session_key", "session_data")) == encoded
+    assert cache.get(KEY_PREFIX + "saved") == (None if engine == "cached_db" else sessions["saved"][0])
+    cache.delete(KEY_PREFIX + "saved")
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.parametrize("scored, current, older", [
     (("article", 3), {"article": 3, "ebmt-2020": 9}, False),
     (("article", 3), {"article": 4}, True),  # a criterion edited, added or removed since

@@ -1010,6 +1010,23 @@ def test_a_new_code_is_never_stored_in_plaintext_on_the_server_even_before_it_is
     assert late.status_code == 200 and read_resume_code(late) is None
 
 
+def test_codes_left_in_a_session_by_an_earlier_release_are_never_shown(shipped_criteria, patient):
+    """Before codes waited in a signed cookie, they waited in the session (``show_codes``, ``show_resume_code``), and a
+    session saved then may still hold them (migration 0019 drops them): no page reads them there any more."""
+    screening, reference, access = submit(patient, answers())
+    save_on_edss(patient)
+    assert read_resume_code(patient.get(reverse("saved")))  # shown once: this browser holds no code to show now
+    session = patient.session
+    session["show_codes"] = {"reference": reference, "access_code": "KLMNP-QRSTV"}
+    session["show_resume_code"] = "WXYZ2-3456A"
+    session.save()
+    for _ in range(2):
+        sent = html(patient.get(reverse("submitted")))
+        assert f'data-code="reference">{reference}<' in sent  # this browser sent it
+        assert 'data-code="access"' not in sent and "KLMNP-QRSTV" not in sent
+        assert read_resume_code(patient.get(reverse("saved"))) is None
+
+
 @pytest.mark.parametrize("url", [reverse("submitted"), reverse("saved"), RESULT, reverse("submit")])
 def test_a_page_about_something_done_in_another_browser_says_there_is_nothing_here(shipped_criteria, url):
     """Opened in a fresh browser (or one closed since), "Your result has been sent" or "Your answers are saved"
