@@ -1,5 +1,5 @@
 """``manage.py purge_drafts``: delete questionnaire drafts and unsubmitted results older than the retention period,
-and expired sessions (a code shown once waits in its session until the next page: one never followed stays there).
+and expired sessions (a session's row stays in the database after it expires, until deleted here).
 
 The period is ``DRAFT_RETENTION_DAYS`` in settings. Run it daily (cron or a scheduler).
 """
