@@ -1971,6 +1971,20 @@ def test_a_closed_note_is_still_a_heading_for_screen_readers(shipped_criteria, p
     assert re.fullmatch(r"\s*<h3[^>]*>[^<]+</h3>\s*", closed.group(1)), closed.group(1)
 
 
+@pytest.mark.parametrize("kind", ["risk", "general"], ids=["open note", "note that opens"])
+def test_a_blank_line_in_a_note_starts_a_new_paragraph(shipped_criteria, patient, kind):
+    """A long note is read in short paragraphs by someone tired or with blurred vision: a blank line in its body is
+    a new paragraph (not two line breaks inside one, nor a paragraph inside a paragraph, which is invalid HTML),
+    and a single line break stays a line break."""
+    Note.objects.create(code="two-paragraphs", kind=kind, title="Two paragraphs", source="Test source",
+                        body="Risks & benefits.\n\nSecond paragraph,\non two lines.")
+    see_result(patient, answers())
+    page = html(patient.get(RESULT))
+    note = re.search(r'<(article|details) class="note" data-note="two-paragraphs">(.*?)</\1>', page, re.S).group(2)
+    assert re.findall(r"<p>(.*?)</p>", note, re.S) == ["Risks &amp; benefits.", "Second paragraph,<br>on two lines."]
+    assert 'class="source"' in note
+
+
 def test_the_result_tables_speak_to_the_patient(shipped_criteria, patient):
     screening = see_result(patient, answers())
     content = html(patient.get(RESULT))
