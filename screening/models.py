@@ -243,7 +243,8 @@ class Note(ConditionFields, models.Model):
     code = models.SlugField(unique=True, help_text=_("Stable short name, e.g. “mortality-risk”."))
     kind = models.CharField(max_length=15, choices=KIND_CHOICES)
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text=_("Plain language, about a reading age of 12."))
+    body = models.TextField(help_text=_("Plain language, about a reading age of 12. A blank line starts a new "
+                                       "paragraph: keep each to 2 or 3 sentences."))
     source = models.CharField(max_length=600, help_text=_("Citations, e.g. “Sormani 2017; Burt 2021”."))
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)

@@ -21,6 +21,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -940,6 +941,19 @@ def test_the_first_edit_of_a_shipped_note_shows_old_and_new_in_its_history(shipp
     rows = history_rows(admin, "note", note.pk)
     assert rows[0]["changes"] == [("Order", "20", "25")], (
         f"the history page shows {rows} (the shipped note had no history record before the edit)")
+
+
+def test_an_admin_writes_a_note_in_paragraphs_by_leaving_a_blank_line(shipped_criteria, admin):
+    """The body is a box that takes a blank line, and says that one starts a paragraph; a body typed so (a browser
+    sends each line break as CR LF) shows on the result page as paragraphs."""
+    add = admin.get(url("note_add"))
+    assert re.search(r'<textarea [^>]*name="body"', page_text(add))
+    assert "A blank line starts a new paragraph" in page_text(add)
+    first, second = "For some months your immune system is weak.", "You will get medicines to prevent infections."
+    assert_saved(admin.post(url("note_add"), {**form_data(add), **NEW_NOTE, "body": f"{first}\r\n\r\n{second}"},
+                            follow=True))
+    shown = render_to_string("screening/_note.html", {"note": Note.objects.get(code="infection-risk")})
+    assert re.findall(r"<p>(.*?)</p>", shown, re.S) == [first, second]
 
 
 def test_a_notes_condition_is_checked_against_the_facts_type(shipped_criteria, admin):
