@@ -27,6 +27,16 @@ def shipped(model, code, criteria_set="article"):
     return rows[0]
 
 
+def test_no_shipped_note_has_a_paragraph_too_long_to_read_tired():
+    """A block of 150 words is hard going with fatigue or blurred vision: each shipped note is in short paragraphs
+    (a blank line between them), none longer than about 80 words."""
+    notes = [row["fields"] for path in sorted(FIXTURES.glob("*.json")) for row in json.loads(path.read_text())
+             if row["model"] == "screening.note"]
+    too_long = {note["code"]: words for note in notes for paragraph in note["body"].split("\n\n")
+                if (words := len(paragraph.split())) > 80}
+    assert notes and not too_long, too_long
+
+
 def load(*args):
     out = io.StringIO()
     call_command("load_shipped_content", *args, stdout=out)
