@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('screening', '0018_queue_counts'),
+        ('screening', '0019_scrub_stored_sessions'),
     ]
 
     operations = [
