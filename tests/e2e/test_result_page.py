@@ -182,3 +182,37 @@ def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, s
     expect(wrapper).to_have_attribute("tabindex", "0")
     page.keyboard.press("Tab")
     expect(wrapper).not_to_have_attribute("tabindex", re.compile(".*"))
+
+
+
+def wider_than_the_measure(page):
+    """The visible paragraphs, hints and lists of the page wider than 37em of their own text (some 80 characters)."""
+    return page.locator("main :is(p, li, dd, .form-text), footer p").evaluate_all("""els => els
+        .filter(e => e.offsetParent && !e.closest('table'))  /* a table's columns have widths of their own */
+        .map(e => [e.textContent.trim().slice(0, 50), e.getBoundingClientRect().width / parseFloat(getComputedStyle(e).fontSize)])
+        .filter(([, ems]) => ems > 37)""")
+
+
+def left_edges(page):
+    """Where the header's, the help's, main's and the footer's text starts, in CSS pixels."""
+    return page.locator(".site-header .container, .help-spot, main h1, .site-footer p").evaluate_all(
+        """els => els.map(e => Math.round(e.getBoundingClientRect().left + parseFloat(getComputedStyle(e).paddingLeft)))""")
+
+
+def test_on_a_wide_screen_the_text_keeps_a_readable_line_length(page, site):
+    """On a wide screen (1440 px) text runs to about 75 characters a line, not 130 (WCAG 1.4.8: eyes that blur lose
+    their place on a long line), on a step and on the result; the criteria tables keep the column's width and do not
+    scroll sideways; the header, the help, the heading and the footer start at one left edge."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests, at their own widths
+    patient.start()
+    too_wide = {}
+    patient.fill_questionnaire(ANSWERS, on_step=lambda slug: too_wide.update({slug: wider_than_the_measure(page)}))
+    assert not any(too_wide.values()), too_wide
+    patient.see_result()  # every detail open: the notes, each set's table, each "Why it matters"
+    assert not wider_than_the_measure(page)
+    assert len(set(left_edges(page))) == 1, left_edges(page)
+    tables = page.locator(".table-responsive:has(.criteria-table)").evaluate_all(
+        "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+    assert tables and all(inside <= outside for inside, outside in tables), tables
+    assert tables[0][1] > 1000, "the criteria table has the column's width, wider than the text"
