@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from .forms import limited_text
@@ -11,9 +12,35 @@ ANY = "any"
 NO_DECISION = "none"
 HEALTH_FILTERS = ("verdict", "decision")  # never kept beside a reference searched: audited(), query_to_remember()
 WITHHELD = "withheld"
+REFERENCE = "reference"  # searched in a form of its own ("Find a submission by reference")
+LIST_FILTERS = ("status", "verdict", "submitted_from", "submitted_to", "decision")  # the list's form: no reference
+
+
+def searches_reference(query: QueryDict) -> bool:
+    """Whether ``query`` searches a reference: anything but spaces typed in it, a reference the form finds valid or
+    not."""
+    return any(value.strip() for value in query.getlist(REFERENCE))
+
+
+def reference_alone(query: QueryDict, *, keep=()) -> str | None:
+    """The query string to send ``query`` to instead when it searches a reference with any of the list's filters
+    beside it (an old bookmark, a hand-made address; the queue's two forms never send both), or ``None``: the
+    reference alone, with the names in ``keep`` (the export's ``include_contact``). ``reference=R-…&verdict=unlikely``
+    pairs a person's reference with their result in the browser's history and in any log of addresses; the filters
+    could only have hidden that row, and a reference is found whatever its status."""
+    if not searches_reference(query) or not any(name in query for name in LIST_FILTERS):
+        return None
+    alone = QueryDict(mutable=True)
+    for name in (REFERENCE, *keep):
+        if name in query:
+            alone.setlist(name, query.getlist(name))
+    return alone.urlencode()
 
 
 class QueueFilterForm(forms.Form):
+    """Reads the queue's query: the list's filters (``LIST_FILTERS``, the page's filter form) or a reference (the
+    page's search form); the views answer a query with both by ``reference_alone``."""
+
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("Waiting (submitted or in review)")), (ANY, _("Any status"))]
                                + [(status.value, status.label) for status in SENT])
@@ -27,15 +54,19 @@ class QueueFilterForm(forms.Form):
                                  choices=[("", _("Any")), (NO_DECISION, _("None yet"))] + Review.Decision.choices,
                                  help_text=_("Searches every status but withdrawn unless you choose one."))
     reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
-                                help_text=_("Searches every status unless you choose one."))
+                                help_text=_("Finds it whatever its status. Part of the code will do."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.is_bound and not self.filters().get("status") and self.statuses() != WAITING:
+        if (self.is_bound and not self.filters().get("status") and not self.searched_reference()
+                and self.statuses() != WAITING):
             # no status chosen, and not the waiting ones shown: the list says which it shows, not "Waiting"
-            default = (_("Any status (searching by reference)") if self.searched_reference() else
-                       _("Any but withdrawn (searching by decision)"))
+            default = _("Any but withdrawn (searching by decision)")
             self.fields["status"].choices = [("", default)] + self.fields["status"].choices[1:]
+
+    def list_fields(self):
+        """The list's filters, for the page's filter form (the reference has a form of its own)."""
+        return [self[name] for name in LIST_FILTERS]
 
     def clean(self):
         cleaned = super().clean()

@@ -29,7 +29,8 @@ from . import presentation, services
 from .forms import Questionnaire, as_form_data
 from .models import (SENT, VERDICT_CHOICES, CriteriaSet, QueueCount, Review, Screening, StatusCount,
                      filled_in_by_carer, scored_under_older_criteria, whole_number)
-from .review_forms import HEALTH_FILTERS, DecisionForm, ExportForm, QueueFilterForm
+from .review_forms import (HEALTH_FILTERS, DecisionForm, ExportForm, QueueFilterForm, reference_alone,
+                           searches_reference)
 from .views import post_only
 
 PERMISSION = "screening.review_screening"
@@ -78,8 +79,16 @@ def queue(request):
     ids come from an index read from its nearer end, then only those rows are read, and the sets' current versions
     (five queries and the audit entry whatever the number of submissions; one more with filters other than the
     status: the counts by verdict and decision the database keeps too (QueueCount), or, with a date or a reference,
-    a count of its own)."""
+    a count of its own).
+
+    A reference is searched in a form of its own, whatever the status; a query with the list's filters beside it is
+    sent to the reference alone (``reference_alone``), so that neither this page's address nor its links (pages,
+    export, the way back) pair a person's reference with a verdict or a decision."""
+    alone = reference_alone(request.GET)
+    if alone is not None:
+        return redirect(f"{reverse('queue')}?{alone}")
     form = QueueFilterForm(request.GET or None)
+    searching = searches_reference(request.GET)
     counts = dict(StatusCount.objects.values_list("status", "screenings"))
     paginator = NearerEndPaginator(form.filter(submissions()).values_list("pk", flat=True), PAGE_SIZE)
     total = form.count_from(counts, QueueCount.objects.values_list(  # read only when filtered by verdict or decision
@@ -99,10 +108,15 @@ def queue(request):
     # The red flags are health data about every row shown: who saw which page of which list is audited.
     services.audit("queue_viewed", request=request, detail=urlencode({**form.audited(), "page": page.number})[:200])
     request.session[QUEUE_QUERY] = query_to_remember(request.GET)
-    query = request.GET.copy()
-    query.pop("page", None)
+    shown = request.GET.copy()
+    shown.pop("page", None)
+    query = shown.urlencode()  # for the pages' and the export's links: the reference or the filters, never both
     return render(request, "review/queue.html", {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page, "query": query,
+        # each of the two forms shows what was asked of it, and starts empty while the other one is used
+        "searched": form if searching else QueueFilterForm(), "listed": QueueFilterForm() if searching else form,
+        # each form's fields are rendered once per process for each query that fills them in (crispy is slow)
+        "search_key": query if searching else "", "filter_key": "" if searching else query,
         "counts": [(status.label, counts.get(status.value, 0)) for status in SENT],
     })
 
@@ -153,8 +167,9 @@ def query_to_remember(query):
     was, which the audit log withholds (``QueueFilterForm.audited``). The reference is the part kept: it is what the
     neurologist was looking for, and the way back still lists that person's screening, which a verdict or decision
     chosen with it could only have hidden. Dropped rather than withheld: ``verdict=withheld`` is no filter the queue
-    takes. Any reference typed counts, one the form finds valid or not."""
-    if any(value.strip() for value in query.getlist("reference")):
+    takes. Any reference typed counts, one the form finds valid or not (``searches_reference``). The queue sends such a
+    query to the reference alone before it gets here (``reference_alone``): this holds whatever the page is sent."""
+    if searches_reference(query):
         query = query.copy()
         for name in HEALTH_FILTERS:
             query.pop(name, None)
@@ -316,11 +331,19 @@ def export(request):
     """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for.
 
     A filter that is not valid is not left out here as it is on the queue: a file cannot show its message, and would
-    hold more people's details than were asked for. The queue shows what to correct instead."""
+    hold more people's details than were asked for. The queue shows what to correct instead.
+
+    A reference with the list's filters beside it (a hand-made address: the queue's links never pair them) is sent to
+    the export of the reference alone, as the queue is (``reference_alone``)."""
+    alone = reference_alone(request.GET, keep=["include_contact"])
+    if alone is not None:
+        return redirect(f"{reverse('review_export')}?{alone}")
     form = ExportForm(request.GET)
     if not form.is_valid():
         messages.error(request, _("Nothing was downloaded: correct the filters below first."))
-        return redirect(f"{reverse('queue')}?{request.GET.urlencode()}")
+        query = request.GET.copy()
+        query.pop("include_contact", None)  # not a filter of the queue's: its links would carry it on
+        return redirect(f"{reverse('queue')}?{query.urlencode()}")
     screenings = form.filter(submissions())
     with_contact = form.filters().get("include_contact")
     # how many people's data left, with or without their contact details, and chosen how

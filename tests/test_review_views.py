@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from axes.models import AccessAttempt
@@ -22,16 +22,16 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, QueryDict, StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from screening import services
+from screening import review_views, services
 from screening.forms import CARER_CONSENT_VERSION
 from screening.models import SENT, AuditEvent, CriteriaSet, Criterion, Reply, Rescore, Review, Screening
-from screening.review_forms import QueueFilterForm
+from screening.review_forms import ExportForm, QueueFilterForm
 
 from .factories import answers
 
@@ -519,8 +519,6 @@ def test_the_queue_counts_each_status(neuro_client, queue_mix):
     ({"verdict": "likely"}, "Waiting (submitted or in review)"),
     ({"decision": "more_info"}, "Any but withdrawn (searching by decision)"),
     ({"decision": "none"}, "Any but withdrawn (searching by decision)"),
-    ({"reference": "R-ABCDE"}, "Any status (searching by reference)"),
-    ({"reference": "R-ABCDE", "decision": "refer"}, "Any status (searching by reference)"),
     ({"decision": "refer", "status": "reviewed"}, "Reviewed"),
 ])
 def test_the_status_list_says_which_statuses_the_queue_shows(neuro_client, queue_mix, query, shown):
@@ -601,7 +599,7 @@ def test_back_to_the_queue_returns_to_the_filters_and_page_last_shown(neuro_clie
 def test_the_way_back_to_a_reference_searched_keeps_no_health_filter_in_the_session(neuro_client, queue_mix):
     """The session (a row of the database, kept until it expires and is cleared, and after a withdrawal) never pairs
     a reference searched with a verdict or a decision: the way back searches the reference alone, and still lists
-    that person's screening."""
+    that person's screening (an old address pairing them is sent to the reference alone first)."""
     searched = queue_mix["in_review"]
     assert searched.screening.primary_verdict == "unlikely"
 
@@ -610,16 +608,126 @@ def test_the_way_back_to_a_reference_searched_keeps_no_health_filter_in_the_sess
 
     for typed in (searched.reference, searched.reference.lower().replace("-", " ")):
         response = neuro_client.get(reverse("queue"), {"reference": typed, "verdict": "unlikely", "decision": "none",
-                                                       "page": "1"})
+                                                       "page": "1"}, follow=True)
         assert references(response) == [searched.reference]
         assert "unlikely" not in stored() and "decision" not in stored(), stored()
         assert typed.split()[-1] in stored()  # the reference is kept for the way back
         link = back_to_queue(neuro_client.get(detail_url(searched.screening)))
-        assert parse_qs(urlsplit(link).query) == {"reference": [typed], "page": ["1"]}
+        assert parse_qs(urlsplit(link).query) == {"reference": [typed]}
         assert references(neuro_client.get(link)) == [searched.reference]
     neuro_client.get(reverse("queue"), {"reference": "  ", "verdict": "unlikely"})  # no reference: the filter stays
     assert parse_qs(urlsplit(back_to_queue(neuro_client.get(detail_url(searched.screening)))).query) == {
         "reference": ["  "], "verdict": ["unlikely"]}
+
+
+def get_forms(response):
+    """The names each GET form of the page sends (its fields, hidden ones too)."""
+    return [set(re.findall(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"', form))
+            for form in re.findall(r'<form method="get".*?</form>', response.content.decode(), re.S)]
+
+
+def pairs_a_reference_with_a_result(query):
+    """Whether a query names a reference and a verdict or a decision together."""
+    names = set(parse_qs(urlsplit(html.unescape(query)).query, keep_blank_values=True))
+    return "reference" in names and bool(names & {"verdict", "decision"})
+
+
+def link_queries(response):
+    return [html.unescape(href) for href in re.findall(r'href="([^"]*\?[^"]*)"', response.content.decode())]
+
+
+@pytest.mark.parametrize("query", [{}, {"verdict": "unlikely", "decision": "none"}, {"reference": "R-ABCDE"},
+                                   {"submitted_from": "garbage", "decision": "refer"}, {"reference": "x" * 50}])
+def test_the_queue_searches_a_reference_in_a_form_of_its_own_beside_the_lists_filters(neuro_client, queue_mix,
+                                                                                      query):
+    """Neither form sends a reference with a verdict or a decision: the search sends the reference alone, the
+    filters send no reference. One form sending both put ``reference=R-…&verdict=unlikely`` in the address bar,
+    the browser's history and any log of the addresses asked for."""
+    response = neuro_client.get(reverse("queue"), query)
+    assert response.status_code == 200
+    forms = get_forms(response)
+    assert {"reference"} in forms  # "Find a submission by reference"
+    assert {"status", "verdict", "submitted_from", "submitted_to", "decision"} in forms
+    assert len(forms) == 2, forms
+    assert "Find a submission by reference" in response.content.decode()
+
+
+@pytest.mark.parametrize("extra", [{"verdict": "unlikely"}, {"decision": "none"},
+                                   {"verdict": "likely", "decision": "refer", "status": "submitted", "page": "2"},
+                                   # the combined form's old bookmark: every field sent, blank or not
+                                   {"status": "", "verdict": "", "submitted_from": "", "submitted_to": "",
+                                    "decision": ""}])
+def test_an_address_pairing_a_reference_with_the_lists_filters_is_sent_to_the_reference_alone(
+        neuro_client, queue_mix, extra):
+    """An old bookmark or a hand-made address: the filters beside a reference could only have hidden that row. The
+    page that answers names the reference alone, and lists that submission whatever its status."""
+    searched = queue_mix["reviewed"]  # no longer waiting, and decided on: a filter could only have hidden it
+    response = neuro_client.get(reverse("queue"), {"reference": searched.reference, **extra})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('queue')}?reference={searched.reference}"
+    shown = neuro_client.get(response["Location"])
+    assert references(shown) == [searched.reference]
+    assert "whatever their status" in squeeze(shown)
+    assert "1 screening, oldest first" in squeeze(shown)
+
+
+def test_the_pages_and_export_links_never_pair_a_reference_with_a_verdict_or_a_decision(neuro_client,
+                                                                                         shipped_criteria):
+    template = make_submission().screening
+    clone_submissions(template, 60, prefix="R-KEEP")
+    response = neuro_client.get(reverse("queue"), {"reference": "r-keep", "verdict": "possible", "decision": "none"},
+                                follow=True)
+    assert len(references(response)) == 50 and "Page 1 of 2" in response.content.decode()
+    links = link_queries(response)
+    assert f"{reverse('review_export')}?reference=r-keep" in links
+    assert f"{reverse('review_export')}?reference=r-keep&include_contact=on" in links
+    assert "?reference=r-keep&page=2" in links
+    for hop, _status in response.redirect_chain:
+        assert not pairs_a_reference_with_a_result(hop), hop
+    for link in links:
+        assert not pairs_a_reference_with_a_result(link), link
+    # the list's filters: its links name them, and no reference
+    filtered = neuro_client.get(reverse("queue"), {"verdict": "likely", "decision": "none"})
+    assert f"{reverse('review_export')}?verdict=likely&decision=none" in link_queries(filtered)
+    assert "?verdict=likely&decision=none&page=2" in link_queries(filtered)
+
+    # the export asked for both (by hand): the file of the reference alone, with the contact details asked for
+    export = neuro_client.get(reverse("review_export"), {"reference": template.reference, "verdict": "unlikely",
+                                                         "decision": "none", "include_contact": "on"})
+    assert export.status_code == 302
+    assert export["Location"] == f"{reverse('review_export')}?reference={template.reference}&include_contact=on"
+    rows = csv_rows(neuro_client.get(export["Location"]))
+    assert [row[0] for row in rows[1:]] == [template.reference] and rows[0][-1] == "Contact details"
+    # one to correct: the way to the queue's message names neither the pair nor the contact details
+    wrong = neuro_client.get(reverse("review_export"), {"reference": "x" * 50, "verdict": "unlikely",
+                                                        "include_contact": "on"}, follow=True)
+    assert "Nothing was downloaded: correct the filters below first." in wrong.content.decode()
+    hops = [hop for hop, _status in wrong.redirect_chain]
+    assert hops[-1] == f"{reverse('queue')}?reference={'x' * 50}"
+    assert not any(pairs_a_reference_with_a_result(hop) for hop in hops), hops
+
+
+def test_the_filter_form_still_filters_counts_and_exports_as_before(neuro_client, queue_mix):
+    """The list's filters work as they did beside a reference: verdict and decision together, counted, exported; an
+    export to correct shows them again."""
+    response = neuro_client.get(reverse("queue"), {"status": "", "verdict": "unlikely", "submitted_from": "",
+                                                   "submitted_to": "", "decision": "none"})
+    assert references(response) == [queue_mix["in_review"].reference]
+    assert "1 screening, oldest first" in squeeze(response)
+    assert selected(response, "verdict") == "unlikely" and selected(response, "decision") == "none"
+    assert "whatever their status" not in squeeze(response)
+    (export,) = [link for link in link_queries(response) if link.startswith(reverse("review_export"))
+                 and "include_contact" not in link]
+    assert [row[0] for row in csv_rows(neuro_client.get(export))[1:]] == [queue_mix["in_review"].reference]
+    # a blank reference is no search: the filters stay, and nothing is redirected
+    blank = neuro_client.get(reverse("queue"), {"reference": "  ", "verdict": "unlikely"})
+    assert blank.status_code == 200 and references(blank) == [queue_mix["in_review"].reference]
+    # an export to correct goes back to these filters, not to "with contact details" for the next download
+    wrong = neuro_client.get(reverse("review_export"), {"verdict": "unlikely", "decision": "none",
+                                                        "submitted_from": "garbage", "include_contact": "on"})
+    assert wrong["Location"] == f"{reverse('queue')}?verdict=unlikely&decision=none&submitted_from=garbage"
+    corrected = neuro_client.get(wrong["Location"])
+    assert "Enter a valid date." in squeeze(corrected) and selected(corrected, "verdict") == "unlikely"
 
 
 def test_the_queue_filters_by_primary_verdict(neuro_client, queue_mix):
@@ -704,7 +812,9 @@ def test_a_reference_is_found_whatever_became_of_it_and_however_it_is_typed(neur
     assert references(neuro_client.get(reverse("queue"), {"reference": reference})) == [reference]
     typed = " ".join(reference.split("-")[1:]).lower()  # "k7m2q ..." as read out over the phone
     assert references(neuro_client.get(reverse("queue"), {"reference": typed})) == [reference]
-    assert references(neuro_client.get(reverse("queue"), {"reference": reference, "status": "submitted"})) == []
+    # a status beside it (an old address: the search form has none) could only hide it
+    assert references(neuro_client.get(reverse("queue"), {"reference": reference, "status": "submitted"},
+                                       follow=True)) == [reference]
     everyone_waiting = references(neuro_client.get(reverse("queue")))
     assert references(neuro_client.get(reverse("queue"), {"reference": " - "})) == everyone_waiting  # no search
     for nothing_a_reference_holds in ("😀", "%", "?!"):  # not "every one": an export would hold them all
@@ -1990,13 +2100,16 @@ def test_a_reference_searched_is_audited_without_the_health_filters_beside_it(ne
     decision filter was used with it; without a reference, the filters are kept as applied (nobody is named)."""
     reference = export_mix["unlikely"].reference
     search = {"reference": reference, "verdict": "unlikely", "decision": "none", "status": "submitted"}
-    neuro_client.get(reverse("queue"), search)
-    neuro_client.get(reverse("review_export"), search)
+    for form in (QueueFilterForm(QueryDict(urlencode(search))), ExportForm(QueryDict(urlencode(search)))):
+        assert form.audited() == {"reference": reference, "status": "submitted", "verdict": "withheld",
+                                  "decision": "withheld"}
+    # the pages send such an address to the reference alone: nothing is left to withhold
+    neuro_client.get(reverse("queue"), search, follow=True)
+    neuro_client.get(reverse("review_export"), search, follow=True)
     for action in ("queue_viewed", "exported"):
         detail = AuditEvent.objects.get(action=action).detail
-        assert f"reference={reference}" in detail and "status=submitted" in detail, action
-        assert "verdict=withheld" in detail and "decision=withheld" in detail, action
-        assert "unlikely" not in detail and "decision=none" not in detail, action
+        assert f"reference={reference}" in detail, action
+        assert "unlikely" not in detail and "decision" not in detail and "verdict" not in detail, action
     neuro_client.get(reverse("queue"), {"verdict": "unlikely", "page": "1"})
     assert AuditEvent.objects.filter(action="queue_viewed").latest("pk").detail == "verdict=unlikely&page=1"
     neuro_client.get(reverse("review_export"), {"verdict": "unlikely"})
@@ -2520,13 +2633,14 @@ def test_until_the_neurologist_answers_the_patient_can_add_to_their_reply(neurol
 def test_an_error_report_from_the_queue_names_no_filter_searched_beside_a_reference(neuro_client, queue_mix, settings,
                                                                                   monkeypatch, mailoutbox):
     """``?reference=R-…&verdict=unlikely`` says what that person's result was (the audit log withholds it): an error
-    report emailed to ADMINS keeps the filters' names, not their values, in its URL, GET items, META and referrer."""
+    report emailed to ADMINS keeps the filters' names, not their values, in its URL, GET items, META and referrer
+    (the queue sends such an old address to the reference alone: an error on the way)."""
     settings.ADMINS = [("Ops", "ops@example.org")]
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(QueueFilterForm, "count_from", broken)
+    monkeypatch.setattr(review_views, "reference_alone", broken)
     neuro_client.raise_request_exception = False
     reference = queue_mix["in_review"].reference
     query = {"reference": reference, "verdict": "unlikely", "decision": "not_suitable"}
