@@ -135,8 +135,10 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
             ".queue-table caption", "tr[data-reference]"))
         assert caption["y"] + caption["height"] <= first_row["y"], (caption, first_row)
 
+        doc.get_by_label("Primary verdict").select_option("unlikely")  # chosen, then a reference searched
         doc.get_by_label("Reference", exact=True).fill(reference)
-        press(doc, "Filter")
+        press(doc, "Find")
+        assert doc.url == f"{site}/review/?reference={reference}"  # the reference alone: no verdict beside it
         row = doc.locator("tr[data-reference]")
         expect(row).to_have_count(1)
         expect(row).to_have_attribute("data-reference", reference)
@@ -294,11 +296,15 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     page.set_viewport_size({"width": 1280, "height": 720})
 
     page.get_by_label("Reference", exact=True).fill("R-NOTHING-LIKE-THIS")
-    press(page, "Filter")
+    press(page, "Find")
     expect(page.locator("tr[data-reference]")).to_have_count(0)
     expect(page.locator(".queue-table")).to_contain_text("Nothing matches these filters.")
-    check_accessible(page, "queue (filtered to nothing)")
+    check_accessible(page, "queue (searched to nothing)")
     shoot(page, "review-queue-empty")
+    page.get_by_label("Primary verdict").select_option("possible")
+    press(page, "Filter")
+    assert page.url.startswith(site + "/review/?status=&verdict=possible&"), page.url  # the filters: no reference
+    check_accessible(page, "queue (filtered)")
 
     page.goto(detail_url(site, screening))
     for link in ("Back to the queue", "Go to the decision form"):  # targets as large as the patient's
