@@ -409,8 +409,8 @@ def submit(request):
             contact_name=form.cleaned_data["contact_name"], contact_details=form.cleaned_data["contact_details"],
             request=request,
         )
-        if codes is None:  # sent by a click a moment before: that request shows the codes
-            return redirect("submitted")
+        if codes is None:  # sent by a press a moment before, whose page this one replaces: the codes may be unseen,
+            return redirect("submitted")  # which the submitted page says, offering a new access code
         response = with_code_to_show(redirect("submitted"), SHOW_CODES, "submitted", CODES_JOINED.join(codes))
         if draft_from_cookie(request) is None:  # the answers sent were this browser's (answers begun since are kept)
             response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)

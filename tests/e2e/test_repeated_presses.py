@@ -6,18 +6,21 @@ Over a network the first answer arrives after the second tap; here every post is
 (``slow_answers``) so that the second tap lands on the same page, as it does over a phone's connection.
 """
 
+import re
 import time
 
 import pytest
 from django.core.handlers.base import BaseHandler
 from playwright.sync_api import expect
 
+from screening import services
 from screening.models import Screening
 
 from .answer_sets import ANSWER_SETS
-from .flow import Patient
+from .flow import STEP_SLUGS, Patient, answer_step, follow, press
 
 ANSWERS = ANSWER_SETS[0]["answers"]
+CODE = r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}"
 LATENCY = 0.6  # seconds between a post's answer being ready and the browser receiving it
 SECOND_TAP = 150  # milliseconds after the first: a tremor's repeated tap
 
@@ -57,3 +60,71 @@ def test_see_my_result_pressed_twice_stores_one_result(page, site, check_accessi
     assert page.url == site + "/result/"
     expect(page.locator("section[data-verdict]")).to_be_visible()
     assert Screening.objects.count() == 1, "a second result was stored for the same answers"
+
+
+def test_send_pressed_twice_says_the_access_code_was_not_shown_and_gives_a_new_one(
+        page, site, browser, check_accessible, shoot, slow_answers):
+    patient = Patient(page, site, check_accessible, shoot)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    patient.see_result()
+    follow(page, "Send my result to a neurologist")
+    page.locator("label", has_text="I agree to send my answers").click()
+    tap_twice(page, "Send this result")
+
+    assert page.url == site + "/result/submitted/"
+    assert Screening.objects.exclude(reference=None).count() == 1, "sent once"
+    # The first press's page, with the codes, was dropped: this one says so (not "shown once already").
+    expect(page.locator("[data-code=access]")).to_have_count(0)
+    main = page.locator("main")
+    expect(main).to_contain_text("This page does not show your private access code.")
+    expect(main).to_contain_text("If the button was pressed twice")
+    reference = page.locator("[data-code=reference]").inner_text().strip()
+    patient.arrive("submitted (pressed twice)", "submitted-pressed-twice")
+
+    press(page, "Give me a new access code")
+    access_code = page.locator("[data-code=access]").inner_text().strip()
+    assert re.fullmatch(CODE, access_code), access_code
+    expect(page.locator("[data-code=reference]")).to_have_text(reference)
+    assert services.screening_for_codes(reference, access_code) is not None, "the code shown opens the submission"
+
+
+def test_save_pressed_twice_at_once_offers_a_new_resume_code(page, site, browser, check_accessible, shoot,
+                                                             slow_answers, monkeypatch):
+    """Both presses read the draft before either stored its code: the second's page has none to show (the first's
+    code, which works, was on the page the browser dropped). It says so, and gives a new code that works."""
+    issue = services.draft_issue_resume_code
+
+    def read_then_issue(draft):
+        draft.resume_code_hash  # read, as each request reads it before storing its own
+        time.sleep(0.4)  # the other press reads it too, meanwhile
+        return issue(draft)
+
+    monkeypatch.setattr(services, "draft_issue_resume_code", read_then_issue)
+    patient = Patient(page, site, check_accessible, shoot)
+    patient.start()
+    answer_step(page, STEP_SLUGS[0], ANSWERS)
+    tap_twice(page, "Save and finish later")
+
+    assert page.url == site + "/check/saved/"
+    expect(page.locator(".code-box")).to_have_count(0)
+    main = page.locator("main")
+    expect(main).to_contain_text("This page does not show your resume code.")
+    expect(main).to_contain_text("If the button was pressed twice")
+    patient.arrive("saved (pressed twice)", "saved-pressed-twice")
+
+    monkeypatch.setattr(services, "draft_issue_resume_code", issue)
+    press(page, "Give me a new resume code")
+    code = page.locator(".code-box").inner_text().strip()
+    assert re.fullmatch(CODE, code), code
+    patient.arrive("saved (a new resume code)")
+
+    context = browser.new_context()  # the code opens the answers elsewhere
+    try:
+        other = context.new_page()
+        other.goto(site + "/check/resume/")
+        other.get_by_label("Resume code").fill(code)
+        press(other, "Continue")
+        assert other.url.startswith(site + "/check/" + STEP_SLUGS[1] + "/"), other.url
+    finally:
+        context.close()

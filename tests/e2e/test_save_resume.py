@@ -31,7 +31,7 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
     patient.arrive("saved", "saved")
     page.reload()
     expect(page.locator(".code-box")).to_have_count(0)
-    expect(page.locator("main")).to_contain_text("shown once already")
+    expect(page.locator("main")).to_contain_text("This page does not show your resume code.")
     patient.arrive("saved (code already shown)")
 
     context = browser.new_context()  # another browser: no cookies, no session
