@@ -162,19 +162,9 @@ def editions_for(snapshot: list) -> dict:
 @transaction.atomic
 def screening_create(*, answers: dict, today: date, draft: Draft | None = None) -> Screening:
     """Score validated answers (from ``draft``, on the web) against every active set and store the immutable
-    snapshot. The draft's newest result is returned instead of a second row when nothing has touched the draft
-    since it was scored (no step saved, no resume code issued or used: the same browser, a moment ago), it is
-    unsent, and it is these answers scored today against the same criteria: "See my result" pressed twice (a
-    tremor) is one result."""
+    snapshot."""
     evaluation = evaluate(answers, today)
     store_editions(evaluation)
-    if draft is not None:  # one request at a time per draft (on PostgreSQL; SQLite writes one at a time anyway)
-        touched = Draft.objects.select_for_update().filter(pk=draft.pk).values_list("updated_at", flat=True).first()
-        newest = Screening.objects.filter(draft_id=draft.pk).order_by("-pk").first()
-        if (newest is not None and touched is not None and newest.created_at >= touched
-                and newest.status == Screening.Status.SCORED and newest.scored_on == today
-                and newest.answers == answers and newest.snapshot == json.loads(json.dumps(evaluation.results))):
-            return newest
     return Screening.objects.create(
         answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
         primary_verdict=evaluation.headline["verdict"], draft=draft,

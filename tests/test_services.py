@@ -121,18 +121,6 @@ def test_a_second_submission_of_the_same_result_at_once_gives_no_codes_that_do_n
     assert AuditEvent.objects.filter(action="submitted").count() == 1
 
 
-def test_see_my_result_pressed_twice_stores_one_result_and_a_change_in_between_a_new_one(shipped_criteria):
-    """A second press before the page came (the draft untouched since) is the same result; after a step is saved or
-    a resume code is issued (the same answers perhaps, but the person came back), the result is scored anew."""
-    draft, token = services.draft_create()
-    first = screening_create(answers=answers(), today=TODAY, draft=draft)
-    assert screening_create(answers=answers(), today=TODAY, draft=draft).pk == first.pk
-    assert screening_create(answers=answers(edss=5.5), today=TODAY, draft=draft).pk != first.pk  # other answers
-    services.draft_save_step(token, {"age": "47"})
-    again = screening_create(answers=answers(), today=TODAY, draft=draft)
-    assert again.pk != first.pk and Screening.objects.count() == 3
-
-
 def test_a_second_resume_code_issued_at_once_is_not_shown_and_the_first_works(db):
     draft, _token = services.draft_create()
     stale = Draft.objects.get(pk=draft.pk)
