@@ -1328,7 +1328,8 @@ def test_the_rescore_preview_shows_the_new_verdict_and_saves_nothing(neuro_clien
     assert response.status_code == 200
     content = response.content.decode()
     assert '<tr data-set="article" data-verdict="unlikely">' in content
-    assert "<td>Likely (v1)</td>" in content and "<strong>Unlikely (v2)</strong>" in content  # what changed
+    # what changed, in bold
+    assert '<td data-label="As scored">Likely (v1)</td>' in content and "<strong>Unlikely (v2)</strong>" in content
     assert not Rescore.objects.exists()
     assert Screening.objects.get(pk=screening.pk).snapshot == snapshot_before
     assert Screening.objects.get(pk=screening.pk).primary_verdict == "likely"
@@ -1395,7 +1396,9 @@ def test_a_second_re_score_preview_shows_what_it_would_replace(neuro_client, cri
     assert "Verdict as scored, as last re-scored, and now" in page and "Last re-score (" in page
     row = page[page.index('<tr data-set="article"'):]
     row = row[:row.index("</tr>")]
-    assert re.findall(r"<td>(.*?)</td>", row) == ["Likely (v1)", "Unlikely (v2)", "<strong>Likely (v3)</strong>"]
+    assert re.findall(r'<td data-label="([^"]*)">(.*?)</td>', row) == [  # each labelled, for the cards of a phone
+        ("As scored", "Likely (v1)"), (re.search(r"Last re-score \([^)]*\)", page).group(0), "Unlikely (v2)"),
+        ("With current criteria", "<strong>Likely (v3)</strong>")]
 
 
 def test_the_queue_and_the_export_show_a_re_scored_verdict_beside_the_one_submitted(

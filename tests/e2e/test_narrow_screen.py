@@ -1,14 +1,17 @@
 """At 320 CSS pixels wide (a small phone, or 400% zoom on a laptop): no sideways scrolling and no axe violation on
-any page of the check, including an error state, the review and the result with every detail open (WCAG 1.4.10).
-Wider, where the criteria tables are tables wider than their box (a laptop at 125-150% zoom): they scroll in their
-box, the page does not."""
+any page of the check, including an error state, the review and the result with every detail open, nor on the
+neurologists' screening and re-score pages (WCAG 1.4.10). Wider, where the criteria tables are tables wider than
+their box (a laptop at 125-150% zoom): they scroll in their box, the page does not."""
 
 import re
 
 from playwright.sync_api import expect
 
+from screening.models import Criterion
+
 from .answer_sets import ANSWER_SETS
 from .flow import Patient, follow, no_horizontal_scroll, open_all_details, press, question
+from .test_review_flow import detail_url, make_user, sign_in, submit
 
 ANSWERS = ANSWER_SETS[0]["answers"]  # the longest path: a high-efficacy medicine asks both response questions
 # Many criteria not met or not known: many "Why it matters" open, and the other sets' tables at their widest.
@@ -65,3 +68,38 @@ def test_the_result_page_does_not_scroll_sideways_where_its_tables_do(page, site
         if width == 1000:  # else this would test nothing: some tables are wider than their box here
             assert page.locator(".set-details .table-responsive").evaluate_all(
                 "rs => rs.filter(r => r.scrollWidth > r.clientWidth).length") > 0
+
+
+def test_the_neurologists_screening_and_re_score_pages_fit_320_pixels(page, site, settings, check_accessible, shoot):
+    """The verdicts as scored, as last re-scored and now: each set a card, as on the screening's page; the facts
+    table scrolls in its own box, which the keyboard reaches (a named region)."""
+    page.set_default_timeout(10_000)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    make_user("dr-narrow")
+    screening = submit(edss=3.5)
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 3.0  # changed since the screening was scored: a re-score to preview
+    criterion.save()
+    sign_in(page, site, "dr-narrow")
+    rescore_url = f"{detail_url(site, screening)}rescore/"
+    page.goto(rescore_url)
+    press(page, "Save this re-score with the screening")  # then the preview has a column more: the last re-score
+
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(detail_url(site, screening))
+    open_all_details(page)
+    no_horizontal_scroll(page)
+    facts = page.get_by_role("region", name="Facts")
+    assert facts.evaluate("r => r.scrollWidth > r.clientWidth")
+    expect(facts).to_have_attribute("tabindex", "0")
+
+    page.goto(rescore_url)
+    no_horizontal_scroll(page)
+    open_all_details(page)
+    no_horizontal_scroll(page)
+    labels = page.locator("tr[data-set='article'] td").evaluate_all(
+        "tds => tds.map(td => getComputedStyle(td, '::before').content)")
+    assert labels[0] == '"As scored: "' and labels[1].startswith('"Last re-score (') and \
+        labels[2] == '"With current criteria: "', labels
+    check_accessible(page, "re-score preview (320 px)")
+    shoot(page, "narrow-rescore")
