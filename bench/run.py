@@ -210,8 +210,8 @@ def main():
         "(21 requests per person: each step's page and its answers, the review, scoring, the result); every "
         "response is checked (pages 200, each post leading to the next page, the result showing a verdict), and "
         "anything unexpected counts as an error. The floor (`bench/floor.py`, on a server of its own) is a step "
-        "stripped to its database statement (the step's own read, or its own merge on a post) and the site's page "
-        "around a one-button form: no questionnaire, no forms, no scoring. It shows what one request of the flow "
+        "stripped to its database statement (the step's own read, or its own merge on a post, of a draft of each "
+        "connection's own) and the site's page around a one-button form: no questionnaire, no forms, no scoring. It shows what one request of the flow "
         "cannot go below on this machine; its ratio is to the baseline measured again on its server just before "
         "it, since the machine's speed drifts over a run.", "",
         *table, "", "Budgets (from the issue): patient flow ≥ 0.40 of the baseline's throughput; review queue p95 "
