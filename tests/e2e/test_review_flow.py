@@ -640,6 +640,42 @@ def test_back_to_the_queue_returns_to_the_queue_as_this_tab_left_it(page, site):
         other.close()
 
 
+def wider_than_the_measure(page):
+    """The visible paragraphs, list items and text boxes of the workspace wider than 37em of their own text (some 80
+    characters a line), outside the tables and the answers, which have columns of their own."""
+    return page.locator("main :is(p, li, textarea)").evaluate_all("""els => els
+        .filter(e => e.offsetParent && !e.closest('table, .answers'))
+        .map(e => [e.textContent.trim().slice(0, 50) || e.name,
+                   e.getBoundingClientRect().width / parseFloat(getComputedStyle(e).fontSize)])
+        .filter(([, ems]) => ems > 37)""")
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_on_a_wide_screen_the_prose_keeps_a_readable_line_length_and_the_tables_the_width(page, site, width):
+    """On the detail and re-score pages the text ran 120 to 139 characters a line at 1280 px (the message box too):
+    prose, red flags, replies, history and the message box keep the patient pages' measure, while every criteria
+    table keeps the column's width, the patient's answer beside each criterion without scrolling sideways."""
+    page.set_viewport_size({"width": width, "height": 900})
+    make_user("dr-wide")
+    screening = submit(pregnancy="planning", comorbidities=["heart"])  # red flags
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.7")
+    request.user = get_user_model().objects.get(username="dr-wide")
+    services.review_decide(screening=screening, revision=screening.revision, decision="more_info",
+                           message="Please send your latest MRI report. " * 4, internal_note="", request=request)
+    services.screening_reply(screening=Screening.objects.get(pk=screening.pk),
+                             message="My MRI in May showed two new lesions; the report is on its way to you. " * 2)
+    sign_in(page, site, "dr-wide")
+    for url in (detail_url(site, screening), f"{detail_url(site, screening)}rescore/"):
+        page.goto(url)
+        page.locator("details").evaluate_all("els => els.forEach(e => e.open = true)")
+        assert not wider_than_the_measure(page), (url, wider_than_the_measure(page))
+        tables = page.locator(".table-responsive:has(.criteria-table)").evaluate_all(
+            "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+        assert tables and all(inside <= outside for inside, outside in tables), tables
+        assert tables[0][1] > 1000, "the criteria tables have the column's width, wider than the text"
+        no_horizontal_scroll(page, width)
+
+
 # --- 5. the message's length -----------------------------------------------------------------------------------
 
 
