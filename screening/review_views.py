@@ -130,6 +130,10 @@ def detail_context(screening):
     rescores = list(screening.rescores.select_related("created_by")[:1])
     rescored = rescores[0].snapshot if rescores else []
     editions = services.editions_for(screening.snapshot + rescored)  # one read for both
+    reviews = list(screening.reviews.select_related("neurologist"))
+    replies = list(screening.replies.all())
+    for reply in replies:  # the request it answers, shown with it: the newest decision before it (newest first)
+        reply.answering = next((review for review in reviews if review.created_at <= reply.created_at), None)
     return {
         "carer_sent": presentation.carer_sent(screening),
         "answers": presentation.answer_rows(questionnaire),
@@ -138,8 +142,8 @@ def detail_context(screening):
         "results": presentation.set_views(screening.snapshot, screening.facts, editions, screening.answers),
         # since the last re-score, once there is one: that re-score already read the changes before it
         "changed_sets": services.criteria_changed_since(rescores[0] if rescores else screening, versions),
-        "reviews": list(screening.reviews.select_related("neurologist")),
-        "replies": list(screening.replies.all()),
+        "reviews": reviews,
+        "replies": replies,
         "rescores": rescores,
         "rescore_set": services.compared_result(screening, rescored)["name"] if rescored else None,
         # the latest re-score, set by set (scored on the same day as the screening: the same facts)

@@ -2361,6 +2361,29 @@ def test_a_patient_replies_to_more_information_needed_and_the_submission_waits_a
     assert "My neurologist wrote 3.5 in<br>March." in earlier[:earlier.index("</details>")]
 
 
+def test_a_reply_is_shown_with_the_request_it_answers(neurologist, shipped_criteria):
+    """The reply sat above the evidence and the request it answered at the foot of the page, under the answers: the
+    neurologist read "Yes, two." without the question. The request is shown once with the replies that answer it,
+    and a second request with the reply to it."""
+    submission = make_submission()
+    decide(submission.screening, neurologist, "more_info", "Have you had any relapses since March?")
+    services.screening_reply(screening=submission.screening, message="Yes, two.")
+    services.screening_reply(screening=submission.screening, message="The second one in June.")
+    detail = squeeze(signed_in(neurologist).get(detail_url(submission.screening)))
+    replies = detail[detail.index("The patient has replied"):detail.index("</section>", detail.index("replies-title"))]
+    assert replies.count("Have you had any relapses since March?") == 1
+    assert re.search(r"In answer to the message of neuro, \d+ \w+ \d{4} \d\d:\d\d: "
+                     r"Have you had any relapses since March\?</span><br>The second one in June\.", replies), replies
+    assert "Yes, two." in replies
+
+    decide(submission.screening, neurologist, "more_info", "Which month was the first?")
+    services.screening_reply(screening=submission.screening, message="April.")
+    detail = squeeze(signed_in(neurologist).get(detail_url(submission.screening)))
+    replies = detail[detail.index("The patient has replied"):detail.index("</section>", detail.index("replies-title"))]
+    assert re.search(r"Which month was the first\?</span><br>April\..*Have you had any relapses since March\?"
+                     r"</span><br>The second one in June\.", replies), replies
+
+
 @pytest.mark.parametrize("decision", [None, "refer", "not_suitable", "more_info, replied, refer"])
 def test_there_is_no_reply_without_a_request_for_more_information(neurologist, shipped_criteria, decision):
     submission = make_submission()
