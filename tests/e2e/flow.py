@@ -163,6 +163,21 @@ def no_horizontal_scroll(page, width=320):
     assert scroll_width <= width + 1, f"{page.url}: the page scrolls sideways ({scroll_width}px in {width}px)"
 
 
+def codes_on_paper(page):
+    """A page with a code, printed to keep (it says so): each code large, in a typeface that tells 0 from O; no
+    button or link to press on paper."""
+    page.emulate_media(media="print")
+    try:
+        for code in page.locator(".code-box").all():
+            expect(code).to_be_visible()
+            expect(code).to_have_css("font-family", re.compile("monospace"))
+            assert code.evaluate("e => parseFloat(getComputedStyle(e).fontSize) * 0.75") >= 18
+        for control in page.locator("main button, main .secondary-actions, .site-header, .help-spot").all():
+            expect(control).to_be_hidden()
+    finally:
+        page.emulate_media(media="screen")
+
+
 def open_all_details(page):
     page.locator("details").evaluate_all("els => els.forEach(d => d.open = true)")
 

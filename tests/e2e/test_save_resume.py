@@ -5,8 +5,8 @@ import re
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import (STEP_FIELDS, STEP_SLUGS, Patient, answer_step, answer_text, current_slug, press, question, review_rows,
-                   step_count_text, step_position)
+from .flow import (STEP_FIELDS, STEP_SLUGS, Patient, answer_step, answer_text, codes_on_paper, current_slug, press, question,
+                   review_rows, step_count_text, step_position)
 
 ANSWERS = next(e["answers"] for e in ANSWER_SETS if e["answers"].get("walking_aid") == "two_sided")
 SAVED_ON = "walking-distance"
@@ -29,6 +29,7 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
     code = page.locator(".code-box").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}", code), code
     patient.arrive("saved", "saved")
+    codes_on_paper(page)
     page.reload()
     expect(page.locator(".code-box")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("This page does not show your resume code.")

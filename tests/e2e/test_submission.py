@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import Patient, follow, press
+from .flow import Patient, codes_on_paper, follow, press
 
 ANSWERS = ANSWER_SETS[0]["answers"]
 CODE = r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}"
@@ -58,6 +58,7 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     assert re.fullmatch(r"R-" + CODE, reference), reference
     assert re.fullmatch(CODE, access_code), access_code
     patient.arrive("submitted", "submitted")
+    codes_on_paper(page)
 
     page.reload()
     expect(page.locator("[data-code=access]")).to_have_count(0)
