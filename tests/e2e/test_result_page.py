@@ -216,3 +216,62 @@ def test_on_a_wide_screen_the_text_keeps_a_readable_line_length(page, site):
         "els => els.map(e => [e.scrollWidth, e.clientWidth])")
     assert tables and all(inside <= outside for inside, outside in tables), tables
     assert tables[0][1] > 1000, "the criteria table has the column's width, wider than the text"
+
+
+def pdf_pages(pdf):
+    """The number of pages in a PDF that Chromium wrote."""
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+
+
+def test_on_paper_the_result_is_readable_complete_and_short(page, site, check_accessible):
+    """Printed for the neurologist, by someone whose eyes blur: text at 12 pt, a source never larger than what it is
+    the source of, every closed part printed open even when no script opens it (the browser's own print command),
+    no buttons or links to press, each criterion's explanation across the page's width (in a narrow last column each
+    criterion took most of an A4 page), the date scored and "not medical advice" on paper; the print button prints,
+    without inline script."""
+    patient = Patient(page, site, check_accessible)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    press(page, "See the result")  # as it first opens: the met criteria's reasons and the general notes closed
+    assert page.locator("details.note:not([open])").count() >= 5
+    assert page.locator("td.why details:not([open])").count() >= 1
+
+    blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    page.evaluate("window.print = () => { window.printed = true; }")  # headless: no dialog to wait for
+    page.get_by_role("button", name="Print this result").click()
+    assert page.evaluate("window.printed") is True and not blocked, blocked
+
+    page.emulate_media(media="print")  # no beforeprint: as if print.js had not run
+    try:
+        def points(selector):
+            return page.locator(selector).first.evaluate("e => parseFloat(getComputedStyle(e).fontSize) * 0.75")
+
+        assert points("main .not-advice") >= 12
+        assert points(".verdict > p:not(.verdict-label, .source)") >= 12
+        assert points("td.why .source") <= points("td.why details"), "a source printed larger than its explanation"
+        assert points(".note .source") <= points(".note .note-body p")
+        assert points(".verdict .source") <= points(".verdict > p:not(.verdict-label, .source)")
+        assert points(".site-footer p") <= points("main .not-advice")
+
+        closed = "details.note:not([open]) .source, main > .table-responsive td.why details:not([open]) .source"
+        for end in page.locator(closed).all():  # the last thing inside each closed part
+            expect(end).to_be_visible()
+        expect(page.locator("details.set-details[data-set]:not([open])").first).to_be_hidden()  # left out on purpose
+        for control in page.locator("main button, main .btn, .site-header, .help-spot, .skip-link, .contents").all():
+            expect(control).to_be_hidden()
+
+        expect(page.locator(".scored-on")).to_be_visible()
+        expect(page.locator(".scored-on")).to_have_text(re.compile(r"^Scored on \d{1,2} \w+ \d{4}\.$"))
+        expect(page.locator("main .not-advice")).to_be_visible()
+
+        widths = page.locator("main > .table-responsive tr[data-criterion]").evaluate_all(
+            "rows => rows.map(r => r.querySelector('td.why').offsetWidth / r.offsetWidth)")
+        assert widths and min(widths) > 0.9, f"'Why it matters' is a narrow column on paper: {widths}"
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+        a4 = pdf_pages(page.pdf(format="A4"))
+        letter = pdf_pages(page.pdf(format="Letter"))
+        assert a4 <= 11 and letter <= 12, f"{a4} A4 pages, {letter} Letter pages"
+    finally:
+        page.emulate_media(media="screen")

@@ -1,5 +1,5 @@
 // The "Print this result" button (no inline script: the CSP forbids it). Without JavaScript, the browser's own
-// print command gives the same print layout, with the closed parts closed.
+// print command gives the same print layout; print.css opens the closed parts where the browser can (Chromium).
 document.querySelectorAll("[data-print]").forEach(function (button) {
   button.addEventListener("click", function () { window.print(); });
 });
