@@ -3,7 +3,12 @@
 
 import re
 
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from screening import services
 
 from .answer_sets import ANSWER_SETS
 from .flow import Patient, codes_on_paper, follow, press
@@ -116,3 +121,38 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     # Last, so that everything above is checked whatever happens here: the person is told why the codes no longer
     # open anything, instead of being shown the empty form again as if nothing had happened.
     assert told, "looking up withdrawn codes shows the empty form again, with no message"
+
+
+def test_on_paper_the_status_page_has_the_message_not_what_is_said_about_its_buttons(page, site, check_accessible):
+    """Printed for the neurologist at the clinic: the reference, the status and the neurologist's message; not the
+    sentences about the reply box and the withdraw button, which are not on the paper ("Your reply goes with your
+    result…", "If you withdraw…" read as if there were something to fill in or press)."""
+    screening = services.screening_create(answers=ANSWERS, today=timezone.localdate())
+    reference, access_code = services.screening_submit(screening=screening, consent_version="test-1",
+                                                       consent_text="I agree to share my answers.")
+    screening.refresh_from_db()
+    request = RequestFactory().post("/")
+    request.user = get_user_model().objects.create_user("neuro-print")
+    services.review_decide(screening=screening, revision=screening.revision, decision="more_info",
+                           message="Please send your last MRI report.", internal_note="", request=request)
+    patient = Patient(page, site, check_accessible)
+    look_up(patient, reference, access_code, "status detail (more information asked)")
+    explanations = [page.get_by_text("Your reply goes with your result"),
+                    page.get_by_role("heading", name="Withdraw your result"), page.get_by_text("If you withdraw")]
+    for sentence in explanations:  # on screen, with their box and button
+        expect(sentence).to_be_visible()
+
+    page.emulate_media(media="print")
+    try:
+        for sentence in explanations:
+            expect(sentence).to_be_hidden()
+        assert page.locator("main button, main textarea").count() >= 3  # the reply box and both forms' buttons
+        for control in page.locator("main button, main textarea").all():
+            expect(control).to_be_hidden()
+        expect(page.locator("main")).to_contain_text(reference)
+        expect(page.locator("[data-status]")).to_be_visible()
+        expect(page.get_by_role("heading", name="Message from the neurologist")).to_be_visible()
+        expect(page.locator(".released-message")).to_be_visible()
+        expect(page.locator(".released-message")).to_contain_text("Please send your last MRI report.")
+    finally:
+        page.emulate_media(media="screen")
