@@ -227,8 +227,8 @@ def test_on_paper_the_result_is_readable_complete_and_short(page, site, check_ac
     """Printed for the neurologist, by someone whose eyes blur: text at 12 pt, a source never larger than what it is
     the source of, every closed part printed open even when no script opens it (the browser's own print command),
     no buttons or links to press, each criterion's explanation across the page's width (in a narrow last column each
-    criterion took most of an A4 page), the date scored and "not medical advice" on paper; the print button prints,
-    without inline script."""
+    criterion took most of an A4 page), the date scored (on page 1, above the verdict, for whoever reads it weeks
+    later) and "not medical advice" on paper; the print button prints, without inline script."""
     patient = Patient(page, site, check_accessible)
     patient.start()
     patient.fill_questionnaire(ANSWERS)
@@ -261,8 +261,12 @@ def test_on_paper_the_result_is_readable_complete_and_short(page, site, check_ac
         for control in page.locator("main button, main .btn, .site-header, .help-spot, .skip-link, .contents").all():
             expect(control).to_be_hidden()
 
-        expect(page.locator(".scored-on")).to_be_visible()
-        expect(page.locator(".scored-on")).to_have_text(re.compile(r"^Scored on \d{1,2} \w+ \d{4}\.$"))
+        # Read at a clinic weeks later, page 1 says when the result was worked out: above the verdict, once.
+        dated = page.locator(".scored-on").filter(visible=True)
+        expect(dated).to_have_count(1)
+        expect(dated).to_have_text(re.compile(r"^Scored on \d{1,2} [A-Z][a-z]+ \d{4}\.$"))
+        assert dated.evaluate("(e) => !!(e.compareDocumentPosition(document.querySelector('.verdict')) "
+                              "& Node.DOCUMENT_POSITION_FOLLOWING)"), "the date is printed after the verdict"
         expect(page.locator("main .not-advice")).to_be_visible()
 
         widths = page.locator("main > .table-responsive tr[data-criterion]").evaluate_all(
