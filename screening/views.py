@@ -7,6 +7,7 @@ on the server); the session holds the submission they opened with their codes. N
 goes into a URL or a cookie, and every page is sent with ``Cache-Control: no-store``.
 """
 
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -251,8 +252,12 @@ def saved(request):
     resume_code, shown = code_to_show(request, SHOW_RESUME_CODE, "saved")
     if not resume_code and draft_from_cookie(request) is None:  # nothing was saved here: not "Your answers are saved"
         return shown(draft_missing(request))
+    given_on = timezone.localdate()  # a code is shown only in the few minutes after it was given
     return shown(render(request, "screening/saved.html", {
-        "resume_code": resume_code, "retention_days": settings.DRAFT_RETENTION_DAYS,
+        "resume_code": resume_code, "retention_days": settings.DRAFT_RETENTION_DAYS, "given_on": given_on,
+        # purge_drafts deletes answers untouched for that many days, at the time of day they were saved: the whole
+        # day before is safe, whatever the time
+        "use_by": given_on + timedelta(days=settings.DRAFT_RETENTION_DAYS - 1),
         "resume_url": request.build_absolute_uri(reverse("resume")),  # on paper too, where links do not work
     }))
 

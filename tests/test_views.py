@@ -4,7 +4,7 @@
 import json
 import math
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from html import unescape
 from io import StringIO
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 
 from screening import forms, services
@@ -551,6 +552,20 @@ def test_saving_on_the_review_page_gives_a_resume_code(shipped_criteria, patient
     assert '<strong class="web-address">http://testserver/check/resume/</strong>' in html(saved)
 
 
+def test_the_resume_code_says_when_it_was_given_and_the_last_day_it_surely_works(shipped_criteria, patient):
+    """Printed and read weeks later: the day the code was given, and a day by which the answers are still there
+    (they are deleted after so many days without a change, at the time of day they were saved)."""
+    answer_until(patient, "relapses")
+    patient.post(step_url("relapses"), {"action": "save"})
+    today, days = timezone.localdate(), django_settings.DRAFT_RETENTION_DAYS
+    use_by = today + timedelta(days=days - 1)
+    page = html(patient.get(reverse("saved")))
+    assert (f"Given on <strong>{date_format(today, 'j F Y')}</strong>. Use it by <strong>{date_format(use_by, 'j F Y')}"
+            f"</strong>: saved answers left unchanged for {days} days are deleted.") in page
+    services.purge_stale(before=timezone.make_aware(datetime.combine(use_by, time.max)) - timedelta(days=days))
+    assert Draft.objects.exists(), "deleted before the day the page said to use the code by"
+
+
 def test_a_resumed_check_says_the_answers_are_back_and_an_old_code_says_why_it_fails(shipped_criteria, patient):
     answer_until(patient, "relapses")
     patient.post(step_url("relapses"), {"action": "save"})
@@ -673,7 +688,7 @@ def test_the_pages_say_how_long_answers_are_kept_as_configured(shipped_criteria,
     settings.DRAFT_RETENTION_DAYS = 14
     assert "deleted after 14 days" in html(patient.get(HOME))
     save_on_edss(patient)
-    assert "Saved answers are deleted after 14 days" in html(patient.get(reverse("saved")))
+    assert "saved answers left unchanged for 14 days are deleted" in html(patient.get(reverse("saved")))
     response = Client().post(reverse("resume"), {"resume_code": "ABCDE-FGHJK-MNPQR-STVWX"})
     assert "deleted after 14 days" in field_block(html(response), "resume_code")
 

@@ -1,7 +1,11 @@
 """Save and finish later: a resume code, shown once, opens the answers in another browser (PRODUCT.md §6)."""
 
 import re
+from datetime import timedelta
 
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
@@ -30,6 +34,16 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
     assert re.fullmatch(r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}", code), code
     patient.arrive("saved", "saved")
     codes_on_paper(page)
+    page.emulate_media(media="print")  # read on paper weeks later: when the code was given, until when it works
+    try:
+        today, days = timezone.localdate(), settings.DRAFT_RETENTION_DAYS
+        given, use_by = date_format(today, "j F Y"), date_format(today + timedelta(days=days - 1), "j F Y")
+        dates = page.locator(".code-dates")
+        expect(dates).to_be_visible()
+        expect(dates).to_have_text(f"Given on {given}. Use it by {use_by}: saved answers left unchanged for {days} "
+                                   "days are deleted.")
+    finally:
+        page.emulate_media(media="screen")
     page.reload()
     expect(page.locator(".code-box")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("This page does not show your resume code.")
