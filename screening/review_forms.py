@@ -157,7 +157,8 @@ class DecisionForm(forms.ModelForm):
     the message is said to be to the carer and the patient, who may each read it on the status page; the page's
     history names past messages with the same label."""
 
-    decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect,
+    # under the heading "Decision": the legend says what is chosen, not the heading again
+    decision = forms.ChoiceField(label=_("Your decision"), choices=Review.Decision.choices, widget=forms.RadioSelect,
                                  error_messages={"required": _("Choose a decision.")})
     message = limited_text(_("Message to the patient"), 5, TEXT_LIMIT,
                            error_messages={"required": _("Write a message to the patient.")})

@@ -1779,6 +1779,36 @@ def test_a_decision_left_incomplete_or_too_long_says_what_to_do(neuro_client, sh
     assert "maxlength" not in response.content.decode()  # a browser would cut pasted text short without a word
 
 
+def legends(content):
+    """The fieldsets' legends as read, without the asterisk of a required one."""
+    return [re.sub(r"<[^>]+>|\*", "", text).strip()
+            for text in re.findall(r"<legend[^>]*>(.*?)</legend>", content, re.S)]
+
+
+def test_the_decision_form_says_what_is_chosen_not_its_heading_again(neuro_client, shipped_criteria):
+    """Under the heading "Decision", the radio buttons' legend "Decision" was read out twice in a row: the legend
+    says what is chosen, and the error summary names the field by it."""
+    screening = make_submission().screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    assert '<h2 id="decision">Decision</h2>' in content
+    assert legends(content) == ["Your decision"]
+    response = neuro_client.post(decide_url(screening), {**decision_data(screening), "decision": ""})
+    assert legends(response.content.decode()) == ["Your decision"]
+    assert '<a href="#id_decision_0">Your decision: Choose a decision.</a>' in response.content.decode()
+
+
+def test_the_link_to_the_decision_says_there_is_one_to_see_once_saved(neuro_client, shipped_criteria):
+    """"Go to the decision form" above a screening decided on read as if nothing had been decided: the link leads to
+    the decision saved (its history) as well as to the form that replaces it."""
+    screening = make_submission().screening
+    before = neuro_client.get(detail_url(screening)).content.decode()
+    assert '<a href="#decision">Go to the decision form</a>' in before
+    neuro_client.post(decide_url(screening), decision_data(screening, "refer"))
+    after = neuro_client.get(detail_url(screening)).content.decode()
+    assert '<a href="#decision">See or change the decision</a>' in after
+    assert "Go to the decision form" not in after
+
+
 @pytest.mark.parametrize("decision", ["refer", "more_info", "not_suitable"])
 def test_each_decision_can_be_recorded(neuro_client, shipped_criteria, decision):
     screening = make_submission().screening

@@ -335,7 +335,7 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     message_box(page).fill("We will be in touch.")
     press(page, SAVE)
     expect(page).to_have_title(re.compile(r"^Error: "))
-    expect(page.locator(".error-summary")).to_contain_text("Decision")
+    expect(page.locator(".error-summary")).to_contain_text("Your decision: Choose a decision.")
     expect(page.locator(".error-summary a")).to_have_attribute("href", "#id_decision_0")
     expect(message_box(page)).to_have_value("We will be in touch.")
     assert history(page) == [] and not Review.objects.exists()
