@@ -52,7 +52,7 @@ class QueueFilterForm(forms.Form):
                                    widget=forms.DateInput(attrs={"type": "date"}))
     decision = forms.ChoiceField(label=_("Last decision"), required=False,
                                  choices=[("", _("Any")), (NO_DECISION, _("None yet"))] + Review.Decision.choices,
-                                 help_text=_("Searches every status but withdrawn unless you choose one."))
+                                 help_text=_("Looks in every status except withdrawn, unless you choose a status."))
     reference = forms.CharField(label=_("Reference"), required=False, max_length=40,
                                 help_text=_("Finds it whatever its status. Part of the code will do."))
 

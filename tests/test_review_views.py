@@ -778,6 +778,13 @@ def test_the_filter_fields_show_the_filters_asked_for_one_query_after_another(ne
     assert selected(neuro_client.get(reverse("queue")), "verdict") == ""
 
 
+def test_the_last_decision_filter_says_it_is_a_status_that_narrows_it(neuro_client, queue_mix):
+    """"…unless you choose one" under "Last decision" read as choosing a decision: it means a status."""
+    page = squeeze(neuro_client.get(reverse("queue")))
+    assert "Looks in every status except withdrawn, unless you choose a status." in page
+    assert "unless you choose one" not in page
+
+
 def test_the_queue_filters_by_submission_date(neuro_client, queue_mix):
     # submitted on 1 Nov, in review since the one submitted on 8 Nov
     response = neuro_client.get(reverse("queue"), {"submitted_from": "2026-11-05", "submitted_to": "2026-11-30"})
