@@ -1196,11 +1196,32 @@ def test_the_evaluation_summary_names_the_criteria_behind_each_verdict(neuro_cli
     screening = make_submission(edss=6.5, activity_on_dmt="no", activity_on_high_efficacy_dmt="no").screening
     content = neuro_client.get(detail_url(screening)).content.decode()
     row = re.search(r'<tr data-set="article" data-verdict="unlikely">(.*?)</tr>', content, re.S).group(1)
-    behind = re.findall(r'<li data-criterion="([^"]+)">[^<]*: does not match</li>', row)
+    behind = [code for code, text in re.findall(r'<li data-criterion="([^"]+)">(.*?)</li>', row)
+              if "Patient's answer:" in html.unescape(text)]  # not met, rather than not known
     assert sorted(behind) == ["doing_well_on_dmt", "edss_below_6"]
     for entry in screening.snapshot:  # every set says why, unless nothing stands against it
         row = re.search(rf'<tr data-set="{entry["set"]}"[^>]*>(.*?)</tr>', content, re.S).group(1)
         assert ("<li data-criterion=" in row) == (entry["verdict"] != "likely"), entry["set"]
+
+
+def behind_the_verdict(content, set_code):
+    """A set's "Behind the verdict" as read: each criterion's text, by its code."""
+    row = re.search(rf'<tr data-set="{set_code}"[^>]*>(.*?)</tr>', content, re.S).group(1)
+    return {code: " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+            for code, text in re.findall(r'<li data-criterion="([^"]+)">(.*?)</li>', row, re.S)}
+
+
+def test_behind_the_verdict_says_what_was_looked_for_and_what_was_answered(neuro_client, shipped_criteria):
+    """"Not had HSCT before: does not match" read as a double negative: as on the patient's result page, each
+    criterion says what is looked for, then what the patient answered, or that it is not known."""
+    screening = make_submission(prior_hsct=True, relapses_12m=None).screening
+    content = neuro_client.get(detail_url(screening)).content.decode()
+    behind = behind_the_verdict(content, "ebmt-2020")
+    assert behind["no_prior_hsct"] == "Looked for: Not had HSCT before. Patient's answer: had HSCT before"
+    everything = [text for entry in screening.snapshot for text in behind_the_verdict(content, entry["set"]).values()]
+    assert everything and all(text.startswith("Looked for: ") for text in everything), everything
+    assert any(text.endswith(". Not known from the answers given") for text in everything), everything
+    assert "does not match" not in " ".join(everything).lower()
 
 
 def test_the_detail_shows_every_set_from_the_snapshot(neuro_client, shipped_criteria):
