@@ -116,3 +116,25 @@ def test_back_and_continue_keep_every_answer_even_an_invalid_one(page, site, che
     press(page, "Continue")
     assert current_slug(page) == "relapses", "a known score skips the walking questions"
     assert step_count_text(page) == "Step 4 of 8"
+
+
+def test_the_step_buttons_are_far_enough_apart_for_a_shaking_hand(page, site):
+    """Continue, Back and Save do different things: at least 24 px between them, side by side on a laptop and
+    wrapped onto their own lines on a small phone (a press meant for one must not land on another)."""
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+
+    def gaps():
+        boxes = [page.get_by_role("button", name=name, exact=True).bounding_box()
+                 for name in ("Continue", "Back", "Save and finish later")]
+        apart = []
+        for first, second in zip(boxes, boxes[1:]):
+            if abs(first["y"] - second["y"]) < 1:  # on one line: the space between them across
+                apart.append(second["x"] - (first["x"] + first["width"]))
+            else:  # wrapped: the space between the lines
+                apart.append(second["y"] - (first["y"] + first["height"]))
+        return apart
+
+    assert all(gap >= 24 for gap in gaps()), gaps()
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert all(gap >= 24 for gap in gaps()), gaps()
