@@ -126,7 +126,8 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
 def test_on_paper_the_status_page_has_the_message_not_what_is_said_about_its_buttons(page, site, check_accessible):
     """Printed for the neurologist at the clinic: the reference, the status and the neurologist's message; not the
     sentences about the reply box and the withdraw button, which are not on the paper ("Your reply goes with your
-    result…", "If you withdraw…" read as if there were something to fill in or press)."""
+    result…", "If you withdraw…" read as if there were something to fill in or press); what to do says how to reply
+    from another day's screen, not "reply here"."""
     screening = services.screening_create(answers=ANSWERS, today=timezone.localdate())
     reference, access_code = services.screening_submit(screening=screening, consent_version="test-1",
                                                        consent_text="I agree to share my answers.")
@@ -138,9 +139,12 @@ def test_on_paper_the_status_page_has_the_message_not_what_is_said_about_its_but
     patient = Patient(page, site, check_accessible)
     look_up(patient, reference, access_code, "status detail (more information asked)")
     explanations = [page.get_by_text("Your reply goes with your result"),
-                    page.get_by_role("heading", name="Withdraw your result"), page.get_by_text("If you withdraw")]
+                    page.get_by_role("heading", name="Withdraw your result"), page.get_by_text("If you withdraw"),
+                    page.get_by_text("You can reply here.")]
+    on_paper = page.get_by_text("To reply, open the status page and enter your reference code and private access code.")
     for sentence in explanations:  # on screen, with their box and button
         expect(sentence).to_be_visible()
+    expect(on_paper).to_be_hidden()
 
     page.emulate_media(media="print")
     try:
@@ -154,5 +158,7 @@ def test_on_paper_the_status_page_has_the_message_not_what_is_said_about_its_but
         expect(page.get_by_role("heading", name="Message from the neurologist")).to_be_visible()
         expect(page.locator(".released-message")).to_be_visible()
         expect(page.locator(".released-message")).to_contain_text("Please send your last MRI report.")
+        expect(on_paper).to_be_visible()  # what to do, worded for paper: no box "here" to reply in
+        expect(page.locator("main")).not_to_contain_text(re.compile(r"\bhere\b"), use_inner_text=True)
     finally:
         page.emulate_media(media="screen")
