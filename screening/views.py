@@ -439,9 +439,13 @@ def submitted(request):
     codes = dict(zip(("reference", "access_code"), joined.split(CODES_JOINED))) if joined else None
     if not codes and not (screening and screening.reference):  # nothing was sent from here
         return shown(result_missing(request))
+    # The day it was sent: only of the screening whose codes are shown (this browser may have sent another since).
+    reference = codes["reference"] if codes else screening.reference
+    submitted_at = screening.submitted_at if screening and screening.reference == reference else None
     return shown(render(request, "screening/submitted.html", {
         "codes": codes,
         "reference": screening.reference if screening else "",
+        "submitted_at": submitted_at,
         "reissuable": bool(screening and screening.reference and services.access_code_reissuable(screening)),
         "status_url": request.build_absolute_uri(reverse("status")),  # on paper too, where links do not work
     }))

@@ -984,6 +984,17 @@ def test_the_codes_page_gives_the_status_pages_full_address_for_paper(shipped_cr
     assert '<strong class="web-address">http://testserver/status/</strong>' in page
 
 
+def test_the_codes_page_says_the_day_the_result_was_sent(shipped_criteria, patient):
+    """Kept on paper with the codes, or looked at again later: which sending the codes belong to."""
+    see_result(patient, answers())
+    patient.post(reverse("submit"), {"consent": "on"})
+    Screening.objects.filter(reference__gt="").update(
+        submitted_at=timezone.make_aware(datetime(2026, 3, 4, 10, 30)))
+    with_codes = html(patient.get(reverse("submitted")))
+    assert 'data-code="access"' in with_codes and "Sent on 4 March 2026" in with_codes
+    assert "Sent on 4 March 2026" in html(patient.get(reverse("submitted")))  # later, the reference alone
+
+
 def test_codes_are_shown_once(shipped_criteria, patient):
     screening, reference, access = submit(patient, answers())
     again = patient.get(reverse("submitted"))
