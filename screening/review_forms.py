@@ -73,6 +73,10 @@ class QueueFilterForm(forms.Form):
         start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
         if start and end and start > end:
             self.add_error("submitted_to", _("The end date is before the start date."))
+            # the start is half of what is wrong: marked invalid and described by the one message (not given twice)
+            self.fields["submitted_from"].widget.attrs.update({
+                "class": "is-invalid", "aria-invalid": "true",
+                "aria-describedby": f"{self['submitted_to'].auto_id}_error"})
         return cleaned
 
     def filters(self):

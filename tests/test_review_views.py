@@ -800,6 +800,12 @@ def test_a_reversed_date_range_is_an_error_not_a_crash(neuro_client, queue_mix):
     assert response.status_code == 200
     assert "The end date is before the start date." in response.content.decode()
     assert response.context["form"].errors
+    page = response.content.decode()
+    dates = {name: re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0) for name in ("submitted_from", "submitted_to")}
+    for box in dates.values():  # both halves of the range marked; the message, once, under "Submitted to"
+        assert 'aria-invalid="true"' in box and "is-invalid" in box, box
+    assert 'aria-describedby="id_submitted_to_error"' in dates["submitted_from"]
+    assert 'id="id_submitted_to_error"' in page and page.count("The end date is before the start date.") == 1
 
 
 def test_the_queue_searches_by_reference(neuro_client, queue_mix):
