@@ -724,3 +724,19 @@ def test_the_message_counts_the_characters_left_as_the_server_counts_them(page, 
     press(page, SAVE)
     assert page.url == detail_url(site, screening)
     assert len(Review.objects.get().message) == 5000
+
+
+def test_find_is_next_to_the_reference_box(page, site):
+    """The search's field was as wide as its help text, which left "Find" about 100 px to the right of the box on a
+    laptop; on a phone it goes under the box, at its left edge, and nothing scrolls sideways."""
+    make_user("dr-find")
+    sign_in(page, site, "dr-find")
+    page.goto(site + "/review/")
+    box, find = page.get_by_role("textbox", name="Reference"), page.get_by_role("button", name="Find")
+    reference, button = box.bounding_box(), find.bounding_box()
+    assert 0 <= button["x"] - (reference["x"] + reference["width"]) <= 30, (reference, button)  # beside it
+    assert abs((button["y"] + button["height"]) - (reference["y"] + reference["height"])) <= 2  # on its line
+    page.set_viewport_size({"width": 320, "height": 800})
+    reference, button = box.bounding_box(), find.bounding_box()
+    assert button["y"] >= reference["y"] + reference["height"] and abs(button["x"] - reference["x"]) <= 1
+    no_horizontal_scroll(page)
