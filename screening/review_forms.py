@@ -10,7 +10,7 @@ from .models import SENT, VERDICT_CHOICES, WAITING, Review, Screening, normalise
 
 ANY = "any"
 NO_DECISION = "none"
-HEALTH_FILTERS = ("verdict", "decision")  # never kept beside a reference searched: audited(), query_to_remember()
+HEALTH_FILTERS = ("verdict", "decision")  # never recorded beside a reference searched (QueueFilterForm.audited)
 WITHHELD = "withheld"
 REFERENCE = "reference"  # searched in a form of its own ("Find a submission by reference")
 LIST_FILTERS = ("status", "verdict", "submitted_from", "submitted_to", "decision")  # the list's form: no reference

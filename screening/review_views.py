@@ -29,8 +29,7 @@ from . import presentation, services
 from .forms import Questionnaire, as_form_data
 from .models import (SENT, VERDICT_CHOICES, CriteriaSet, QueueCount, Review, Screening, StatusCount,
                      filled_in_by_carer, scored_under_older_criteria, whole_number)
-from .review_forms import (HEALTH_FILTERS, DecisionForm, ExportForm, QueueFilterForm, reference_alone,
-                           searches_reference)
+from .review_forms import DecisionForm, ExportForm, QueueFilterForm, reference_alone, searches_reference
 from .views import post_only
 
 PERMISSION = "screening.review_screening"
@@ -107,7 +106,7 @@ def queue(request):
         screening.older_criteria = screening.scored_under_older_criteria(versions)
     # The red flags are health data about every row shown: who saw which page of which list is audited.
     services.audit("queue_viewed", request=request, detail=urlencode({**form.audited(), "page": page.number})[:200])
-    request.session[QUEUE_QUERY] = query_to_remember(request.GET)
+    request.session[QUEUE_QUERY] = request.GET.urlencode()  # never a reference beside a filter: see above
     shown = request.GET.copy()
     shown.pop("page", None)
     query = shown.urlencode()  # for the pages' and the export's links: the reference or the filters, never both
@@ -164,25 +163,9 @@ def detail(request, pk):
                                                           carer=screening.by_carer))
 
 
-def query_to_remember(query):
-    """The queue's query as the session keeps it for the way back (``queue_url``): with a reference typed, without
-    the health filters. The session is a row of the database, kept until it expires and is cleared (and in backups),
-    and after the patient's withdrawal: ``reference=R-…&verdict=unlikely`` would say there what that person's result
-    was, which the audit log withholds (``QueueFilterForm.audited``). The reference is the part kept: it is what the
-    neurologist was looking for, and the way back still lists that person's screening, which a verdict or decision
-    chosen with it could only have hidden. Dropped rather than withheld: ``verdict=withheld`` is no filter the queue
-    takes. Any reference typed counts, one the form finds valid or not (``searches_reference``). The queue sends such a
-    query to the reference alone before it gets here (``reference_alone``): this holds whatever the page is sent."""
-    if searches_reference(query):
-        query = query.copy()
-        for name in HEALTH_FILTERS:
-            query.pop(name, None)
-    return query.urlencode()
-
-
 def queue_url(request):
-    """The queue as this session last showed it (its filters and page; without the health filters when a reference
-    was searched: ``query_to_remember``)."""
+    """The queue as this session last showed it (its filters and page, or a reference searched: never both, as the
+    queue sends a query with both to the reference alone)."""
     query = request.session.get(QUEUE_QUERY)
     return reverse("queue") + (f"?{query}" if query else "")
 

@@ -4,10 +4,10 @@ Before codes to show once waited in a signed cookie (``with_code_to_show``), the
 plaintext: ``show_codes`` (a reference and its access code) and ``show_resume_code`` (a resume code), until the page
 that showed them was opened; never, when it was not. An access code opens its submission's status page (the
 neurologist's message, the withdrawal) for as long as it is valid, and a session row stays in the database until
-``clearsessions`` (``purge_drafts``) deletes it, after its expiry, if that command runs at all. And until the queue kept
-its way back without them (``review_views.query_to_remember``), a neurologist's session kept a reference searched
-with the verdict or decision chosen with it (``queue_query``): what that person's result was, after their withdrawal
-too. Each session holding either is decoded, those keys (or those filters) are dropped, and it is saved again with
+``clearsessions`` (``purge_drafts``) deletes it, after its expiry, if that command runs at all. And until the queue
+sent a reference searched with filters to the reference alone, a neurologist's session kept, for the way back, a
+reference with the verdict or decision chosen with it (``queue_query``): what that person's result was, after their
+withdrawal too. Each session holding either is decoded, those keys (or those filters) are dropped, and it is saved again with
 its expiry unchanged: nobody is signed out or loses the submission they opened, as deleting those sessions would
 have done (a neurologist in the middle of the queue). Backups taken before are not changed by this: they go as
 backups go.
