@@ -2,7 +2,9 @@
 and never stored by the browser (PRODUCT.md §1, §6 point 4, §9)."""
 
 import re
+import zlib
 
+import pytest
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
@@ -221,6 +223,46 @@ def test_on_a_wide_screen_the_text_keeps_a_readable_line_length(page, site):
 def pdf_pages(pdf):
     """The number of pages in a PDF that Chromium wrote."""
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+
+
+def page_one_filled(pdf):
+    """How far down page 1's printable area its last line of text is (0 to 1), in a PDF that Chromium (Skia) wrote.
+
+    Skia draws each page in CSS pixels from the top of its printable area: ``s 0 0 s x y cm`` after the area's clip
+    rectangle (``x y w h re W``, in units s times smaller than CSS pixels), then each run of text at
+    ``1 0 0 -1 x baseline Tm``."""
+    first = int(re.search(rb"/Type\s*/Pages\b.*?/Kids\s*\[\s*(\d+) 0 R", pdf, re.S).group(1))
+    page = re.search(rb"(?<!\d)%d 0 obj(.*?)endobj" % first, pdf, re.S).group(1)
+    contents = re.search(rb"/Contents\s*(\[[^\]]*\]|\d+ 0 R)", page).group(1)
+    ops = b"".join(
+        zlib.decompress(re.search(rb"(?<!\d)%s 0 obj.*?stream\r?\n(.*?)\r?\nendstream" % ref, pdf, re.S).group(1))
+        for ref in re.findall(rb"(\d+) 0 R", contents))
+    clip_height = float(re.search(rb"[\d.]+ [\d.]+ [\d.]+ ([\d.]+) re\s+W", ops).group(1))
+    scale = float(re.search(rb"\bq\s+([\d.]+) 0 0 \1 [\d.]+ [\d.]+ cm", ops).group(1))
+    height = clip_height / scale
+    assert 800 < height < 1100, f"not an A4 or Letter page's printable height in CSS pixels: {height}"
+    return max(float(y) for y in re.findall(rb"1 0 0 -1 [-\d.]+ ([-\d.]+) Tm", ops)) / height
+
+
+@pytest.mark.parametrize("name", [
+    "likely-edss-known-high-efficacy-breakthrough",
+    "possible-never-treated-relapses-unknown-region-not-said",
+    "unlikely-one-stick-100m-stable",
+    "possible-carer-walking-distance-unsure-not-highly-active",  # a carer's
+])
+def test_on_paper_page_one_is_not_left_part_empty(page, site, name):
+    """Page 1 is what is read first at the consultation: the verdict, then the criteria below it on the same sheet.
+    A criterion is never cut in two, so one that does not fit under the verdict goes to page 2, and with it the whole
+    table; under a likely verdict that left page 1 a third empty on A4 (a quarter on Letter) for want of 2 px, and a
+    possible one's first note, kept with its heading, a fifth of a Letter page."""
+    answers = next(e["answers"] for e in ANSWER_SETS if e["name"] == name)
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+    patient.fill_questionnaire(answers)
+    press(page, "See the result" if answers.get("respondent") == "carer" else "See my result")
+    filled = {size: page_one_filled(page.pdf(format=size)) for size in ("A4", "Letter")}  # print.js opens all
+    assert min(filled.values()) >= 0.85, "page 1 ends " + ", ".join(
+        f"{share:.0%} of the way down on {size}" for size, share in filled.items())
 
 
 def test_on_paper_the_result_is_readable_complete_and_short(page, site, check_accessible):
