@@ -14,6 +14,7 @@ HEALTH_FILTERS = ("verdict", "decision")  # never recorded beside a reference se
 WITHHELD = "withheld"
 REFERENCE = "reference"  # searched in a form of its own ("Find a submission by reference")
 LIST_FILTERS = ("status", "verdict", "submitted_from", "submitted_to", "decision")  # the list's form: no reference
+DATES = ("submitted_from", "submitted_to")  # one range: used together or not at all (QueueFilterForm.filters)
 
 
 def searches_reference(query: QueryDict) -> bool:
@@ -80,11 +81,22 @@ class QueueFilterForm(forms.Form):
         return cleaned
 
     def filters(self):
-        """The valid filters: one that is not is shown with its message and left out, never all the others with it."""
+        """The valid filters: one that is not is shown with its message and left out, never all the others with it.
+        The two dates are one range: when either is not valid (not a date, or the end before the start) neither is
+        used, and the page says so (:meth:`dates_not_used`); half a range would list what was not asked for while the
+        message is read."""
         if not self.is_bound:
             return {}
         self.is_valid()  # what fails to clean is kept out of cleaned_data
+        if self.dates_not_used():
+            return {name: value for name, value in self.cleaned_data.items() if name not in DATES}
         return self.cleaned_data
+
+    def dates_not_used(self):
+        """The names of the dates typed, when the range is not valid and so not used (:meth:`filters`); else []."""
+        if not self.is_bound or self.is_valid() or not any(name in self.errors for name in DATES):
+            return []
+        return [name for name in DATES if name in self.errors or self.data.get(name, "").strip()]
 
     def statuses(self):
         """The statuses shown: the one chosen; any, when asked for or when looking for a reference; any but withdrawn

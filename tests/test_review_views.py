@@ -808,6 +808,44 @@ def test_a_reversed_date_range_is_an_error_not_a_crash(neuro_client, queue_mix):
     assert 'id="id_submitted_to_error"' in page and page.count("The end date is before the start date.") == 1
 
 
+DATES_NOT_USED = "The dates were not used: this list is not filtered by date. Correct them above, then press Filter."
+
+
+@pytest.mark.parametrize("dates", [{"submitted_from": "2026-11-05", "submitted_to": "2026-11-01"},  # reversed
+                                   {"submitted_from": "2026-11-05", "submitted_to": "2026-11-31"}])  # no such day
+def test_a_date_range_that_is_not_valid_filters_nothing_and_the_list_says_so(neuro_client, queue_mix, dates):
+    """The start date alone once still filtered while the error under "Submitted to" was read: the list looked short
+    (or empty) for no reason shown. Neither date is used, the list says so, and the boxes keep what was typed."""
+    response = neuro_client.get(reverse("queue"), dates)
+    assert references(response) == [queue_mix["submitted"].reference, queue_mix["in_review"].reference]
+    page = squeeze(response)
+    assert "2 screenings, oldest first" in page
+    notice = re.search(r"<p [^>]*data-dates-not-used>(.*?)</p>", page).group(1)
+    assert notice.strip() == DATES_NOT_USED
+    assert page.index("data-dates-not-used") < page.index('<table class="table queue-table">')  # beside the list
+    for name, typed in dates.items():
+        assert re.search(rf'<input[^>]*name="{name}"[^>]*value="{typed}"', page), name
+    assert "correct the filters first" in page  # no export link while the dates are wrong
+    event = AuditEvent.objects.filter(action="queue_viewed").latest("pk")
+    assert "submitted" not in event.detail  # audited as shown: not filtered by date
+
+
+def test_one_date_that_is_not_one_is_said_to_be_unused_and_valid_dates_say_nothing(neuro_client, queue_mix):
+    page = squeeze(neuro_client.get(reverse("queue"), {"submitted_to": "garbage"}))
+    assert "The date was not used: this list is not filtered by date. Correct it above, then press Filter." in page
+    fine = neuro_client.get(reverse("queue"), {"submitted_from": "2026-11-05", "submitted_to": "2026-11-30"})
+    assert references(fine) == [queue_mix["in_review"].reference]
+    assert "data-dates-not-used" not in fine.content.decode()
+
+
+def test_an_export_refused_for_its_dates_shows_the_whole_queue_unfiltered_by_date(neuro_client, queue_mix):
+    response = neuro_client.get(reverse("review_export"), {"submitted_from": "2026-11-05",
+                                                           "submitted_to": "2026-11-01"}, follow=True)
+    assert not response.streaming and "Nothing was downloaded" in response.content.decode()
+    assert references(response) == [queue_mix["submitted"].reference, queue_mix["in_review"].reference]
+    assert DATES_NOT_USED in squeeze(response)
+
+
 def test_the_queue_searches_by_reference(neuro_client, queue_mix):
     reference = queue_mix["in_review"].reference
     part = reference.split("-")[2].lower()  # part of the code, typed in lower case
