@@ -1241,7 +1241,7 @@ def test_the_evaluation_summary_names_the_criteria_behind_each_verdict(neuro_cli
     content = neuro_client.get(detail_url(screening)).content.decode()
     row = re.search(r'<tr data-set="article" data-verdict="unlikely">(.*?)</tr>', content, re.S).group(1)
     behind = [code for code, text in re.findall(r'<li data-criterion="([^"]+)">(.*?)</li>', row)
-              if "Patient's answer:" in html.unescape(text)]  # not met, rather than not known
+              if "Answer:" in html.unescape(text)]  # not met, rather than not known
     assert sorted(behind) == ["doing_well_on_dmt", "edss_below_6"]
     for entry in screening.snapshot:  # every set says why, unless nothing stands against it
         row = re.search(rf'<tr data-set="{entry["set"]}"[^>]*>(.*?)</tr>', content, re.S).group(1)
@@ -1261,7 +1261,7 @@ def test_behind_the_verdict_says_what_was_looked_for_and_what_was_answered(neuro
     screening = make_submission(prior_hsct=True, relapses_12m=None).screening
     content = neuro_client.get(detail_url(screening)).content.decode()
     behind = behind_the_verdict(content, "ebmt-2020")
-    assert behind["no_prior_hsct"] == "Looked for: Not had HSCT before. Patient's answer: had HSCT before"
+    assert behind["no_prior_hsct"] == "Looked for: Not had HSCT before. Answer: had HSCT before"
     everything = [text for entry in screening.snapshot for text in behind_the_verdict(content, entry["set"]).values()]
     assert everything and all(text.startswith("Looked for: ") for text in everything), everything
     assert any(text.endswith(". Not known from the answers given") for text in everything), everything
@@ -1379,14 +1379,41 @@ def test_the_older_criteria_marker_reads_the_versions_once_for_the_whole_page(ne
     assert counts[0] == counts[1], counts
 
 
-def test_the_criteria_tables_speak_of_the_patient_to_the_neurologist(neuro_client,
+def test_the_criteria_tables_speak_of_the_answers_to_the_neurologist(neuro_client,
                                                                      criteria_changed_after_submission):
     screening = criteria_changed_after_submission
     for url in (detail_url(screening), reverse("review_rescore", args=[screening.pk])):
         content = neuro_client.get(url).content.decode()
         captions = criteria_captions(content)
-        assert captions and all(caption.startswith("How the patient's answers compare with") for caption in captions)
-        assert "Patient's answer" in content and "Your answer" not in content
+        assert captions and all(caption.startswith("How the answers compare with") for caption in captions)
+        assert answer_headers(content) == {"Answer"} and "Your answer" not in content
+
+
+def answer_headers(content):
+    """What the criteria tables call the answers: their column's header and, on a phone, each card's label."""
+    return set(re.findall(r'<th scope="col">([^<]*answer[^<]*)</th>', content, re.I)) | set(
+        re.findall(r'<td data-label="([^"]*answer[^"]*)">', content, re.I))
+
+
+@pytest.mark.parametrize("respondent", ["carer", "self"])
+def test_the_answers_are_never_said_to_be_the_patients_when_a_carer_may_have_given_them(
+        neuro_client, shipped_criteria, respondent):
+    """A carer's submission was labelled "Patient's answer" in every table and under "Behind the verdict": the page
+    says once, at its top, who filled it in; the tables say "Answer", true whoever gave it."""
+    carers = {"consent_version": CARER_CONSENT_VERSION} if respondent == "carer" else {}
+    screening = make_submission(respondent=respondent, edss=6.5, prior_hsct=True, **carers).screening
+    change_primary_criterion(3.0)  # for the re-score preview's tables too
+    for url in (detail_url(screening), reverse("review_rescore", args=[screening.pk])):
+        page = html.unescape(squeeze(neuro_client.get(url)))
+        assert "patient's answer" not in page.lower(), url
+        assert answer_headers(page) == {"Answer"}, url
+        assert all(caption.startswith("How the answers compare with") for caption in criteria_captions(page))
+    page = html.unescape(squeeze(neuro_client.get(detail_url(screening))))
+    behind = behind_the_verdict(page, "ebmt-2020")
+    assert behind["no_prior_hsct"] == "Looked for: Not had HSCT before. Answer: had HSCT before"
+    assert page.count(CARER_LINE) == (respondent == "carer")  # said once, near the top: who gave the answers
+    if respondent == "carer":
+        assert page.index(CARER_LINE) < page.index("<h2>Evaluation</h2>")
 
 
 def test_the_rescore_preview_shows_the_new_verdict_and_saves_nothing(neuro_client,
