@@ -740,3 +740,40 @@ def test_find_is_next_to_the_reference_box(page, site):
     reference, button = box.bounding_box(), find.bounding_box()
     assert button["y"] >= reference["y"] + reference["height"] and abs(button["x"] - reference["x"]) <= 1
     no_horizontal_scroll(page)
+
+
+def test_a_reversed_date_range_keeps_the_filter_rows_tidy_and_the_list_says_the_dates_were_not_used(
+        page, site, check_accessible):
+    """With the range's error under "Submitted to", the filters' labels sat at three heights and "Submitted to" wrapped
+    away from "Submitted from", while "Submitted from" still filtered the list. Now in each row the labels line up,
+    and the boxes; the two dates stay side by side on a laptop; on a phone every box is as wide as the others."""
+    make_user("dr-range")
+    submit()
+    sign_in(page, site, "dr-range")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(site + "/review/")
+    page.get_by_label("Submitted from").fill("2099-01-05")  # after every submission: alone, it would hide them all
+    page.get_by_label("Submitted to").fill("2099-01-01")
+    press(page, "Filter")
+    expect(page.locator("#id_submitted_to_error")).to_have_text("The end date is before the start date.")
+    expect(page.locator("[data-dates-not-used]")).to_have_text(
+        "The dates were not used: this list is not filtered by date. Correct them above, then press Filter.")
+    expect(page.locator("tr[data-reference]")).to_have_count(1)
+    names = ["Status", "Primary verdict", "Submitted from", "Submitted to", "Last decision"]
+    filters = page.locator("form.queue-filters:not(.queue-search)")
+    labels = {name: filters.locator("label", has_text=name).bounding_box() for name in names}
+    boxes = {name: page.get_by_label(name, exact=True).bounding_box() for name in names}
+    rows = {}
+    for name in names:
+        rows.setdefault(round(labels[name]["y"]), []).append(name)
+    assert labels["Submitted from"]["y"] == labels["Submitted to"]["y"], labels  # the range on one row
+    for row in rows.values():  # each row's boxes on one line under its labels, whatever hint or error is beside them
+        assert len({round(boxes[name]["y"] + boxes[name]["height"]) for name in row}) == 1, (row, boxes)
+    filter_button = page.get_by_role("button", name="Filter").bounding_box()
+    last = rows[max(rows)]
+    assert abs(filter_button["y"] + filter_button["height"] - boxes[last[-1]]["y"] - boxes[last[-1]]["height"]) <= 2
+    check_accessible(page, "queue, reversed date range")
+    page.set_viewport_size({"width": 320, "height": 800})
+    widths = {round(page.get_by_label(name, exact=True).bounding_box()["width"]) for name in names}
+    assert len(widths) == 1, widths
+    no_horizontal_scroll(page)
