@@ -2264,6 +2264,18 @@ def test_a_carer_is_reminded_on_every_later_step_to_answer_for_the_person_they_h
     assert reminder not in html(patient.get(step_url("diagnosis")))
 
 
+@pytest.mark.parametrize("respondent, intro", [
+    ("carer", "Change anything that is not right before you see the result."),
+    ("self", "Change anything that is not right before you see your result."),
+])
+def test_a_carers_review_page_does_not_call_the_result_theirs(shipped_criteria, patient, respondent, intro):
+    """The button under it says "See the result" to a carer: the line above it said "before you see your result"."""
+    answer_steps(patient, answers(respondent=respondent))
+    review = unescape(html(patient.get(reverse("review"))))
+    assert intro in review
+    assert ("your result" in review) is (respondent == "self")
+
+
 def test_a_carers_review_page_asks_the_age_of_the_person_they_help(shipped_criteria, patient):
     """"How old are you? 41" on a carer's review page read as the carer's own age, and so it did when the first step
     was shown again to change it."""
