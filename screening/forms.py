@@ -582,9 +582,11 @@ def activity_hint(answers):
     MS as kept quiet by medicine (PRODUCT.md §3): a reminder of what was said, for the question to be read with it."""
     if inflammatory_activity(answers.get("relapses_12m"), mri_activity(answers.get("mri_activity_12m"))):
         names = dict(DMT_CHOICES)
+        # The names hold commas and brackets of their own: listed with semicolons, after the sentence, not inside one
         return _("You told us about a relapse or new MRI activity in the last 12 months. If it came after at least "
-                 "6 months on an MS medicine (you ticked: %(medicines)s), answer Yes to the first question.") % {
-            "medicines": ", ".join(str(names.get(code, code)) for code in answers.get("dmts") or [])}
+                 "6 months on one of the MS medicines you ticked, answer Yes to the first question. You ticked: "
+                 "%(medicines)s.") % {
+            "medicines": "; ".join(str(names.get(code, code)) for code in answers.get("dmts") or [])}
     return None
 
 

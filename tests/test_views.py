@@ -441,8 +441,11 @@ def test_the_treatment_response_question_reminds_of_this_years_activity(shipped_
     page = unescape(html(patient.get(step_url("treatment-response"))))
     assert ("You told us about a relapse or new MRI activity in the last 12 months." in page) is hinted
     # which medicines, and which question: not "one of these medicines" and "the answer below"
-    assert ("(you ticked: Dimethyl or diroximel fumarate (Tecfidera, Vumerity), Natalizumab (Tysabri)), answer Yes to "
-            "the first question" in page) is hinted
+    assert ("6 months on one of the MS medicines you ticked, answer Yes to the first question" in page) is hinted
+    # the names carry their own commas and brackets: a list of them inside brackets ended "(Tysabri))," and could not
+    # be told apart, so they are listed after the sentence, one from the next by a semicolon
+    assert ("You ticked: Dimethyl or diroximel fumarate (Tecfidera, Vumerity); Natalizumab (Tysabri)." in page) is hinted
+    assert "))" not in page
 
 
 def test_the_browsers_back_button_after_a_corrected_step_shows_the_correction_and_resends_nothing(
