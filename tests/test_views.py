@@ -1094,6 +1094,19 @@ def test_after_withdrawal_the_sent_page_no_longer_says_it_was_sent(shipped_crite
     assert response.redirect_chain == [(HOME, 302)] and "There is no result to show" in html(response)
 
 
+@pytest.mark.parametrize("respondent, button", [("carer", "See the result for the new answers"),
+                                                ("self", "See the result for my new answers")])
+def test_a_carers_button_to_the_result_for_changed_answers_is_not_worded_as_the_carers_own(shipped_criteria, patient,
+                                                                                         respondent, button):
+    """Like the carer's other buttons under the result ("Change the answers"): "my new answers" read as the carer's."""
+    see_result(patient, answers(respondent=respondent, edss=3.5))
+    post_step(patient, "edss", answers(respondent=respondent, edss=7.0), **{"return": "review"})
+    said = [" ".join(text.split()) for text in re.findall(r"<button\b[^>]*>(.*?)</button>", html(patient.get(RESULT)),
+                                                          re.S)]
+    assert said.count(button) == 2  # in the notice at the top and under "What next?"
+    assert respondent == "self" or not any("my new answers" in text for text in said)
+
+
 def test_a_result_whose_answers_were_changed_since_says_so_and_is_not_sent(shipped_criteria, patient):
     """Back on the result after changing an answer (the browser's Back button, say): the page says it is for the
     earlier answers and offers the new result; the old one cannot be sent, and the change is not lost."""
