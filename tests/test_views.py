@@ -1281,6 +1281,19 @@ def test_the_send_page_says_it_is_not_the_patients_own_neurologist(shipped_crite
     assert page.index("your own neurologist") < page.index("What you agree to")
 
 
+def test_the_send_page_speaks_to_a_carer_about_the_person_they_help(shipped_criteria, patient):
+    """The result page tells a carer that "you" means the person with MS, and its button says "Send this result": the
+    send page then said "Send your result" and "your own neurologist ... your appointment", the carer's own."""
+    see_result(patient, answers(respondent="carer"))
+    page = unescape(html(patient.get(reverse("submit")))).split("<main", 1)[1].split("</main>", 1)[0]  # not the footer
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    assert heading == "Send this result to a neurologist"
+    assert "This does not send it to the neurologist of the person with MS." in page
+    assert page.index("neurologist of the person with MS") < page.index("What you agree to")
+    for own in ("Send your result", "your own neurologist", "your appointment", "your answers"):
+        assert own not in page, own
+
+
 def test_the_consent_box_starts_unticked(shipped_criteria, patient):
     see_result(patient, answers())
     page = patient.get(reverse("submit"))
