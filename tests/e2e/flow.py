@@ -163,6 +163,27 @@ def no_horizontal_scroll(page, width=320):
     assert scroll_width <= width + 1, f"{page.url}: the page scrolls sideways ({scroll_width}px in {width}px)"
 
 
+def tab_stop_only_while_it_scrolls(page, region, label):
+    """A table's wrapper (the {% scroll_region %} tag) as it is now: a Tab stop while the table is wider than its box,
+    so that a keyboard user can reach it and scroll it with the arrow keys; out of the Tab order while it fits (or is
+    cards), one press fewer. Returns whether it scrolls."""
+    expect(region).to_have_attribute("role", "region")
+    sizes = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
+    scrolls = sizes[0] > sizes[1]
+    if scrolls:
+        expect(region).to_have_attribute("tabindex", "0")
+        region.focus()
+        region.evaluate("r => r.scrollLeft = 0")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        # the arrow keys scroll the table sideways (smoothly: waited for, not read at once)
+        page.wait_for_function("r => r.scrollLeft > 0", arg=region.element_handle(), timeout=5000)
+        region.evaluate("r => { r.scrollLeft = 0; r.blur(); }")
+    else:
+        expect(region, f"{label}: fits {sizes}, yet a Tab stop").not_to_have_attribute("tabindex", re.compile(".*"))
+    return scrolls
+
+
 def codes_on_paper(page):
     """A page with a code, printed to keep (it says so): each code large, in a typeface that tells 0 from O; no
     button or link to press on paper."""

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .answer_sets import ANSWER_SETS
-from .flow import OUTCOME_WORDS, Patient, open_all_details, press
+from .flow import OUTCOME_WORDS, Patient, open_all_details, press, tab_stop_only_while_it_scrolls
 
 # Unknown, unfavourable and favourable outcomes all on one page.
 ANSWERS = next(e["answers"] for e in ANSWER_SETS if e["answers"].get("walking_distance") == "unsure")
@@ -133,7 +133,7 @@ def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, s
     patient.start()
     patient.fill_questionnaire(ANSWERS)
     press(page, "See the result")  # a carer's answers
-    wrapper = page.locator("main > .table-responsive[role=region]")
+    wrapper = page.locator("main > .table-responsive[role=region]:has(> .criteria-table)")
     first_row = wrapper.locator("tr[data-criterion]").first
     contents_link = page.get_by_role("link", name="Criterion by criterion")
 
@@ -185,6 +185,32 @@ def test_the_criteria_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, s
     page.keyboard.press("Tab")
     expect(wrapper).not_to_have_attribute("tabindex", re.compile(".*"))
 
+
+
+def test_the_other_criteria_table_is_a_named_region_a_tab_stop_only_if_it_scrolls(page, site, check_accessible):
+    """"Other published criteria": two columns, cards below 40em; measured, it fits its box from 320 to 1440 px (a
+    phone, 1280 px at 400% zoom, a tablet, a laptop). Its wrapper is still a named region like every table's, so that
+    if it ever is wider than its box (longer names, another language) the arrow keys can scroll it; while it fits,
+    it is no Tab stop."""
+    patient = Patient(page, site, check_accessible)
+    patient.start()
+    patient.fill_questionnaire(ANSWERS)
+    press(page, "See the result")
+    region = page.get_by_role("region", name="Your result under each set of criteria")
+    expect(region.locator("table.other-sets")).to_be_visible()
+    for width in (320, 375, 768, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert not tab_stop_only_while_it_scrolls(page, region, f"other criteria ({width} px)"), width
+        patient.arrive(f"result ({width} px)")
+
+    # Wider than its box (a set's name that does not wrap): now a Tab stop, scrolled with the arrow keys; axe agrees.
+    page.set_viewport_size({"width": 768, "height": 800})
+    region.locator("table").evaluate("t => t.style.minWidth = '60rem'")
+    expect(region).to_have_attribute("tabindex", "0")
+    assert tab_stop_only_while_it_scrolls(page, region, "other criteria (wider than its box)")
+    check_accessible(page, "result (other criteria wider than their box)")
+    region.locator("table").evaluate("t => t.style.minWidth = ''")
+    expect(region).not_to_have_attribute("tabindex", re.compile(".*"))
 
 
 def wider_than_the_measure(page):

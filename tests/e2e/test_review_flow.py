@@ -19,7 +19,7 @@ from screening.models import Criterion, Review, Screening
 
 from ..factories import answers as valid_answers
 from .answer_sets import ANSWER_SETS
-from .flow import Patient, follow, no_horizontal_scroll, press
+from .flow import Patient, follow, no_horizontal_scroll, press, tab_stop_only_while_it_scrolls
 
 PASSWORD = "Correct-Horse-Battery-42"
 WRONG_PASSWORD = "Wrong-Secret-Password-99"
@@ -777,3 +777,21 @@ def test_a_reversed_date_range_keeps_the_filter_rows_tidy_and_the_list_says_the_
     widths = {round(page.get_by_label(name, exact=True).bounding_box()["width"]) for name in names}
     assert len(widths) == 1, widths
     no_horizontal_scroll(page)
+
+
+def test_the_queue_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, site, check_accessible):
+    """Measured: with a row of red flags, the queue's six columns are wider than their box from 650 to about 720 CSS
+    pixels (a 1366-1440 px laptop at 200% zoom, 1280 px at 175-190%); below 40em they are cards, wider they fit.
+    Where it scrolls, its wrapper is a named Tab stop, so that the arrow keys reach the red flags at the right;
+    elsewhere, no Tab stop."""
+    page.set_default_timeout(10_000)
+    make_user("dr-scroll")
+    submit(edss=3.5)
+    submit(pregnancy="planning", comorbidities=["heart"], diagnosis_confirmed="no")  # red flags: the widest row
+    sign_in(page, site, "dr-scroll")
+    region = page.get_by_role("region", name="2 screenings, oldest first")
+    for width, scrolls in ((320, False), (375, False), (680, True), (768, False), (1280, False), (680, True)):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert tab_stop_only_while_it_scrolls(page, region, f"queue ({width} px)") == scrolls, width
+        check_accessible(page, f"queue ({width} px)")
+    no_horizontal_scroll(page, 680)  # the table scrolls in its box, not the page
