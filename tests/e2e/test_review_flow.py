@@ -19,7 +19,7 @@ from screening.models import Criterion, Review, Screening
 
 from ..factories import answers as valid_answers
 from .answer_sets import ANSWER_SETS
-from .flow import Patient, follow, no_horizontal_scroll, press, tab_stop_only_while_it_scrolls
+from .flow import Patient, follow, no_horizontal_scroll, open_all_details, press, tab_stop_only_while_it_scrolls
 
 PASSWORD = "Correct-Horse-Battery-42"
 WRONG_PASSWORD = "Wrong-Secret-Password-99"
@@ -795,3 +795,34 @@ def test_the_queue_table_is_a_tab_stop_only_while_it_scrolls_sideways(page, site
         assert tab_stop_only_while_it_scrolls(page, region, f"queue ({width} px)") == scrolls, width
         check_accessible(page, f"queue ({width} px)")
     no_horizontal_scroll(page, 680)  # the table scrolls in its box, not the page
+
+
+def test_every_table_on_the_screening_and_re_score_pages_is_a_tab_stop_only_while_it_scrolls(page, site,
+                                                                                              check_accessible):
+    """Measured: the facts table is wider than its box up to about 400 CSS pixels (a phone, 400% zoom), each set's
+    criteria table from 650 to about 820 (a laptop at 150-200% zoom), the verdicts never (cards below 40em). Each is
+    a named region (its caption), a Tab stop where it scrolls and only there."""
+    page.set_default_timeout(10_000)
+    make_user("dr-regions")
+    screening = submit(edss=3.5)
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 3.0  # a re-score to preview
+    criterion.save()
+    sign_in(page, site, "dr-regions")
+    # where some table scrolls (else this would test nothing): the facts at 320, the criteria at 700; none at 1280
+    detail = detail_url(site, screening)
+    for url, scrolling in ((detail, {320, 700}), (f"{detail}rescore/", {700})):
+        page.goto(url)
+        open_all_details(page)  # each set's criteria table: no width while its details are closed
+        regions = page.locator(".table-responsive")
+        names = regions.evaluate_all("""rs => rs.map(r => r.getAttribute('role') === 'region'
+            && (document.getElementById(r.getAttribute('aria-labelledby'))?.textContent || '').trim())""")
+        assert names and all(names), (url, names)  # every wrapper a region, named by its table's caption
+        scrolled = set()
+        for width in (320, 700, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            for i, region in enumerate(regions.all()):
+                if tab_stop_only_while_it_scrolls(page, region, f"{url} ({width} px): {names[i]}"):
+                    scrolled.add(width)
+            check_accessible(page, f"{url} ({width} px)")
+        assert scrolled == scrolling, (url, scrolled)
