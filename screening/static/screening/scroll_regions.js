@@ -1,8 +1,8 @@
 // A table that scrolls sideways on its own (a wide table on a narrow screen) is a Tab stop, so that keyboard users
 // can scroll it with the arrow keys; shown as cards (site.css, narrow screens and high zoom) it does not scroll, and
-// a Tab stop there only adds one more press. The markup says tabindex="0" (without JavaScript, the safe side); this
-// keeps it only while the region is wider inside than out, and checks again whenever its size or content changes
-// (a resize, a zoom, a "Why it matters" opened).
+// a Tab stop there only adds one more press. The markup ({% scroll_region %}, screening/templatetags/scroll_region.py)
+// says tabindex="0" (without JavaScript, the safe side); this keeps it only while the region is wider inside than
+// out, and checks again whenever its size or content changes (a resize, a zoom, a "Why it matters" opened).
 (function () {
   var regions = document.querySelectorAll("[data-scroll-region]");
   if (!regions.length) { return; }
