@@ -242,6 +242,16 @@ DECISION_FOR_PATIENT = {
     Decision.MORE_INFO: gettext_lazy("The neurologist needs more information from you"),
     Decision.NOT_SUITABLE: gettext_lazy("The neurologist does not suggest HSCT for you at the moment"),
 }
+# ... read by someone helping, who sent it: "for you" would be the carer (asking them for information is right)
+DECISION_FOR_CARER = {
+    **DECISION_FOR_PATIENT,
+    Decision.NOT_SUITABLE: gettext_lazy("The neurologist does not suggest HSCT for the person with MS at the moment"),
+}
+
+
+def decision_for_patient(decision, *, carer=False):
+    """The neurologist's decision as the status page says it, to the person with MS or to the carer who sent it."""
+    return (DECISION_FOR_CARER if carer else DECISION_FOR_PATIENT)[decision]
 
 # Beside "Filled in by a carer" on a screening's page: what that means for the reviewer, as the form that sent it
 # asked (SubmitForm): with the carer's consent wording, the name asked for is the patient's and the contact details

@@ -33,6 +33,7 @@ CODE_SHOWN_WITHIN = 10 * 60  # seconds: a code not shown by then is not shown at
 CODES_JOINED = "|"  # between the reference and the access code in their cookie (neither holds it)
 WITHDRAWN = "withdrawn_here"  # in the session: this browser has just withdrawn a submission
 DECISION_KEPT = "decision kept"  # ... on which a neurologist had decided: the decision's bare outcome is kept
+WITHDRAWN_BY_CARER = "withdrawn_by_carer"  # ... sent by someone helping: "this result", not "your result"
 
 
 def draft_from_cookie(request):
@@ -441,11 +442,13 @@ def submitted(request):
         return shown(result_missing(request))
     # The day it was sent: only of the screening whose codes are shown (this browser may have sent another since).
     reference = codes["reference"] if codes else screening.reference
-    submitted_at = screening.submitted_at if screening and screening.reference == reference else None
+    sent_here = screening if screening and screening.reference == reference else None
+    submitted_at = sent_here.submitted_at if sent_here else None
     return shown(render(request, "screening/submitted.html", {
         "codes": codes,
         "reference": screening.reference if screening else "",
         "submitted_at": submitted_at,
+        "carer": bool(sent_here and sent_here.by_carer),  # sent by someone helping: "this result", not "your result"
         "reissuable": bool(screening and screening.reference and services.access_code_reissuable(screening)),
         "status_url": request.build_absolute_uri(reverse("status")),  # on paper too, where links do not work
     }))
@@ -475,7 +478,7 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
     answers = [reply for reply in replies if review is not None and reply.created_at > review.created_at]
     return render(request, "screening/status_detail.html", {
         "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
-        "decision_words": presentation.DECISION_FOR_PATIENT[review.decision] if review else None,
+        "decision_words": review and presentation.decision_for_patient(review.decision, carer=screening.by_carer),
         "status_words": presentation.status_for_patient(screening),
         "reply_form": (reply_form or ReplyForm(initial={"answering": review and review.pk,
                                                         "after": replies[0].pk if replies else ""}))
@@ -501,7 +504,9 @@ def reply(request, screening):
     if not form.is_valid() and screening.takes_reply:  # what is wrong, next to the box, with the text
         return status_page(request, screening, reply_form=form)
     if form.is_valid() and services.screening_reply(screening=screening, **form.cleaned_data):
-        messages.success(request, _("Your reply has been sent. The neurologist will read it with your result."))
+        messages.success(request, _("Your reply has been sent. The neurologist will read it with the result.")
+                         if screening.by_carer else
+                         _("Your reply has been sent. The neurologist will read it with your result."))
         return redirect("status_detail")
     # Not sent (decided since, from a page left open): what was typed, perhaps at length and with effort, is shown
     # again to copy, not dropped; the page says why, as it stands now.
@@ -526,10 +531,12 @@ def withdraw(request, screening):
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         return status_page(request, screening, form)
+    carer = screening.by_carer  # read first: withdrawing erases the answers that say so
     services.screening_withdraw(screening=screening, request=request)
     screening.refresh_from_db(fields=["last_decision"])  # a decision saved since the row was read is kept too
     request.session.pop(STATUS, None)
     request.session[WITHDRAWN] = DECISION_KEPT if screening.last_decision is not None else "erased"
+    request.session[WITHDRAWN_BY_CARER] = carer
     response = redirect("withdrawn")
     response.delete_cookie(RESULT, samesite=settings.SESSION_COOKIE_SAMESITE)
     return response
@@ -539,4 +546,5 @@ def withdraw(request, screening):
 def withdrawn(request):
     if not (withdrawn := request.session.get(WITHDRAWN)):  # "Your result has been withdrawn" only where it was
         return redirect("home")
-    return render(request, "screening/withdrawn.html", {"decision_kept": withdrawn == DECISION_KEPT})
+    return render(request, "screening/withdrawn.html", {"decision_kept": withdrawn == DECISION_KEPT,
+                                                        "carer": bool(request.session.get(WITHDRAWN_BY_CARER))})

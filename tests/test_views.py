@@ -18,7 +18,7 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
@@ -1107,6 +1107,21 @@ def test_a_carers_button_to_the_result_for_changed_answers_is_not_worded_as_the_
     assert respondent == "self" or not any("my new answers" in text for text in said)
 
 
+@pytest.mark.parametrize("respondent, said", [
+    ("carer", "You have changed the answers since this result was worked out. This page still shows the result for "
+              "the earlier answers."),
+    ("self", "You have changed your answers since this result was worked out. This page still shows the result for "
+             "your earlier answers."),
+])
+def test_a_carer_is_told_the_result_is_for_the_earlier_answers_not_their_own(shipped_criteria, patient, respondent,
+                                                                             said):
+    """Like the button under it ("See the result for the new answers"): "your earlier answers" read as the carer's."""
+    see_result(patient, answers(respondent=respondent, edss=3.5))
+    post_step(patient, "edss", answers(respondent=respondent, edss=7.0), **{"return": "review"})
+    box = re.search(r'<div class="answers-changed.*?</div>', html(patient.get(RESULT)), re.S).group(0)
+    assert said in " ".join(re.sub(r"<[^>]+>", " ", box).split())
+
+
 def test_a_result_whose_answers_were_changed_since_says_so_and_is_not_sent(shipped_criteria, patient):
     """Back on the result after changing an answer (the browser's Back button, say): the page says it is for the
     earlier answers and offers the new result; the old one cannot be sent, and the change is not lost."""
@@ -1292,6 +1307,76 @@ def test_the_send_page_speaks_to_a_carer_about_the_person_they_help(shipped_crit
     assert page.index("neurologist of the person with MS") < page.index("What you agree to")
     for own in ("Send your result", "your own neurologist", "your appointment", "your answers"):
         assert own not in page, own
+
+
+@pytest.fixture
+def neurologist_decides(db):
+    """``(screening, decision, message)``: a decision saved as the neurologists' decision form saves it."""
+    neurologist = get_user_model().objects.create_user("dr-decides", password="Correct-Horse-Battery-42")
+
+    def decide(screening, decision, message):
+        request = RequestFactory().post("/")
+        request.user = neurologist
+        services.review_decide(screening=screening, revision=Screening.objects.get(pk=screening.pk).revision,
+                               decision=decision, message=message, internal_note="", request=request)
+    return decide
+
+
+def main_text(response):
+    """What the page's main part says, tags left out and spaces squeezed (not the footer, nor the page title)."""
+    main = unescape(html(response)).split("<main", 1)[1].split("</main>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", main.split(">", 1)[1]).split())
+
+
+@pytest.mark.parametrize("respondent, own, theirs", [
+    ("carer", [], ["This result has been sent", "withdraw the result", "Check the status of this result",
+                   "Status of this result", "Your reply goes with the result", "Withdraw this result",
+                   "If you withdraw, the answers, the result and the contact details are erased",
+                   "This result has been withdrawn", "The answers, the result and the contact details have been erased",
+                   "with none of the answers or details"]),
+    ("self", ["Your result has been sent", "withdraw your result", "Check the status of your result",
+              "Status of your result", "Your reply goes with your result", "Withdraw your result",
+              "If you withdraw, your answers, result and contact details are erased",
+              "Your result has been withdrawn", "Your answers, result and contact details have been erased",
+              "with none of your answers or details"], []),
+])
+def test_a_carer_who_sent_the_result_is_not_told_it_is_their_own(shipped_criteria, patient, neurologist_decides,
+                                                                 respondent, own, theirs):
+    """The result and send pages tell a carer "this result", "the answers": the pages after sending said "Your result
+    has been sent", "Status of your result", "Withdraw your result", "your answers ... erased", the carer's own."""
+    screening = see_result(patient, answers(respondent=respondent))
+    patient.post(reverse("submit"), {"consent": "on"})
+    sent = patient.get(reverse("submitted"))  # with the codes, shown once
+    reference, access = read_codes(sent)
+    said = [main_text(sent), html(sent).split("<title>", 1)[1].split("</title>", 1)[0]]
+    look_up(patient, reference, access)
+    neurologist_decides(screening, "more_info", "Which medicine?")
+    said.append(main_text(patient.get(reverse("status_detail"))))
+    said.append(main_text(patient.post(reverse("withdraw"), {"confirm": "on"}, follow=True)))
+    text = " ".join(said)
+    for words in own + theirs:
+        assert words in text, words
+    if respondent == "carer":
+        assert "your result" not in text.lower() and "your answers" not in text.lower()
+
+
+@pytest.mark.parametrize("respondent, decision_words, sent", [
+    ("carer", "The neurologist does not suggest HSCT for the person with MS at the moment",
+     "Your reply has been sent. The neurologist will read it with the result."),
+    ("self", "The neurologist does not suggest HSCT for you at the moment",
+     "Your reply has been sent. The neurologist will read it with your result."),
+])
+def test_the_status_page_tells_a_carer_what_the_neurologist_said_about_the_person_they_help(
+        shipped_criteria, patient, neurologist_decides, respondent, decision_words, sent):
+    """"Does not suggest HSCT for you" read as said about the carer, who sent the result and reads the message."""
+    screening, reference, access = submit(patient, answers(respondent=respondent))
+    look_up(patient, reference, access)
+    neurologist_decides(screening, "more_info", "Which medicine?")
+    response = patient.post(reverse("reply"), {"message": "Ocrelizumab.", "answering": screening.reviews.get().pk,
+                                               "after": ""}, follow=True)
+    assert sent in main_text(response)
+    neurologist_decides(screening, "not_suitable", "Not now.")
+    assert decision_words in main_text(patient.get(reverse("status_detail")))
 
 
 def test_the_consent_box_starts_unticked(shipped_criteria, patient):
