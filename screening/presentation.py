@@ -224,7 +224,8 @@ def display_answer(field, raw):
 
 STATUS_FOR_PATIENT = {  # where their submission is, in their words (the staff's labels are the Status choices)
     Status.SUBMITTED: gettext_lazy("Sent: waiting for a neurologist to read it"),
-    Status.IN_REVIEW: gettext_lazy("A neurologist is reading it"),
+    # opened once is enough, and it stays so until a decision or until it is put back: not "is reading it" (now)
+    Status.IN_REVIEW: gettext_lazy("A neurologist has started looking at it"),
     Status.REVIEWED: gettext_lazy("Read: the neurologist's message is below"),
 }
 

@@ -2642,13 +2642,14 @@ def test_asked_for_more_information_a_new_result_is_linked_by_a_reply_not_by_the
 
 @pytest.mark.parametrize("steps, said", [
     ([], "Sent: waiting for a neurologist to read it"),
-    (["open"], "A neurologist is reading it"),
+    (["open"], "A neurologist has started looking at it"),  # opened once, maybe days ago: not "is reading it"
     (["open", "more_info"], "Read: the neurologist's message is below"),
     (["open", "more_info", "reply"], "Your reply was sent: waiting for the neurologist to read it"),
     (["open", "more_info", "reply", "open"], "Your reply was sent: waiting for the neurologist to read it"),
 ], ids=["sent", "opened", "decided", "replied", "reply opened"])
 def test_the_patient_reads_where_their_submission_is_in_their_own_words(neurologist, shipped_criteria, steps, said):
-    """"Reviewed", then "Submitted" again after a reply, read as going backwards."""
+    """"Reviewed", then "Submitted" again after a reply, read as going backwards. Opened once by a neurologist, it
+    said "A neurologist is reading it" for as long as it stayed opened, which may be days."""
     submission = make_submission()
     patient, neuro = Client(), signed_in(neurologist)
     look_up_status(patient, submission)
