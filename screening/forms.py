@@ -62,6 +62,16 @@ class NullableIntegerField(AnswerRequiredMixin, forms.IntegerField):
     pass
 
 
+class AgeField(forms.IntegerField):
+    """An age: "-41" (a stray minus, a slip of the hand) gets the message for a typo, "Enter your age as a whole
+    number", and not "This check is for people aged 16 and over", which speaks of a real age it is not."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip().startswith("-"):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class Choices(BaseChoiceIterator):
     """A question's fixed answers, shared by every copy of its field. Django deep-copies each field's choices for
     every form it builds, and the questionnaire builds every step's form on each request: sharing them (they never
@@ -263,7 +273,7 @@ class AboutYouForm(StepForm):
         [("self", _("I am filling it in for myself")), ("carer", _("I am helping someone else fill it in"))],
         label=_("Who is filling in this check?"), required=False, taken_as="self",
     )
-    age = forms.IntegerField(
+    age = AgeField(
         label=_("How old are you?"), help_text=_("In years. If you are helping someone, give their age."),
         min_value=16, max_value=99, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={

@@ -68,7 +68,9 @@ ABOUT_YOU_CASES = [
     # (posted, field with a problem or None, words in the message)
     ({"age": "15"}, "age", "16 and over"),
     ({"age": "0"}, "age", "16 and over"),
-    ({"age": "-3"}, "age", "16 and over"),
+    ({"age": "-3"}, "age", "whole number"),  # a stray minus, as a typo: not "aged 16 and over", nor too old
+    ({"age": "-41"}, "age", "whole number"),
+    ({"age": " -0 "}, "age", "whole number"),
     ({"age": "abc"}, "age", "whole number"),
     ({"age": "34.5"}, "age", "whole number"),
     ({"age": ""}, "age", "Enter your age"),
@@ -672,6 +674,8 @@ def test_once_a_carer_says_who_is_answering_the_age_is_asked_about_the_person_th
     assert said_to_the_person(what_it_says(carer.fields["age"])) == []
     assert messages_for(carer, "age") == "Enter their age in years."
     assert messages_for(bound(AboutYouForm, {"respondent": "carer", "age": "forty"}), "age") == (
+        "Enter their age as a whole number, for example 34.")
+    assert messages_for(bound(AboutYouForm, {"respondent": "carer", "age": "-41"}), "age") == (  # a stray minus
         "Enter their age as a whole number, for example 34.")
     assert bound(AboutYouForm, {"respondent": "carer", "age": "41"}).cleaned_data == {"respondent": "carer", "age": 41}
     for data in ({"age": ""}, {"respondent": "self", "age": ""}):  # not said, or for themselves: as before

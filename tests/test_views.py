@@ -379,6 +379,7 @@ INVALID_STEPS = [
     ("about-you", {"age": "15", "respondent": "carer"}, "age", "16 and over",
      {"age": "15", "respondent": ["carer"]}),
     ("about-you", {"age": "abc"}, "age", "whole number", {"age": "abc"}),
+    ("about-you", {"age": "-41"}, "age", "whole number", {"age": "-41"}),  # a stray minus: not "16 and over"
     ("diagnosis", {"diagnosis_confirmed": "yes", "ms_type": "spms", "diagnosis_year": "1980",
                    "diagnosis_month": "4"}, "diagnosis_year", "before you were born",
      {"diagnosis_year": "1980", "ms_type": ["spms"], "diagnosis_confirmed": ["yes"], "diagnosis_month": ["4"]}),
