@@ -884,6 +884,10 @@ def test_any_status_lists_every_submission(neuro_client, queue_mix):
 def test_an_invalid_filter_is_left_out_and_the_others_still_apply(neuro_client, queue_mix, bad):
     response = neuro_client.get(reverse("queue"), {"verdict": "unlikely", **bad})
     assert response.context["form"].errors
+    # heard first by a screen reader, as on the other forms' pages; a valid filter is no error
+    assert "<title>Error: Review queue" in " ".join(response.content.decode().split())
+    assert "<title>Review queue" in " ".join(neuro_client.get(reverse("queue"), {"verdict": "unlikely"})
+                                             .content.decode().split())
     assert references(response) == [queue_mix["in_review"].reference]  # the verdict still filters
 
     assert "correct the filters first" in response.content.decode()  # not a link to download more than asked
@@ -900,6 +904,7 @@ def test_an_export_with_an_invalid_filter_downloads_nothing_and_shows_what_to_co
     assert not response.streaming and response.redirect_chain[0][0].startswith(reverse("queue") + "?")
     page = response.content.decode()
     assert "Nothing was downloaded: correct the filters below first." in page
+    assert "<title>Error: Review queue" in " ".join(page.split())
     assert response.context["form"].errors and response.context["form"].data["verdict"] == "unlikely"
     assert not AuditEvent.objects.filter(action="exported").exists()
 

@@ -654,7 +654,7 @@ def wider_than_the_measure(page):
 def test_on_a_wide_screen_the_prose_keeps_a_readable_line_length_and_the_tables_the_width(page, site, width):
     """On the detail and re-score pages the text ran 120 to 139 characters a line at 1280 px (the message box too):
     prose, red flags, replies, history and the message box keep the patient pages' measure, while every criteria
-    table keeps the column's width, the patient's answer beside each criterion without scrolling sideways."""
+    table keeps the column's width, the Answer column beside each criterion without scrolling sideways."""
     page.set_viewport_size({"width": width, "height": 900})
     make_user("dr-wide")
     screening = submit(pregnancy="planning", comorbidities=["heart"])  # red flags
