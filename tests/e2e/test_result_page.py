@@ -2,6 +2,8 @@
 and never stored by the browser (PRODUCT.md §1, §6 point 4, §9)."""
 
 import re
+import shutil
+import subprocess
 import zlib
 
 import pytest
@@ -289,6 +291,27 @@ def test_on_paper_page_one_is_not_left_part_empty(page, site, name):
     filled = {size: page_one_filled(page.pdf(format=size)) for size in ("A4", "Letter")}  # print.js opens all
     assert min(filled.values()) >= 0.85, "page 1 ends " + ", ".join(
         f"{share:.0%} of the way down on {size}" for size, share in filled.items())
+
+
+def pdf_text_pages(pdf):
+    """The text of each page of a PDF, as poppler's pdftotext reads it (Chromium's own text is glyph numbers)."""
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+                          ).stdout.decode().split("\f")
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler's pdftotext to read the PDF's text")
+def test_on_paper_the_verdicts_source_is_not_left_alone_at_the_top_of_page_two(page, site):
+    """Under this unlikely verdict the box's last paragraph, "Source: ..." (three lines), went over to page 2 alone,
+    on A4 and on Letter, away from the verdict it is the source of: it goes with what comes before it."""
+    answers = next(e["answers"] for e in ANSWER_SETS if e["name"] == "unlikely-one-stick-100m-stable")
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+    patient.fill_questionnaire(answers)
+    press(page, "See my result")
+    for size in ("A4", "Letter"):
+        pages = pdf_text_pages(page.pdf(format=size))
+        assert "Source:" in pages[0] + pages[1], size  # the verdict's, on page 1 or 2
+        assert not pages[1].lstrip().startswith("Source:"), f"on {size} page 2 begins: {pages[1].strip()[:80]}"
 
 
 def test_on_paper_the_result_is_readable_complete_and_short(page, site, check_accessible):
