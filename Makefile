@@ -19,12 +19,12 @@ run: venv
 	$(PY) manage.py seed_demo_users
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# Debian's Chromium for the browser tests, installed when it is missing
-/usr/bin/chromium:
-	apt-get update -qq && apt-get install -y -qq chromium
+# Debian's Chromium for the browser tests, and poppler's pdftotext to read the printed result, installed when missing
+/usr/bin/chromium /usr/bin/pdftotext:
+	apt-get update -qq && apt-get install -y -qq chromium poppler-utils
 
 ## make test: the whole suite (SQLite by default; set DATABASE_URL for PostgreSQL)
-test: venv /usr/bin/chromium
+test: venv /usr/bin/chromium /usr/bin/pdftotext
 	$(PY) -m pytest
 
 ## make bench: gunicorn + PostgreSQL + 100,000 screenings, driven by wrk; writes docs/benchmarks.md

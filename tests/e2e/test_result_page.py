@@ -2,7 +2,6 @@
 and never stored by the browser (PRODUCT.md §1, §6 point 4, §9)."""
 
 import re
-import shutil
 import subprocess
 import zlib
 
@@ -294,12 +293,12 @@ def test_on_paper_page_one_is_not_left_part_empty(page, site, name):
 
 
 def pdf_text_pages(pdf):
-    """The text of each page of a PDF, as poppler's pdftotext reads it (Chromium's own text is glyph numbers)."""
+    """The text of each page of a PDF, as poppler's pdftotext reads it (Chromium's own text is glyph numbers). `make
+    test` and .ci/run install it (poppler-utils) with Chromium."""
     return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
                           ).stdout.decode().split("\f")
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler's pdftotext to read the PDF's text")
 def test_on_paper_the_verdicts_source_is_not_left_alone_at_the_top_of_page_two(page, site):
     """Under this unlikely verdict the box's last paragraph, "Source: ..." (three lines), went over to page 2 alone,
     on A4 and on Letter, away from the verdict it is the source of: it goes with what comes before it."""
