@@ -154,6 +154,7 @@ class AuditedAdmin(LongTextShownWhole, AuditedChanges, ChosenRowsChecked, Simple
     """History for every change (who, when, a readable diff) and an audit entry for each."""
 
     formfield_overrides = STRICT_JSON
+    object_history_list_template = "admin/screening/object_history_list.html"  # in a box that scrolls sideways
 
     def save_model(self, request, obj, form, change):
         """A Save that changed nothing adds no history entry: one with an empty Changes column sent admins looking for

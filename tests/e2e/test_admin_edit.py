@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from screening.models import CriteriaSet, Criterion, Note
 
+from .flow import no_horizontal_scroll, tab_stop_only_while_it_scrolls
+
 PASSWORD = "Correct-Horse-Battery-42"
 CASE = "active-rrms-failed-natalizumab"  # EDSS 3.5: likely under the Article set while its limit is EDSS below 6.0
 
@@ -103,3 +105,41 @@ def test_the_admin_warns_before_the_idle_sign_out_and_keeps_an_edit_from_being_l
     expect(body).to_have_value("A long edit, typed slowly.")
     expect(page.locator('input[type=submit][name="_save"]')).to_be_disabled()
     assert Note.objects.get(pk=note.pk).body == note.body
+
+
+def test_the_admins_wide_tables_scroll_in_their_own_box_not_the_page(page, site, check_accessible):
+    """A set's page (its reference cases), the preview of an edit and the set's history on a phone (WCAG 1.4.10): each
+    wide table scrolls sideways in its own box, a named region the keyboard reaches while it scrolls, and the page
+    never does. They made the page 352, 423 and 518 px wide at 320 (the history 856 px at 768)."""
+    get_user_model().objects.create_superuser("narrow-admin", "narrow-admin@example.org", PASSWORD)
+    article = CriteriaSet.objects.get(code="article")
+    edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
+    edss.value, edss.label = 5.5, "Disability score (EDSS) below 5.5"
+    edss.save()  # a change in the set's history and in its criteria's
+    change_path = f"/admin/screening/criteriaset/{article.pk}/change/"
+    page.set_default_timeout(10_000)
+    page.goto(f"{site}/admin/login/?next={change_path}")
+    page.get_by_label("Username").fill("narrow-admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site + change_path)
+
+    def fits(width, regions):
+        page.set_viewport_size({"width": width, "height": 800})
+        no_horizontal_scroll(page, width)
+        for name in regions:
+            region = page.get_by_role("region", name=name)
+            expect(region).to_have_count(1)
+            if width == 320:
+                assert tab_stop_only_while_it_scrolls(page, region, name), f"{name}: fits at 320 px, tests nothing"
+
+    for width in (320, 375, 768, 1280):
+        page.goto(site + change_path)
+        fits(width, ["Reference cases: verdict under the saved criteria"])
+        page.get_by_role("button", name=re.compile("^Preview the effect on reference cases")).click()
+        page.wait_for_url(re.compile(r"/preview/$"))
+        fits(width, [re.compile("^Preview for Article")])
+        page.goto(f"{site}/admin/screening/criteriaset/{article.pk}/history/")
+        fits(width, ["Changes to this criteria set", "Changes to its criteria"])
+        if width == 320:
+            check_accessible(page, "admin: a set's history (320 px)")
