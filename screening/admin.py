@@ -230,6 +230,16 @@ def numbers_in(value):
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+def is_test(cleaned):
+    """Whether a form's fact, operator and value make a test the rules can evaluate (else the model says what is
+    wrong)."""
+    try:
+        rules.check_condition(cleaned.get("fact"), cleaned.get("operator"), cleaned.get("value"))
+    except rules.RuleError:
+        return False
+    return True
+
+
 class CriterionWordsForm(forms.ModelForm):
     """A criterion's words follow its test. One whose threshold changes while its label or explanation still quotes
     the old one is not saved (patients would read "below 6.0" beside "below 6.5" in what the criteria look for, and
@@ -250,7 +260,9 @@ class CriterionWordsForm(forms.ModelForm):
             self.add_error("label", _("The label is unchanged, but the test is not (%(fields)s): patients read this "
                                       "label as what the test looks for. Change it to match.")
                            % {"fields": ", ".join(str(self.fields[name].label).lower() for name in turned)})
-        stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"]) if "value" in cleaned else set()
+        # a value that is no threshold for its fact ("abc", NaN, [1, 2] under "lt") has its own message, on the value
+        stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"]) \
+            if "value" in cleaned and is_test(cleaned) else set()
         for name in ("label", "explanation"):
             words = cleaned.get(name)
             if not stale or words != getattr(self.instance, name) or name in self.errors:

@@ -1330,6 +1330,21 @@ def test_a_new_threshold_under_a_label_quoting_the_old_one_is_a_message_on_the_l
     assert criterion(code, set_code).value == json.loads(value)
 
 
+@pytest.mark.parametrize("value, message", [
+    ('"abc"', "“edss” is a number: write a number"), ("NaN", "“edss” is a number: write a number"),
+    ("[1, 2]", "“edss” is a number: write a number"),
+])
+def test_a_threshold_that_is_not_one_is_one_message_on_the_value_not_also_one_on_the_label(
+        shipped_criteria, admin, value, message):
+    """What is wrong is the value: "The label still says 6.0, but the threshold is now "abc"" beside it sent the admin
+    to change a label that was right (and read as though "abc" had been taken as the new threshold)."""
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", value=value)
+    errors = assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data), message)
+    assert list(errors) == [row_of(data, "edss_below_6") + "value"], errors
+    assert "still says" not in page_text(admin.post(url("criteriaset_preview", criteria_set.pk), data))
+
+
 def test_a_new_threshold_under_an_explanation_quoting_the_old_one_is_a_message_on_the_explanation(
         shipped_criteria, admin):
     """ECTRIMS-EBMT's EDSS explains "The ideal is below 6.0": beside a new 5.5 it would contradict the label."""
