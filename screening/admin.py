@@ -496,6 +496,10 @@ class CriteriaSetAdmin(PreviewsEdits, AuditedAdmin):
             self.message_user(request, _("Choose exactly one set to make primary."), messages.ERROR)
             return
         criteria_set = queryset.get()
+        if criteria_set.is_primary:  # saved again, it was an entry with no change in its history, and an audit
+            self.message_user(request, _("“%(name)s” is already the primary set: nothing was changed.")
+                              % {"name": criteria_set.name}, messages.WARNING)
+            return
         if not criteria_set.active:  # a retired set may have no active criteria left: it is checked, then made active
             self.message_user(request, _("“%(name)s” is inactive. Make it active first (its criteria are checked "
                                          "then), then make it primary.") % {"name": criteria_set.name},

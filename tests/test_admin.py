@@ -1547,6 +1547,17 @@ def test_making_two_sets_primary_at_once_is_refused_with_a_message(shipped_crite
     assert not AuditEvent.objects.filter(action="primary_set_changed").exists()
 
 
+def test_making_the_primary_set_primary_again_changes_nothing_and_says_so(shipped_criteria, admin):
+    """It said "… is now the primary set", added an entry with no change to the set's history and audited a change
+    of primary set that nobody made."""
+    records = article().history.count()
+    response = make_primary(admin, article())
+    assert [str(m) for m in response.context["messages"]] == [
+        "“Article profile (typical HSCT candidate)” is already the primary set: nothing was changed."]
+    assert article().is_primary and article().history.count() == records
+    assert not AuditEvent.objects.filter(action="primary_set_changed").exists()
+
+
 def test_an_inactive_set_is_not_made_primary(shipped_criteria, admin):
     """A retired set may have no active criteria left (every patient would read "likely"): it is made active first,
     through its form, which checks them."""
