@@ -1281,6 +1281,17 @@ def test_a_preview_lists_the_problems_of_the_sets_own_fields_too(shipped_criteri
     assert "Someone saved changes to this set" in text and "Save these changes" not in text
 
 
+def test_a_preview_that_lists_problems_says_error_first_in_the_pages_title(shipped_criteria, admin):
+    """As the admin's change form and the patients' forms do: the title is what a screen reader says first."""
+    criteria_set = article()
+    data = form_data(set_page(admin, criteria_set))
+    title = re.compile(r"<title>\s*(.*?)\s*</title>", re.S)
+    fine = title.search(page_text(admin.post(url("criteriaset_preview", criteria_set.pk), data))).group(1)
+    assert fine.startswith("Preview: effect of your edits"), fine
+    wrong = title.search(page_text(admin.post(url("criteriaset_preview", criteria_set.pk), {**data, "name": ""})))
+    assert wrong.group(1) == "Error: " + fine, wrong.group(1)
+
+
 @pytest.mark.parametrize("code, change, message", BAD_CRITERIA)
 def test_a_preview_with_bad_input_lists_the_problems_and_writes_nothing(shipped_criteria, admin, code, change,
                                                                         message):
