@@ -1292,6 +1292,15 @@ def test_a_preview_that_lists_problems_says_error_first_in_the_pages_title(shipp
     assert wrong.group(1) == "Error: " + fine, wrong.group(1)
 
 
+def test_a_preview_has_one_main_heading_naming_the_set(shipped_criteria, admin):
+    """The admin's "Preview: effect of your edits on the reference cases" stood above the page's own "Preview for
+    <set>": two headings of the first level, the same words twice for a screen reader's list of headings."""
+    criteria_set = article()
+    text = page_text(admin.post(url("criteriaset_preview", criteria_set.pk), form_data(set_page(admin, criteria_set))))
+    headings = [re.sub(r"<[^>]+>|\s+", " ", h).strip() for h in re.findall(r"<h1\b[^>]*>(.*?)</h1>", text, re.S)]
+    assert headings == ["Preview for Article profile (typical HSCT candidate)"], headings
+
+
 @pytest.mark.parametrize("code, change, message", BAD_CRITERIA)
 def test_a_preview_with_bad_input_lists_the_problems_and_writes_nothing(shipped_criteria, admin, code, change,
                                                                         message):
