@@ -256,7 +256,9 @@ class CriterionWordsForm(forms.ModelForm):
 
         # what is tested, how, against which answer ("rrms" → "spms", true → false), and which way it counts
         turned = [name for name in ("fact", "operator", "value", "kind") if turned_round(name)]
-        if turned and cleaned.get("label") == self.instance.label:  # "Aged under 45" over "age gte 45"
+        # "Aged under 45" over "age gte 45"; a test that is not one (a choice that is no value of its fact) is the
+        # model's message, on its field, alone
+        if turned and cleaned.get("label") == self.instance.label and is_test(cleaned):
             self.add_error("label", _("The label is unchanged, but the test is not (%(fields)s): patients read this "
                                       "label as what the test looks for. Change it to match.")
                            % {"fields": ", ".join(str(self.fields[name].label).lower() for name in turned)})

@@ -1365,6 +1365,19 @@ def test_a_threshold_that_is_not_one_is_one_message_on_the_value_not_also_one_on
     assert "still says" not in page_text(admin.post(url("criteriaset_preview", criteria_set.pk), data))
 
 
+@pytest.mark.parametrize("value, message", [
+    ('"rrsm"', "'rrsm' is not a value"), ("1e400", "is not a value of"), ('["rrms"]', ""),
+])
+def test_a_choice_that_is_not_one_is_one_message_on_the_value_not_also_one_on_the_label(
+        shipped_criteria, admin, value, message):
+    """"The label is unchanged, but the test is not (value)" beside "'rrsm' is not a value" sent the admin to change a
+    label that was right: the typo is the only thing to correct."""
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "relapsing_remitting", value=value)
+    errors = assert_not_saved_with_message(save(admin, url("criteriaset_change", criteria_set.pk), data), message)
+    assert list(errors) == [row_of(data, "relapsing_remitting") + "value"], errors
+
+
 def test_a_new_threshold_under_an_explanation_quoting_the_old_one_is_a_message_on_the_explanation(
         shipped_criteria, admin):
     """ECTRIMS-EBMT's EDSS explains "The ideal is below 6.0": beside a new 5.5 it would contradict the label."""
