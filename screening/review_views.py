@@ -37,6 +37,14 @@ PAGE_SIZE = 50
 QUEUE_QUERY = "queue_query"  # the queue's filters and page as last shown, for the way back from a screening
 
 
+# The workspace's pages send no path or query in the Referer, even to its own pages (the site's policy elsewhere is
+# same-origin, which sends both): a queue filtered by verdict or decision links to each screening's page, and each
+# screening's page back to that queue (its link, and the release's redirect), so that an access log that keeps the
+# Referer (nginx's "combined" format does) would otherwise pair a screening's address with its verdict or decision.
+# Not "no-referrer": a form posted from such a page would then say "Origin: null", which the CSRF check refuses.
+WORKSPACE_REFERRER_POLICY = "strict-origin"
+
+
 def reviewer_required(view):
     """Login redirect for anonymous users; 403 (audited) for users without the review permission."""
 
@@ -47,7 +55,9 @@ def reviewer_required(view):
         if not request.user.has_perm(PERMISSION):
             services.audit("access_denied", request=request, detail=request.path[:200])
             raise PermissionDenied
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        response.headers["Referrer-Policy"] = WORKSPACE_REFERRER_POLICY  # SecurityMiddleware keeps a view's own
+        return response
 
     return wrapped
 

@@ -1727,6 +1727,38 @@ def test_refusals_redirects_and_errors_are_not_cacheable_either(neuro_client, db
         assert "no-store" in response.get("Cache-Control", ""), name
 
 
+def test_no_workspace_page_pairs_a_screening_with_the_queue_s_filters_in_a_referer(neuro_client, neurologist,
+                                                                                  shipped_criteria):
+    """A queue filtered by verdict links to each screening, and each screening links (and its release redirects)
+    back to that queue: with the site's same-origin policy each of those requests carried the other's address in its
+    Referer, which access logs keep beside the address asked for ("GET /review/7/", from "/review/?verdict=unlikely").
+    The workspace's pages send their origin alone; a form posted from them still passes the CSRF check."""
+    screening = make_submission(age=47).screening
+    queue = neuro_client.get(reverse("queue") + f"?verdict={screening.primary_verdict}")
+    assert f'href="{reverse("review_detail", args=[screening.pk])}"' in queue.content.decode()
+    pages = {
+        "queue": queue,
+        "detail": neuro_client.get(reverse("review_detail", args=[screening.pk])),
+        "re-score preview": neuro_client.get(reverse("review_rescore", args=[screening.pk])),
+        "release": neuro_client.post(reverse("review_release", args=[screening.pk])),
+        "decide": neuro_client.post(reverse("review_decide", args=[screening.pk]), decision_data(screening)),
+    }
+    for name, response in pages.items():
+        assert response["Referrer-Policy"] == "strict-origin", name  # the origin, never the path or the query
+    assert Client().get(reverse("home"))["Referrer-Policy"] == "same-origin"  # the patients' pages as before
+
+    # Origin (sent by browsers under this policy) and a Referer of the origin alone both pass the CSRF check
+    checked = Client(enforce_csrf_checks=True)
+    checked.force_login(neurologist)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"',
+                      checked.get(reverse("review_detail", args=[screening.pk])).content.decode()).group(1)
+    for header in ({"HTTP_ORIGIN": "https://testserver"}, {"HTTP_REFERER": "https://testserver/"}):
+        response = checked.post(reverse("review_decide", args=[screening.pk]),
+                                {**decision_data(Screening.objects.get(pk=screening.pk)), "csrfmiddlewaretoken": token},
+                                secure=True, **header)
+        assert response.status_code == 302, (header, response.status_code)
+
+
 @pytest.mark.parametrize("role, way_on", [("neurologist", "/review/"), ("staff_without_permission", "/admin/"),
                                           ("patient", "/")])
 def test_error_pages_frame_staff_as_staff_and_patients_as_patients(client, db, role, way_on):
