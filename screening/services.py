@@ -254,7 +254,7 @@ def audit(action: str, *, screening=None, request=None, detail="") -> AuditEvent
     actor = user if user is not None and user.is_authenticated else None
     address = request.META.get("REMOTE_ADDR") if request and (actor or screening is None) else None
     if action in FAILED_LOOKUPS:  # the key the limit counts by (lookups_left): an IPv6 client's /64
-        address = limited_address(address)
+        address = lookup_key(address)
     return AuditEvent.objects.create(action=action, screening=screening, detail=detail, actor=actor,
                                      ip_address=address)
 
@@ -344,6 +344,19 @@ def limited_address(address: str | None) -> str | None:
     return str(ip) if ip.version == 4 else str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
+def lookup_key(address: str | None) -> str | None:
+    """What the limit on code lookups counts a client's failures by (``limited_address``), or ``None`` for a request
+    without a readable address: gunicorn bound to a Unix socket gives every request ``REMOTE_ADDR = ""`` (and the
+    proxy's own address stays when its X-Forwarded-For cannot be read). Those failures are stored without an address
+    and counted together, as one client's: the limit is shared then, never lifted (failures stored under "" could be
+    counted by no address, and every such lookup was allowed)."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return limited_address(address)
+
+
 def client_limited_address(request) -> str | None:
     """The client's address as django-axes counts failed sign-ins (``AXES_CLIENT_IP_CALLABLE``): per IPv6 /64."""
     return limited_address(request.META.get("REMOTE_ADDR"))
@@ -353,8 +366,9 @@ def lookups_left(request) -> int:
     """How many more code lookups from this address (an IPv6 client's /64) may fail in the coming hour (counted
     from the audit log)."""
     since = timezone.now() - timedelta(hours=1)
-    failures = AuditEvent.objects.filter(action__in=FAILED_LOOKUPS, ip_address=client_limited_address(request),
-                                         created_at__gte=since)
+    key = lookup_key(request.META.get("REMOTE_ADDR"))
+    failures = AuditEvent.objects.filter(action__in=FAILED_LOOKUPS, created_at__gte=since,
+                                         **({"ip_address": key} if key else {"ip_address__isnull": True}))
     return max(settings.LOOKUP_FAILURES_PER_HOUR - failures.count(), 0)
 
 

@@ -899,6 +899,28 @@ def test_behind_the_proxy_the_clients_address_is_read_as_proxies_write_it(db, se
     assert AuditEvent.objects.get(action="resume_failed").ip_address == recorded
 
 
+@pytest.mark.parametrize("behind_proxy, request_from", [
+    (False, {"REMOTE_ADDR": ""}),  # gunicorn bound to a Unix socket (behind a web server): no address at all
+    (False, {"REMOTE_ADDR": "unix:/run/gunicorn.sock"}),
+    (True, {"REMOTE_ADDR": ""}),  # behind the proxy, which sent no X-Forwarded-For
+    (True, {"REMOTE_ADDR": "", "HTTP_X_FORWARDED_FOR": "unknown"}),
+])
+def test_lookups_without_a_readable_address_share_one_limit_rather_than_none(shipped_criteria, patient, settings,
+                                                                              behind_proxy, request_from):
+    """Failures were stored under no address and counted by the address "", which matched none of them: every
+    lookup from such requests was allowed, without end. They now count together, as one client's."""
+    settings.LOOKUP_FAILURES_PER_HOUR = 2
+    settings.BEHIND_TLS_PROXY = behind_proxy
+    reference, access, resume_code = submission_and_saved_draft(patient)
+    look_up(Client(), reference, services.new_code(), **request_from)
+    Client().post(reverse("resume"), {"resume_code": services.new_code()}, **request_from)
+    assert look_up(Client(), reference, access, **request_from).status_code == 429
+    assert Client().post(reverse("resume"), {"resume_code": resume_code}, **request_from).status_code == 429
+    assert look_up(Client(), reference, access, REMOTE_ADDR="198.51.100.8").status_code == 302  # others keep theirs
+    recorded = set(AuditEvent.objects.filter(action__in=services.FAILED_LOOKUPS).values_list("ip_address", flat=True))
+    assert recorded == {None}
+
+
 def test_failed_lookups_older_than_an_hour_no_longer_count(shipped_criteria, patient, settings, monkeypatch):
     settings.LOOKUP_FAILURES_PER_HOUR = 2
     screening, reference, access = submit(patient, answers())
