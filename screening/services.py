@@ -357,9 +357,14 @@ def lookup_key(address: str | None) -> str | None:
     return limited_address(address)
 
 
-def client_limited_address(request) -> str | None:
-    """The client's address as django-axes counts failed sign-ins (``AXES_CLIENT_IP_CALLABLE``): per IPv6 /64."""
-    return limited_address(request.META.get("REMOTE_ADDR"))
+NO_ADDRESS = "0.0.0.0"  # no client has it: the sign-in lockout's key for requests without an address
+
+
+def client_limited_address(request) -> str:
+    """The client's address as django-axes counts failed sign-ins (``AXES_CLIENT_IP_CALLABLE``): per IPv6 /64. A
+    request without a readable address (``lookup_key``) counts as ``NO_ADDRESS``, together with every other such:
+    django-axes stored each failure from ``REMOTE_ADDR = ""`` as a new attempt of its own, and never locked out."""
+    return lookup_key(request.META.get("REMOTE_ADDR")) or NO_ADDRESS
 
 
 def lookups_left(request) -> int:

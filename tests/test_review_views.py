@@ -374,6 +374,25 @@ def test_a_fresh_ipv6_address_in_the_same_64_does_not_escape_the_sign_in_lockout
         "2001:db8:1:2:ffff::1"}  # the locked-out try too
 
 
+@pytest.mark.parametrize("behind_proxy, request_from", [
+    (False, {"REMOTE_ADDR": ""}),  # gunicorn bound to a Unix socket (behind a web server): no address at all
+    (True, {"REMOTE_ADDR": "", "HTTP_X_FORWARDED_FOR": "unknown"}),  # a proxy's header that names no address
+])
+def test_sign_ins_without_a_readable_address_are_locked_out_too(fast_passwords, neurologist, settings, behind_proxy,
+                                                                request_from):
+    """django-axes stored each failure from such a request as a first attempt of its own: passwords could be guessed
+    without end. They now count together, as one client's; the account still opens from an address of its own."""
+    settings.BEHIND_TLS_PROXY = behind_proxy
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(reverse("login"), {"username": "neuro", "password": WRONG_PASSWORD}, **request_from)
+    locked = Client()
+    response = locked.post(reverse("login"), {"username": "neuro", "password": PASSWORD}, **request_from)
+    assert b"Too many failed sign-in attempts" in response.content and "_auth_user_id" not in locked.session
+    response = Client().post(reverse("login"), {"username": "neuro", "password": PASSWORD},
+                             REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 302 and response.url == reverse("queue")
+
+
 def test_a_sign_in_with_a_username_longer_than_any_is_refused_not_a_500(client, fast_passwords, neurologist):
     """django-axes records the username it was given in a column of 255: PostgreSQL refused 256 characters."""
     response = client.post(reverse("login"), {"username": "x" * 256, "password": WRONG_PASSWORD})
