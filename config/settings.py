@@ -57,19 +57,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "screening.middleware.NoStoreByDefaultMiddleware",
+    # The security headers before anything that may refuse a request, so that its error page has them too: the 400
+    # of a form not in UTF-8 (FormCharsetMiddleware) had none, and that of a Host not allowed (CommonMiddleware) no
+    # Content-Security-Policy or X-Frame-Options.
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # directly after SecurityMiddleware, as WhiteNoise requires
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "screening.middleware.ClientAddressMiddleware",
     "screening.middleware.FormCharsetMiddleware",
     "screening.middleware.NulCharacterMiddleware",
     "screening.middleware.AdminQueryMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "screening.middleware.StaffIdleTimeoutMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires

@@ -1610,6 +1610,23 @@ def test_pages_carry_a_content_security_policy_without_inline_code(shipped_crite
 
 
 
+def test_requests_refused_before_any_view_get_the_security_headers_too(db):
+    """A 400 answered by a middleware (a form not in UTF-8, a Host not allowed) is a page like any other: framed by
+    no one, not sniffed, under the same policy."""
+    refused = {
+        "form not in UTF-8": Client().post(reverse("start"), b"a=1", content_type="text/plain; charset=latin-1"),
+        "host not allowed": Client().get(HOME, HTTP_HOST="evil.example"),
+    }
+    for name, response in refused.items():
+        assert response.status_code == 400, name
+        assert "frame-ancestors 'none'" in response.get("Content-Security-Policy", ""), name
+        assert "script-src 'self'" in response["Content-Security-Policy"], name
+        assert response.get("X-Frame-Options") == "DENY", name
+        assert response.get("X-Content-Type-Options") == "nosniff", name
+        assert response.get("Referrer-Policy") == "same-origin", name
+        assert "no-store" in response["Cache-Control"], name
+
+
 def test_pages_have_no_inline_script_or_style(shipped_criteria, patient):
     walk_whole_flow(patient, FLOW_ANSWERS)
     fresh = Client()
