@@ -62,6 +62,24 @@ def reviewer_required(view):
     return wrapped
 
 
+def reference_searched_alone(*, keep=()):
+    """A query that searches a reference with the list's filters beside it is sent to the same page with the
+    reference alone (``reference_alone``), before anything else: before the sign-in too, whose address would
+    otherwise keep the pair in its ``next`` (a signed-out neurologist's bookmark)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            alone = reference_alone(request.GET, keep=keep)
+            if alone is not None:
+                return redirect(f"{request.path}?{alone}")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def submissions():
     """Every submitted screening (whatever became of it since), oldest first."""
     return Screening.objects.filter(status__in=SENT).order_by("submitted_at", "pk")
@@ -82,6 +100,7 @@ class NearerEndPaginator(Paginator):
         return self._get_page(rows[::-1], number, self)
 
 
+@reference_searched_alone()
 @reviewer_required
 def queue(request):
     """The filtered queue, a page at a time: the counts by status are kept by the database (StatusCount), the page's
@@ -93,9 +112,6 @@ def queue(request):
     A reference is searched in a form of its own, whatever the status; a query with the list's filters beside it is
     sent to the reference alone (``reference_alone``), so that neither this page's address nor its links (pages,
     export, the way back) pair a person's reference with a verdict or a decision."""
-    alone = reference_alone(request.GET)
-    if alone is not None:
-        return redirect(f"{reverse('queue')}?{alone}")
     form = QueueFilterForm(request.GET or None)
     searching = searches_reference(request.GET)
     counts = dict(StatusCount.objects.values_list("status", "screenings"))
@@ -323,6 +339,7 @@ def export_columns(current_versions: dict, *, with_contact: bool) -> list:
           (_("Contact details"), lambda row: row.contact_details)] if with_contact else [])
 
 
+@reference_searched_alone(keep=["include_contact"])
 @reviewer_required
 def export(request):
     """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for.
@@ -332,9 +349,6 @@ def export(request):
 
     A reference with the list's filters beside it (a hand-made address: the queue's links never pair them) is sent to
     the export of the reference alone, as the queue is (``reference_alone``)."""
-    alone = reference_alone(request.GET, keep=["include_contact"])
-    if alone is not None:
-        return redirect(f"{reverse('review_export')}?{alone}")
     form = ExportForm(request.GET)
     if not form.is_valid():
         messages.error(request, _("Nothing was downloaded: correct the filters below first."))

@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from axes.models import AccessAttempt
@@ -688,6 +688,19 @@ def test_an_address_pairing_a_reference_with_the_lists_filters_is_sent_to_the_re
     assert references(shown) == [searched.reference]
     assert "whatever their status" in squeeze(shown)
     assert "1 screening, oldest first" in squeeze(shown)
+
+
+@pytest.mark.parametrize("view_name", ["queue", "review_export"])
+def test_a_signed_out_address_pairing_a_reference_with_a_verdict_keeps_no_pair_in_the_sign_in_address(
+        client, shipped_criteria, view_name):
+    """A signed-out neurologist's bookmark (or a session timed out): the sign-in page's address carried the whole
+    query in ``next``, in the browser's history and any log of addresses. It is sent to the reference alone first."""
+    hops = client.get(reverse(view_name), {"reference": "R-ABCD-EFGH", "verdict": "unlikely", "decision": "none",
+                                      "include_contact": "on"}, follow=True).redirect_chain
+    assert hops[-1][0].startswith(reverse("login")), hops
+    for hop, _status in hops:
+        assert "verdict" not in unquote(hop) and "decision" not in unquote(hop), hop
+    assert "R-ABCD-EFGH" in unquote(hops[-1][0])  # where the sign-in leads: the search, as asked
 
 
 def test_the_pages_and_export_links_never_pair_a_reference_with_a_verdict_or_a_decision(neuro_client,
