@@ -14,20 +14,23 @@ PASSWORD = "Correct-Horse-Battery-42"
 CASE = "active-rrms-failed-natalizumab"  # EDSS 3.5: likely under the Article set while its limit is EDSS below 6.0
 
 
+def sign_in_as_admin(page, site, username, path):
+    """A new superuser, signed in on the real admin login page, which then opens ``path``."""
+    get_user_model().objects.create_superuser(username, f"{username}@example.org", PASSWORD)
+    page.set_default_timeout(10_000)
+    page.goto(f"{site}/admin/login/?next={path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site + path)
+
+
 def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check_accessible):
-    get_user_model().objects.create_superuser("criteria-admin", "criteria-admin@example.org", PASSWORD)
     article = CriteriaSet.objects.get(code="article")
     edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
     assert edss.value == 6.0
     change_path = f"/admin/screening/criteriaset/{article.pk}/change/"
-    page.set_default_timeout(10_000)
-
-    # Sign in on the real admin login page.
-    page.goto(f"{site}/admin/login/?next={change_path}")
-    page.get_by_label("Username").fill("criteria-admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site + change_path)
+    sign_in_as_admin(page, site, "criteria-admin", change_path)
     expect(page.locator(f'#reference-cases tr[data-case="{CASE}"]')).to_have_attribute("data-agrees", "yes")
     check_accessible(page, "admin: a set's page")
     # A citation, a source, a label: each shown whole, to be checked without scrolling inside its box.
@@ -84,13 +87,8 @@ def test_the_admin_warns_before_the_idle_sign_out_and_keeps_an_edit_from_being_l
     """An admin writing a note's body can pass the idle time: warned first, "Stay signed in" keeps the session; once
     signed out, Save is held back (it would lead to the sign-in page and drop the edit) and the text stays to copy."""
     settings.STAFF_IDLE_SECONDS = 8  # the warning opens 4 seconds before the end
-    get_user_model().objects.create_superuser("notes-admin", "notes-admin@example.org", PASSWORD)
     note = Note.objects.order_by("pk").first()
-    page.goto(f"{site}/admin/login/?next=/admin/screening/note/{note.pk}/change/")
-    page.get_by_label("Username").fill("notes-admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/screening/note/\d+/change/$"))
+    sign_in_as_admin(page, site, "notes-admin", f"/admin/screening/note/{note.pk}/change/")
     body = page.locator("textarea[name=body]")
     body.fill("A long edit, typed slowly.")
     dialog = page.locator("#idle-dialog")
@@ -111,18 +109,12 @@ def test_the_admins_wide_tables_scroll_in_their_own_box_not_the_page(page, site,
     """A set's page (its reference cases), the preview of an edit and the set's history on a phone (WCAG 1.4.10): each
     wide table scrolls sideways in its own box, a named region the keyboard reaches while it scrolls, and the page
     never does. They made the page 352, 423 and 518 px wide at 320 (the history 856 px at 768)."""
-    get_user_model().objects.create_superuser("narrow-admin", "narrow-admin@example.org", PASSWORD)
     article = CriteriaSet.objects.get(code="article")
     edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
     edss.value, edss.label = 5.5, "Disability score (EDSS) below 5.5"
     edss.save()  # a change in the set's history and in its criteria's
     change_path = f"/admin/screening/criteriaset/{article.pk}/change/"
-    page.set_default_timeout(10_000)
-    page.goto(f"{site}/admin/login/?next={change_path}")
-    page.get_by_label("Username").fill("narrow-admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(site + change_path)
+    sign_in_as_admin(page, site, "narrow-admin", change_path)
 
     def fits(width, regions):
         page.set_viewport_size({"width": width, "height": 800})
