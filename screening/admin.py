@@ -256,15 +256,16 @@ class CriterionWordsForm(forms.ModelForm):
 
         # what is tested, how, against which answer ("rrms" → "spms", true → false), and which way it counts
         turned = [name for name in ("fact", "operator", "value", "kind") if turned_round(name)]
+        testable = is_test(cleaned)
         # "Aged under 45" over "age gte 45"; a test that is not one (a choice that is no value of its fact) is the
         # model's message, on its field, alone
-        if turned and cleaned.get("label") == self.instance.label and is_test(cleaned):
+        if turned and cleaned.get("label") == self.instance.label and testable:
             self.add_error("label", _("The label is unchanged, but the test is not (%(fields)s): patients read this "
                                       "label as what the test looks for. Change it to match.")
                            % {"fields": ", ".join(str(self.fields[name].label).lower() for name in turned)})
         # a value that is no threshold for its fact ("abc", NaN, [1, 2] under "lt") has its own message, on the value
         stale = numbers_in(self.instance.value) - numbers_in(cleaned["value"]) \
-            if "value" in cleaned and is_test(cleaned) else set()
+            if "value" in cleaned and testable else set()
         for name in ("label", "explanation"):
             words = cleaned.get(name)
             if not stale or words != getattr(self.instance, name) or name in self.errors:
