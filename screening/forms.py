@@ -8,6 +8,8 @@ an earlier step reads the ``answers`` already cleaned.
 import copy
 import functools
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -785,17 +787,50 @@ def validate_answers(raw: dict, today) -> tuple[dict, list[tuple[str, str]]]:
     return questionnaire.answers, problems
 
 
+class NoSuchNumber(ValueError):
+    """A number as typed (``text``) that no JSON number is (NaN, Infinity) or no float can hold (1e400)."""
+
+    def __init__(self, text, message):
+        super().__init__(message)
+        self.text, self.message = text, message
+
+
+def finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 overflows to infinity
+        raise NoSuchNumber(text, f"{text} is a number too large to keep")
+    return value
+
+
+def no_constant(text):
+    raise NoSuchNumber(text, f"{text} is not a number JSON allows")
+
+
+def token_at(s, token):
+    """Where ``token`` (a number as typed) first stands in the JSON text ``s`` outside a string, else 0."""
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[^\s\[\]{},:"]+', s):
+        if match.group() == token:
+            return match.start()
+    return 0
+
+
 class StrictJSONDecoder(json.JSONDecoder):
     """JSON as people type it (the admin's JSON fields, the ``screen`` command's answers), read so that what cannot be
     kept or shown again is refused like any typo, as a ``JSONDecodeError``: a number of over 4,300 digits and nesting
-    too deep for Python's reader (which raise other errors), and a lone surrogate such as "\\ud800" (valid JSON, but
-    not text: no page can show it)."""
+    too deep for Python's reader (which raise other errors), a number too large for a float (1e400, which Python reads
+    as infinity) and Python's NaN, Infinity and -Infinity (not JSON: none can be written back as JSON), and a lone
+    surrogate such as "\\ud800" (valid JSON, but not text: no page can show it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs, parse_float=finite_float, parse_constant=no_constant)
 
     def decode(self, s, *args, **kwargs):
         try:
             value = super().decode(s, *args, **kwargs)
         except RecursionError:
             raise json.JSONDecodeError("Nested too deeply", s, 0) from None
+        except NoSuchNumber as error:
+            raise json.JSONDecodeError(error.message, s, token_at(s, error.text)) from None
         except ValueError as error:
             if isinstance(error, json.JSONDecodeError):
                 raise

@@ -1198,8 +1198,10 @@ def test_a_reference_case_with_an_impossible_age_gets_a_message_naming_age(shipp
     ("expected", '{"article": "probably"}', "likely"),
     ("answers", '{"age": ' + "9" * 5000 + "}", "This is not JSON"),
     ("expected", '{"article": "\\udfff\\ud800"}', "This is not JSON"),
+    ("answers", '{"age": 1e400}', "This is not JSON"),
+    ("expected", '{"article": NaN}', "This is not JSON"),
 ], ids=["malformed JSON", "answers not an object", "unknown set", "not a verdict", "number of 5000 digits",
-        "lone surrogates"])
+        "lone surrogates", "number Python reads as infinity", "NaN"])
 def test_a_reference_case_with_unusable_json_gets_a_message_next_to_the_field(shipped_criteria, admin, field, typed,
                                                                                message):
     response = admin.post(url("referencecase_add"), case_data(admin, **{field: typed}))
@@ -1235,10 +1237,12 @@ BAD_CRITERIA = [
     pytest.param("relapsing_remitting", {"operator": "in", "value": '"rrms"'}, "Use a list", id="in-without-a-list"),
     pytest.param("edss_below_6", {"fact": "shoe_size"}, "Select a valid choice", id="unknown-fact"),
     pytest.param("edss_below_6", {"operator": "about"}, "Select a valid choice", id="unknown-operator"),
-    # JSON that Python reads but no database stores: a message like any other malformed value.
-    pytest.param("edss_below_6", {"value": "NaN"}, "", id="nan"),
-    pytest.param("edss_below_6", {"value": "Infinity"}, "", id="infinity"),
-    pytest.param("edss_below_6", {"value": "1e999"}, "", id="overflowing-number"),
+    # Python's NaN and Infinity, and numbers it reads as infinity: not JSON, which no database stores either
+    pytest.param("edss_below_6", {"value": "NaN"}, "This is not JSON", id="nan"),
+    pytest.param("edss_below_6", {"value": "Infinity"}, "This is not JSON", id="infinity"),
+    pytest.param("edss_below_6", {"operator": "between", "value": "[-Infinity, 6]"}, "This is not JSON",
+                 id="minus-infinity-in-a-range"),
+    pytest.param("edss_below_6", {"value": "1e999"}, "This is not JSON", id="overflowing-number"),
     pytest.param("edss_below_6", {"value": "9" * 309}, "is a number", id="whole-number-too-long-for-a-float"),
     # JSON that Python's reader refuses beyond its syntax, or that no page can show again
     pytest.param("edss_below_6", {"value": "9" * 5000}, "This is not JSON", id="number-of-5000-digits"),
@@ -1267,6 +1271,17 @@ def test_bad_criterion_input_in_the_criterion_admin_is_a_message(shipped_criteri
     errors = assert_not_saved_with_message(save(admin, change_url, data), message)
     assert (next(iter(change)) if len(change) == 1 else "value") in errors
     assert criterion(code).history.count() == records
+
+
+@pytest.mark.parametrize("typed", ["1e400", "-1e400", "NaN", "-Infinity", "[2, 1e400]"])
+def test_a_number_json_cannot_hold_comes_back_as_typed_with_its_message(shipped_criteria, admin, typed):
+    """Python reads 1e400 as infinity: the box showed "Infinity" (not what was typed, and not JSON) with a message
+    about numbers, instead of the message for malformed JSON beside what was typed."""
+    change_url = url("criterion_change", criterion("edss_below_6").pk)
+    response = save(admin, change_url, {**form_data(admin.get(change_url)), "value": typed})
+    assert "value" in assert_not_saved_with_message(response, "This is not JSON")
+    assert form_data(response)["value"] == typed
+    assert criterion("edss_below_6").value == 6.0
 
 
 def test_a_preview_lists_the_problems_of_the_sets_own_fields_too(shipped_criteria, admin):
@@ -1351,7 +1366,7 @@ def test_a_new_threshold_under_a_label_quoting_the_old_one_is_a_message_on_the_l
 
 
 @pytest.mark.parametrize("value, message", [
-    ('"abc"', "“edss” is a number: write a number"), ("NaN", "“edss” is a number: write a number"),
+    ('"abc"', "“edss” is a number: write a number"), ("NaN", "This is not JSON"),
     ("[1, 2]", "“edss” is a number: write a number"),
 ])
 def test_a_threshold_that_is_not_one_is_one_message_on_the_value_not_also_one_on_the_label(
@@ -1366,7 +1381,7 @@ def test_a_threshold_that_is_not_one_is_one_message_on_the_value_not_also_one_on
 
 
 @pytest.mark.parametrize("value, message", [
-    ('"rrsm"', "'rrsm' is not a value"), ("1e400", "is not a value of"), ('["rrms"]', ""),
+    ('"rrsm"', "'rrsm' is not a value"), ("1e400", "This is not JSON"), ('["rrms"]', ""),
 ])
 def test_a_choice_that_is_not_one_is_one_message_on_the_value_not_also_one_on_the_label(
         shipped_criteria, admin, value, message):

@@ -92,3 +92,31 @@ def test_answers_on_standard_input_are_read_as_utf8(shipped_criteria, monkeypatc
         assert exit.code == 2 and said and err.getvalue().strip() == said
     else:
         assert said is None and json.loads(out.getvalue())["results"][0]["verdict"] == "likely"
+
+
+@pytest.mark.parametrize("text, said", [
+    ('{"age": 1e400}', "1e400 is a number too large to keep at line 1, column 9"),
+    ('{"age": 34,\n "edss": -1e400}', "-1e400 is a number too large to keep at line 2, column 10"),
+    ('{"edss": NaN}', "NaN is not a number JSON allows at line 1, column 10"),
+    ('{"edss": Infinity}', "Infinity is not a number JSON allows at line 1, column 10"),
+    ('{"region": "NaN", "dmts": ["fumarate", -Infinity]}',
+     "-Infinity is not a number JSON allows at line 1, column 40"),
+], ids=["overflowing", "overflowing negative", "NaN", "Infinity", "-Infinity after the text NaN"])
+def test_a_number_json_cannot_hold_is_refused_where_it_stands(shipped_criteria, tmp_path, text, said):
+    """Python reads 1e400 as infinity and takes NaN and Infinity, which are not JSON: each is malformed input, said
+    with its place in the file, not an answer checked as infinity."""
+    path = tmp_path / "answers.json"
+    path.write_text(text)
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit:
+        call_command("screen", str(path), "--today", "2026-11-23", stderr=err)
+    assert exit.value.code == 2
+    assert err.getvalue().splitlines() == [f"answers: not valid JSON ({said})"]
+
+
+def test_numbers_written_with_an_exponent_are_read(shipped_criteria, tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers(edss=0)).replace('"edss": 0', '"edss": 35e-1'))
+    out = io.StringIO()
+    call_command("screen", str(path), "--today", "2026-11-23", stdout=out)
+    assert json.loads(out.getvalue())["facts"]["edss"] == [3.5, 3.5]
