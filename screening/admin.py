@@ -363,13 +363,32 @@ class CriteriaSetForm(SavedOverWhatWasSeen):
         return "-".join(str(history_id or 0) for history_id in newest)
 
 
+BACK_TO_EDITS = "_back_to_edits"  # the preview's button that posts the edits back to their change page
+
+
+class ShownAgain:
+    """A change page's form posted back from its preview: shown again as typed, each message beside its field, and
+    never saved (an error of its own keeps Django's change page from saving it)."""
+
+    def full_clean(self):
+        super().full_clean()
+        self.add_error(None, _("These are your edits as you typed them. Nothing has been saved yet: correct any "
+                               "problem marked on this page, then preview or save."))
+
+
 class PreviewsEdits:
     """A change page's "Preview" button: the effect of its edits on the reference cases, from the posted (unsaved)
-    form, with a button that saves what was previewed. The preview writes nothing. Each admin says which sets the
-    posted page changes: ``edited_sets(request, obj, form)`` gives ``({set: its criteria as the page would leave
-    them}, [problems])``."""
+    form, with a button that saves what was previewed or, when the edits have problems, one that takes them back to
+    the change page to correct. The preview writes nothing. Each admin says which sets the posted page changes:
+    ``edited_sets(request, obj, form)`` gives ``({set: its criteria as the page would leave them}, [problems])``."""
 
     change_form_template = "admin/screening/change_form_with_preview.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """Going back from a preview saves nothing, even edits that would save by then (someone else's save may
+        have taken away the problem the preview listed)."""
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (ShownAgain, form), {}) if BACK_TO_EDITS in request.POST else form
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
@@ -400,6 +419,7 @@ class PreviewsEdits:
             "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,
             "posted": [(key, value) for key, values in request.POST.lists() for value in values],
             "change_url": reverse(f"admin:screening_{self.opts.model_name}_change", args=[obj.pk]),
+            "back_to_edits": BACK_TO_EDITS,
         }
         if not errors:
             before = services.reference_case_results(services.saved_rules(edited))

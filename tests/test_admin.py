@@ -1336,6 +1336,56 @@ def test_a_preview_with_bad_input_lists_the_problems_and_writes_nothing(shipped_
     assert criterion(code).history.count() == records
 
 
+def go_back_to_the_edits(client, preview):
+    """Press the preview's "Go back to your edits" button: its form posted where it points, as a browser would."""
+    text = page_text(preview)
+    button = re.search(r'<input type="submit"[^>]* name="([^"]+)" value="(Go back to your edits[^"]*)"', text)
+    assert button, "the preview offers no way back to the edits"
+    action = re.search(r'<form method="post" action="([^"]+)">', text).group(1)
+    return client.post(action, {**form_data(preview), button.group(1): button.group(2)})
+
+
+def test_a_preview_with_problems_goes_back_to_the_edits_as_typed_with_each_message_beside_its_field(
+        shipped_criteria, admin):
+    """Not only "Discard and go back to the saved page", which lost every edit (the browser's Back button was the only
+    way back to them): the edits come back as typed, the problem marked on its field, and nothing is saved."""
+    criteria_set = article()
+    records = (Criterion.history.count(), CriteriaSet.history.count(), AuditEvent.objects.count())
+    data = with_criterion({**form_data(set_page(admin, criteria_set)), "description": "Edited before a slip."},
+                          "edss_below_6", value="5,5", label="Disability score (EDSS) below 5.5")
+    preview = admin.post(url("criteriaset_preview", criteria_set.pk), {**data, "_preview": "Preview"})
+    assert "Go back and correct these" in page_text(preview)
+
+    back = go_back_to_the_edits(admin, preview)
+    errors = assert_not_saved_with_message(back, "Write a number with a dot", "These are your edits as you typed")
+    shown, row = form_data(back), row_of(data, "edss_below_6")
+    assert "Write a number with a dot" in " ".join(errors[row + "value"])
+    typed = {name: value for name, value in data.items() if name != "csrfmiddlewaretoken"}  # masked anew each page
+    assert {name: shown.get(name) for name in typed} == typed
+    assert "Preview the effect on reference cases" in page_text(back)  # the page to correct, preview and save from
+    assert article().description == criteria_set.description and article().version == criteria_set.version
+    assert criterion("edss_below_6").value == 6.0
+    assert (Criterion.history.count(), CriteriaSet.history.count(), AuditEvent.objects.count()) == records
+
+
+def test_going_back_from_a_preview_saves_nothing_even_when_its_problem_has_gone_since(shipped_criteria, admin):
+    """The preview said the set's last active criterion cannot be switched off; meanwhile another admin switched
+    another one on. Going back to the edits is not saving them: they come back to be looked at again."""
+    criteria_set = article()
+    last = criteria_set.criteria.order_by("order").last()
+    criteria_set.criteria.exclude(pk=last.pk).update(active=False)
+    data = {**form_data(admin.get(url("criterion_change", last.pk))), "active": ""}
+    preview = admin.post(url("criterion_preview", last.pk), data)
+    assert "needs at least one active criterion" in page_text(preview)
+    criteria_set.criteria.filter(code="edss_below_6").update(active=True)
+
+    back = go_back_to_the_edits(admin, preview)
+    assert_not_saved_with_message(back, "These are your edits as you typed them")
+    assert "active" not in form_data(back)  # unticked, as the admin left it
+    assert Criterion.objects.get(pk=last.pk).active
+    assert article().version == criteria_set.version
+
+
 # A threshold changed while the label still quotes the old one: patients would read "below 6.0" beside "below 5.5".
 STALE_LABELS = [
     pytest.param("article", "edss_below_6", "5.5", "6.0", id="edss"),

@@ -83,6 +83,39 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check
     assert edss.history.latest().history_user.username == "criteria-admin"
 
 
+def test_a_preview_with_a_problem_goes_back_to_the_edits_as_typed(page, site, check_accessible):
+    """A slip ("5,5") found by the preview: "Go back to your edits" brings the page back as typed, a line break in an
+    explanation too, with the message beside the box; corrected, it saves. Only "Discard" lost the edits before."""
+    article = CriteriaSet.objects.get(code="article")
+    change_path = f"/admin/screening/criteriaset/{article.pk}/change/"
+    sign_in_as_admin(page, site, "slip-admin", change_path)
+    prefix = page.locator('input[name$="-code"][value="edss_below_6"]').get_attribute("name").removesuffix("code")
+    value_box, explanation_box = (page.locator(f'textarea[name="{prefix}{name}"]') for name in ("value", "explanation"))
+    value_box.fill("5,5")
+    page.locator(f'textarea[name="{prefix}label"]').fill("Disability score (EDSS) below 5.5")
+    explanation_box.fill("Walking is still possible.\nHSCT works best before disability builds up.")
+
+    page.get_by_role("button", name=re.compile("^Preview the effect on reference cases")).click()
+    page.wait_for_url(re.compile(r"/preview/$"))
+    expect(page.locator("ul.errorlist")).to_contain_text("edss_below_6 · value: This is not JSON.")
+    check_accessible(page, "admin: a preview that lists problems")
+    page.get_by_role("button", name="Go back to your edits (nothing is saved)").click()
+
+    page.wait_for_url(site + change_path)
+    expect(value_box).to_have_value("5,5")
+    expect(explanation_box).to_have_value("Walking is still possible.\nHSCT works best before disability builds up.")
+    expect(page.locator(f"#id_{prefix}value_error")).to_contain_text("Write a number with a dot")  # beside the box
+    check_accessible(page, "admin: the edits back from their preview")
+    assert Criterion.objects.get(criteria_set=article, code="edss_below_6").value == 6.0
+
+    value_box.fill("5.5")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
+    assert edss.value == 5.5 and edss.explanation.splitlines() == [
+        "Walking is still possible.", "HSCT works best before disability builds up."]
+
+
 def test_the_admin_warns_before_the_idle_sign_out_and_keeps_an_edit_from_being_lost(page, site, settings):
     """An admin writing a note's body can pass the idle time: warned first, "Stay signed in" keeps the session; once
     signed out, Save is held back (it would lead to the sign-in page and drop the edit) and the text stays to copy."""
