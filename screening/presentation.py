@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
@@ -150,6 +150,8 @@ def fact_text(fact, value, facts=None):
     lo, hi = (number_text(fact, end) for end in value)
     if fact == "years_since_diagnosis" and value[1] < 1:
         return _("less than a year")
+    if fact == "years_since_diagnosis" and value[1] - value[0] >= 0.5:  # the year given without its month
+        return whole_years_text(*value)
     # the month given, its ends a tenth apart: "about 11.5 years", not "11.4 to 11.5" (read as if unsure of the year)
     if fact == "years_since_diagnosis" and lo != hi and value[1] - value[0] < 0.1:
         lo = hi = number_text(fact, (value[0] + value[1]) / 2)
@@ -165,6 +167,20 @@ def fact_text(fact, value, facts=None):
     if fact == "edss" and facts and facts.get("edss_source"):
         text = f"{text} ({value_text('edss_source', facts['edss_source'])})"
     return text
+
+
+def whole_years_text(low, high):
+    """Full years gone by, as a person counts them, never tenths the answer has not got: diagnosed in 2005, on
+    7 December 2026 it is 20.9 to 21.9 years, "20 or 21 years"; beside "below 10 years", 9.9 to 10.9 reads "9 or 10
+    years" (why it is not known), where rounding ("10 or 11") would read as not below 10."""
+    low, high = math.floor(low), math.floor(high)
+    if low == high:
+        return ngettext("about %(n)d year", "about %(n)d years", high) % {"n": high}  # a day either side: 365.25
+    if low == 0:
+        return ngettext("less than %(n)d year", "less than %(n)d years", high + 1) % {"n": high + 1}
+    if high == low + 1:
+        return ngettext("%(lo)d or %(n)d year", "%(lo)d or %(n)d years", high) % {"lo": low, "n": high}
+    return ngettext("%(lo)d to %(n)d year", "%(lo)d to %(n)d years", high) % {"lo": low, "n": high}
 
 
 def condition_text(fact, operator, value):

@@ -3,8 +3,11 @@
 No database. The expected words are what a person reads in the "Your answer" and "The criteria look for" columns.
 """
 
+from datetime import date
+
 import pytest
 
+from screening.facts import years_since_diagnosis
 from screening.forms import STEPS_BY_SLUG
 from screening.models import Decision
 from screening.presentation import (DECISION_FOR_PATIENT, condition_text, display_answer, fact_text, set_views,
@@ -23,12 +26,13 @@ from screening.presentation import (DECISION_FOR_PATIENT, condition_text, displa
     ("edss", [0.0, 4.0], {"edss_source": "walking_estimate"}, "4.0 or less (estimated from walking)"),
     ("years_since_diagnosis", [0.0, 0.08], None, "less than a year"),  # not "0.0 to 0.1 years"
     ("years_since_diagnosis", [0.0, 0.0], None, "less than a year"),  # not "about 0.0 years"
-    ("years_since_diagnosis", [0.5, 1.5], None, "0.5 to 1.5 years"),
+    ("years_since_diagnosis", [0.5, 1.5], None, "less than 2 years"),  # not "0 or 1 years"
     ("years_since_diagnosis", [5.66, 5.74], None, "about 5.7 years"),  # both ends read the same: not "5.7 to 5.7"
     ("years_since_diagnosis", [9.96, 10.04], None, "about 10.0 years"),  # beside "below 10": why it is not known
     ("years_since_diagnosis", [5.6, 5.7], None, "5.6 to 5.7 years"),
     ("years_since_diagnosis", [11.422, 11.504], None, "about 11.5 years"),  # a month: "11.4 to 11.5" read as a range
-    ("years_since_diagnosis", [11.0, 12.0], None, "11 to 12 years"),  # a year without its month: a range it is
+    ("years_since_diagnosis", [11.0, 12.0], None, "11 or 12 years"),  # a year without its month: whole years
+    ("years_since_diagnosis", [1.0, 3.5], None, "1 to 3 years"),
     ("years_since_diagnosis", [12.0, 12.0], None, "12 years"),
     ("prior_hsct", True, None, "had HSCT before"),  # beside "Not had HSCT before", never a bare "yes"
     ("prior_hsct", False, None, "no HSCT before"),
@@ -44,6 +48,21 @@ from screening.presentation import (DECISION_FOR_PATIENT, condition_text, displa
 ])
 def test_an_answer_reads_as_what_the_person_said(fact, value, facts, expected):
     assert fact_text(fact, value, facts) == expected
+
+
+@pytest.mark.parametrize("year, month, today, expected", [
+    # the month "I don't remember": full years gone by, never "20.9 to 21.9 years"
+    (2005, None, date(2026, 12, 7), "20 or 21 years"),  # 20.9 to 21.9
+    (2016, None, date(2026, 12, 7), "9 or 10 years"),  # beside "below 10 years": why it is not known
+    (2016, None, date(2026, 1, 7), "9 or 10 years"),  # 9.0 to 10.0
+    (2005, None, date(2027, 1, 1), "about 21 years"),  # 21.0 to 22.0: days / 365.25 may be a day out, so "about"
+    (2025, None, date(2026, 12, 7), "less than 2 years"),  # not "0 or 1 years"
+    (2024, None, date(2026, 3, 1), "1 or 2 years"),
+    (2026, None, date(2026, 12, 7), "less than a year"),
+    (2016, 3, date(2026, 12, 7), "about 10.7 years"),  # the month given: to a tenth, as before
+])
+def test_time_since_diagnosis_reads_as_a_person_counts_it(year, month, today, expected):
+    assert fact_text("years_since_diagnosis", years_since_diagnosis(year, month, today)) == expected
 
 
 @pytest.mark.parametrize("fact, operator, value, expected", [
