@@ -1257,6 +1257,35 @@ def test_an_access_code_in_use_or_after_the_first_hour_is_never_replaced(shipped
         assert look_up(Client(), reference, access)["Location"] == reverse("status_detail")  # the code still works
 
 
+def main_buttons(response):
+    """The labels of the main part's primary buttons (class btn-primary), in order: what the page puts first."""
+    main = html(response).split("<main", 1)[1].split("</main>", 1)[0]
+    return [" ".join(re.sub(r"<[^>]+>", " ", label).split()) for label in
+            re.findall(r'<(?:button|a)\b[^>]*class="[^"]*\bbtn-primary\b[^"]*"[^>]*>(.*?)</(?:button|a)>', main, re.S)]
+
+
+def test_the_codes_page_makes_printing_them_its_main_action(shipped_criteria, patient):
+    """Two codes of about 20 characters are hard to copy by hand with a tremor or blurred vision."""
+    see_result(patient, answers())
+    patient.post(reverse("submit"), {"consent": "on"})
+    first = patient.get(reverse("submitted"))
+    assert 'data-code="access"' in html(first)
+    assert main_buttons(first) == ["Print this page"]
+
+
+def test_the_sent_page_again_says_first_that_a_code_written_down_still_works(shipped_criteria, patient):
+    """After a reload or the browser's Back (not only a double press), someone who wrote the code down must not
+    replace it by mistake: that comes first, and the new code is offered as a lesser choice."""
+    submit(patient, answers())  # the codes seen once
+    again = patient.get(reverse("submitted"))
+    said = main_text(again)
+    still_works = said.index("If you wrote down or printed your private access code, it still works. "
+                             "You do not need a new one.")
+    assert "After a reload, the browser's Back button or a second press of the send button" in said
+    assert still_works < said.index("If you did not get to write it down, you can get a new one.")
+    assert "Give me a new access code" in said and main_buttons(again) == []
+
+
 def test_pressing_twice_replaces_the_access_code_once(shipped_criteria, patient):
     screening, reference, lost = submit(patient, answers())
     stale = Screening.objects.get(pk=screening.pk)  # as read by a second press before the first one saved

@@ -80,8 +80,8 @@ def test_send_pressed_twice_without_javascript_says_the_access_code_was_not_show
     # The first press's page, with the codes, was dropped: this one says so (not "shown once already").
     expect(page.locator("[data-code=access]")).to_have_count(0)
     main = page.locator("main")
-    expect(main).to_contain_text("This page does not show your private access code.")
-    expect(main).to_contain_text("If the button was pressed twice")
+    expect(main).to_contain_text("If you wrote down or printed your private access code, it still works.")
+    expect(main).to_contain_text("a second press of the send button, this page does not show it again")
     reference = page.locator("[data-code=reference]").inner_text().strip()
     patient.arrive("submitted (pressed twice)", "submitted-pressed-twice")
 

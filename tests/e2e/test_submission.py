@@ -68,7 +68,7 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     page.reload()
     expect(page.locator("[data-code=access]")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text(access_code)
-    expect(page.locator("main")).to_contain_text("This page does not show your private access code.")
+    expect(page.locator("main")).to_contain_text("If you wrote down or printed your private access code, it still")
     expect(page.locator("[data-code=reference]")).to_have_text(reference)
     patient.arrive("submitted (codes already shown)")
     press(page, "Give me a new access code")  # lost before it was written down: a new one replaces it
