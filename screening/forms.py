@@ -65,13 +65,24 @@ class NullableIntegerField(AnswerRequiredMixin, forms.IntegerField):
 
 
 class AgeField(forms.IntegerField):
-    """An age: "-41" (a stray minus, a slip of the hand) gets the message for a typo, "Enter your age as a whole
-    number", and not "This check is for people aged 16 and over", which speaks of a real age it is not."""
+    """An age: a whole number, alone or followed by a word for years ("52 years", "52 yrs", "52 years old"), which
+    is that number. "-41" (a stray minus, a slip of the hand) gets the message for a typo, "Enter your age as a whole
+    number", and not "This check is for people aged 16 and over", which speaks of a real age it is not. Shown again,
+    what was typed comes without the spaces around it."""
+
+    IN_YEARS = re.compile(r"(\d+)\s*(?:(?:years?|yrs?)\.?(?:\s+old)?)?", re.IGNORECASE)
 
     def to_python(self, value):
-        if isinstance(value, str) and value.strip().startswith("-"):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("-"):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            in_years = self.IN_YEARS.fullmatch(value)
+            value = in_years[1] if in_years else value
         return super().to_python(value)
+
+    def prepare_value(self, value):
+        return value.strip() if isinstance(value, str) else super().prepare_value(value)
 
 
 class Choices(BaseChoiceIterator):

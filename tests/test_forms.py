@@ -80,6 +80,20 @@ ABOUT_YOU_CASES = [
     ({"age": "16"}, None, ""),
     ({"age": "99"}, None, ""),
     ({"age": " 34 ", "respondent": "carer"}, None, ""),
+    ({"age": "52 years"}, None, ""),
+    ({"age": "15 years"}, "age", "16 and over"),  # a word for years changes nothing else
+    ({"age": "100 years old"}, "age", "99 or under"),
+    ({"age": "-52 years"}, "age", "whole number"),
+    ({"age": "52.5 years"}, "age", "whole number"),
+    ({"age": "52 weeks"}, "age", "whole number"),  # only years: not read as 52
+    ({"age": "52 months"}, "age", "whole number"),
+    ({"age": "years"}, "age", "whole number"),
+    ({"age": "52 years 3 months"}, "age", "whole number"),
+]
+
+AGES_AS_TYPED = [  # (typed, the age read)
+    ("52", 52), (" 52 ", 52), ("52 years", 52), ("52 Years", 52), ("52years", 52), ("52 year", 52), ("52 yrs", 52),
+    ("52 yr", 52), ("52 yrs.", 52), ("52 years old", 52), (" 52  YEARS  OLD ", 52), ("16 years", 16),
 ]
 
 
@@ -91,6 +105,22 @@ def test_about_you_messages(posted, field, words):
     else:
         assert not form.is_valid()
         assert words in messages_for(form, field), form.errors
+
+
+@pytest.mark.parametrize("typed, age", AGES_AS_TYPED)
+def test_an_age_in_years_is_read_as_its_number(typed, age):
+    form = bound(AboutYouForm, {"age": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["age"] == age
+
+
+@pytest.mark.parametrize("form_kwargs", [
+    {"initial": {"age": " 52 years "}},  # the step opened again: the answer as saved
+    {"data": {"age": " 52 years ", "respondent": "boss"}},  # shown with a message about another question
+], ids=["answered", "with-a-message"])
+def test_an_age_is_shown_again_without_the_spaces_around_it(form_kwargs):
+    form = AboutYouForm(answers={}, today=TODAY, **form_kwargs)
+    assert 'value="52 years"' in str(form["age"])
 
 
 def test_about_you_respondent_is_optional_and_defaults_to_self():
