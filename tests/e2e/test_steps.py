@@ -3,9 +3,13 @@ preselected (PRODUCT.md §2, §6, §9)."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from .flow import Patient, current_slug, follow, preselected, press, question, review_rows, step_count_text
+from screening.forms import NONE_OF_THESE
+
+from .flow import (Patient, choice_label, current_slug, follow, group, preselected, press, question, review_rows,
+                   step_count_text)
 
 
 def test_an_invalid_age_is_explained_and_kept_through_back_and_continue(page, site, check_accessible, shoot):
@@ -138,3 +142,42 @@ def test_the_step_buttons_are_far_enough_apart_for_a_shaking_hand(page, site):
     assert all(gap >= 24 for gap in gaps()), gaps()
     page.set_viewport_size({"width": 320, "height": 800})
     assert all(gap >= 24 for gap in gaps()), gaps()
+
+
+@pytest.mark.parametrize("slug, key, others", [
+    ("health", "comorbidities", ["heart", "lung"]),
+    ("treatments", "dmts", ["interferon_beta", "glatiramer"]),
+])
+def test_a_checkbox_questions_none_box_and_its_other_boxes_untick_each_other(page, site, slug, key, others):
+    """"None of these" left ticked from before does not stay beside a condition or medicine ticked now (Continue would
+    then say to untick one), nor the other way round; the box just ticked keeps the focus."""
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+    page.goto(f"{site}/check/{slug}/")
+    asked = group(page, key)
+    none, first, second = (asked.get_by_label(choice_label(key, value), exact=True)
+                           for value in [NONE_OF_THESE, *others])
+
+    def ticked():
+        return asked.locator("input:checked").evaluate_all("els => els.map(e => e.value)")
+
+    asked.get_by_text(choice_label(key, NONE_OF_THESE), exact=True).click()
+    assert ticked() == [NONE_OF_THESE]
+    asked.get_by_text(choice_label(key, others[0]), exact=True).click()
+    assert ticked() == others[:1]
+    expect(first).to_be_focused()
+    page.keyboard.press("Tab")  # by the keyboard too
+    expect(second).to_be_focused()
+    page.keyboard.press("Space")
+    assert ticked() == others, "a second answer leaves the first ticked"
+
+    asked.get_by_text(choice_label(key, NONE_OF_THESE), exact=True).click()
+    assert ticked() == [NONE_OF_THESE]
+    expect(none).to_be_focused()
+    none.click()  # unticked, "none" leaves nothing ticked: no answer, as it looks
+    assert ticked() == []
+
+    asked.get_by_text(choice_label(key, NONE_OF_THESE), exact=True).click()
+    first.click()
+    press(page, "Continue")
+    expect(page.get_by_text("is ticked with other answers")).to_have_count(0)
