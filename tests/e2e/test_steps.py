@@ -181,3 +181,28 @@ def test_a_checkbox_questions_none_box_and_its_other_boxes_untick_each_other(pag
     first.click()
     press(page, "Continue")
     expect(page.get_by_text("is ticked with other answers")).to_have_count(0)
+
+
+def test_an_error_summary_link_shows_the_whole_question_with_its_field_focused(page, site):
+    """On a phone, a link in the error summary brings its question into view (the legend or label at the top, then
+    the hint and the message) and puts the focus in the field: not the field at the top edge, the question above
+    the screen. The link still names the field itself."""
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.emulate_media(reduced_motion="reduce")  # the page jumps (else Bootstrap scrolls smoothly): read where it ends
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+    page.get_by_label(question("age")).fill("52")
+    press(page, "Continue")
+    press(page, "Continue")  # nothing answered on the diagnosis step
+    assert current_slug(page) == "diagnosis"
+    for key, field_id, asked in [("ms_type", "id_ms_type_0", "#div_id_ms_type legend"),
+                                 ("diagnosis_year", "id_diagnosis_year", "label[for=id_diagnosis_year]")]:
+        page.evaluate("window.scrollTo(0, 0)")
+        link = page.locator(".error-summary").get_by_role("link", name=re.compile("^" + re.escape(question(key))))
+        expect(link).to_have_attribute("href", f"#{field_id}")
+        link.click()
+        expect(page.locator(f"#{field_id}")).to_be_focused()
+        top = page.locator(asked).bounding_box()["y"]
+        assert 0 <= top < 667, f"{key}: the question's top at {top} px"
+        for part in (f"#id_{key}_helptext", f"#id_{key}_error", f"#{field_id}"):  # and all below it, on screen
+            expect(page.locator(part)).to_be_in_viewport(ratio=1)
