@@ -214,6 +214,28 @@ def test_the_other_criteria_table_is_a_named_region_a_tab_stop_only_if_it_scroll
     expect(region).not_to_have_attribute("tabindex", re.compile(".*"))
 
 
+@pytest.mark.parametrize("name", [
+    "likely-edss-known-high-efficacy-breakthrough",
+    "unlikely-carer-two-sticks-50m-spms",  # "Not known from the answers given" twice, and every reason open
+])
+def test_on_a_laptop_why_it_matters_is_readable_and_the_rows_short(page, site, name):
+    """At 1280 px the result kept "? Not known from the answers given" on one line: the Result column took 392 px,
+    "Why it matters" was squeezed to 221 px (12em) and a criterion's row was 400 to 630 px tall, most of a screen.
+    The explanation is at least 20em wide, open or closed, and no row is taller than half the window."""
+    answers = next(e["answers"] for e in ANSWER_SETS if e["name"] == name)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+    patient.fill_questionnaire(answers)
+    press(page, "See the result" if answers.get("respondent") == "carer" else "See my result")
+    rows = page.locator("main > .table-responsive tr[data-criterion]").evaluate_all("""rows => rows.map(r => {
+        const why = r.querySelector('td.why');
+        return [r.dataset.criterion, why.getBoundingClientRect().width / parseFloat(getComputedStyle(why).fontSize),
+                r.getBoundingClientRect().height]; })""")
+    assert rows and min(ems for _, ems, _ in rows) >= 20, rows
+    assert max(height for *_, height in rows) <= 400, rows
+
+
 def wider_than_the_measure(page):
     """The visible paragraphs, hints and lists of the page wider than 37em of their own text (some 80 characters)."""
     return page.locator("main :is(p, li, dd, .form-text), footer p").evaluate_all("""els => els
