@@ -8,7 +8,7 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
-from .answer_sets import ANSWER_SETS
+from .answer_sets import ANSWER_SETS, YEAR
 from .flow import OUTCOME_WORDS, Patient, open_all_details, press, tab_stop_only_while_it_scrolls
 
 # Unknown, unfavourable and favourable outcomes all on one page.
@@ -333,6 +333,55 @@ def test_on_paper_the_verdicts_source_is_not_left_alone_at_the_top_of_page_two(p
         pages = pdf_text_pages(page.pdf(format=size))
         assert "Source:" in pages[0] + pages[1], size  # the verdict's, on page 1 or 2
         assert not pages[1].lstrip().startswith("Source:"), f"on {size} page 2 begins: {pages[1].strip()[:80]}"
+
+
+# The usability walk-through's first person (52, secondary progressive, EDSS estimated from walking with a stick, not
+# active): on A4 "Criterion by criterion" and its introduction ended page 3 and the table began page 4.
+WALK_THROUGH = {
+    "respondent": "self", "age": 52,
+    "diagnosis_confirmed": "yes", "ms_type": "spms", "diagnosis_year": YEAR - 21,
+    "edss": None, "walking_aid": "one_sided", "walking_distance": "100_199",
+    "relapses_12m": 0, "relapses_36m": 1, "mri_activity_12m": "unsure",
+    "dmts": ["interferon_beta", "fumarate"],
+    "activity_on_dmt": "unsure",
+    "comorbidities": [], "prior_hsct": False, "pregnancy": "no",
+    "region": "europe",
+}
+
+
+def lines_after(heading, pages):
+    """How many lines of text follow a heading (on one line or wrapped) on the printed page where it is."""
+    for text in pages:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        for first in range(len(lines)):
+            last, joined = first, lines[first]
+            while heading.startswith(joined) and joined != heading and last + 1 < len(lines):
+                last += 1
+                joined += " " + lines[last]
+            if joined == heading:
+                return len(lines) - last - 1
+    raise AssertionError(f"not on paper: {heading}")
+
+
+@pytest.mark.parametrize("name", ["walk-through"] + [e["name"] for e in ANSWER_SETS])
+def test_on_paper_no_heading_is_left_at_the_foot_of_a_page(page, site, name):
+    """A heading at the foot of a page, with what it is about on the next, reads as the end of a part. Each heading
+    printed is followed on its page by at least four lines: its introduction and the first criterion, or a note's
+    title and three lines of the note (a paragraph is cut with three lines at least either side), on A4 and Letter."""
+    answers = WALK_THROUGH if name == "walk-through" else next(e["answers"] for e in ANSWER_SETS if e["name"] == name)
+    patient = Patient(page, site, lambda page, label: None)  # axe: the other tests
+    patient.start()
+    patient.fill_questionnaire(answers)
+    press(page, "See the result" if answers.get("respondent") == "carer" else "See my result")
+    page.emulate_media(media="print")
+    open_all_details(page)  # as print.js opens them; the other sets' tables that stay closed print nothing
+    page.locator("details.set-details").evaluate_all("els => els.forEach(d => d.open = false)")
+    headings = [h.inner_text().strip() for h in page.locator("main h2").filter(visible=True).all()]
+    assert "Criterion by criterion" in headings
+    for size in ("A4", "Letter"):
+        pages = pdf_text_pages(page.pdf(format=size))
+        short = {heading: n for heading in headings if (n := lines_after(heading, pages)) < 4}
+        assert not short, f"on {size}, lines after a heading at the foot of its page: {short}"
 
 
 def test_on_paper_the_result_is_readable_complete_and_short(page, site, check_accessible):
