@@ -25,6 +25,13 @@ def sign_in_as_admin(page, site, username, path):
     page.wait_for_url(site + path)
 
 
+def gap_above_discard(page, button):
+    """CSS pixels between the preview's submit button and the "Discard" link under it."""
+    above = page.get_by_role("button", name=button).bounding_box()
+    below = page.get_by_role("link", name="Discard and go back to the saved page").bounding_box()
+    return below["y"] - (above["y"] + above["height"])
+
+
 def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check_accessible):
     article = CriteriaSet.objects.get(code="article")
     edss = Criterion.objects.get(criteria_set=article, code="edss_below_6")
@@ -61,6 +68,8 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check
     expect(row).to_contain_text("DISAGREES")
     shoot(page, "admin-preview")
     check_accessible(page, "admin: the preview")
+    # A press meant for "Save these changes" that slips (a tremor) must not land on "Discard" (WCAG 2.5.8: 24 px).
+    assert gap_above_discard(page, "Save these changes") >= 24
     edss.refresh_from_db()
     assert edss.value == 6.0 and CriteriaSet.objects.get(pk=article.pk).version == article.version
 
@@ -99,6 +108,7 @@ def test_a_preview_with_a_problem_goes_back_to_the_edits_as_typed(page, site, ch
     page.wait_for_url(re.compile(r"/preview/$"))
     expect(page.locator("ul.errorlist")).to_contain_text("edss_below_6 · value: This is not JSON.")
     check_accessible(page, "admin: a preview that lists problems")
+    assert gap_above_discard(page, "Go back to your edits (nothing is saved)") >= 24
     page.get_by_role("button", name="Go back to your edits (nothing is saved)").click()
 
     page.wait_for_url(site + change_path)
