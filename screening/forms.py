@@ -881,12 +881,20 @@ CONSENT_POINTS = (
 CONSENT_LABEL = _("I agree to send my answers and my result to the neurologists who use HSCT Self-Check, as set out "
                   "above, so that one of them can review them and send me a message.")
 CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CONSENT_LABEL)
-# Someone helping a person with MS sends that person's health data: they confirm that the person agrees.
-CARER_CONSENT_VERSION = "2026-12-1-carer"  # each carer version ends "-carer" (carer_consent)
+# Someone helping a person with MS sends that person's health data: they confirm that the person agrees. The points
+# say "the answers about the person with MS", not "the answers you gave ... Your answers": the carer's own, read so.
+CARER_CONSENT_VERSION = "2026-12-7-carer"  # each carer version ends "-carer" (carer_consent)
+CARER_CONSENT_POINTS = (
+    _("What is shared: the answers about the person with MS, the result, and the name and contact details below if "
+      "you give them."),
+    CONSENT_POINTS[1],
+    _("How to withdraw: at any time, on the status page with the reference and access code you will be given. The "
+      "answers and contact details are then erased."),
+)
 CARER_CONSENT_LABEL = _("I confirm that the person with MS agrees to send their answers and result to the neurologists "
                         "who use HSCT Self-Check, as set out above, so that one of them can review them and send a "
                         "message.")
-CARER_CONSENT_TEXT = format_lazy("{} {} {} {}", *CONSENT_POINTS, CARER_CONSENT_LABEL)
+CARER_CONSENT_TEXT = format_lazy("{} {} {} {}", *CARER_CONSENT_POINTS, CARER_CONSENT_LABEL)
 
 
 def carer_consent(consent_version: str) -> bool:
@@ -916,10 +924,13 @@ class SubmitForm(forms.Form):
 
     def __init__(self, *args, carer=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.consent_version, self.consent_text = (
-            (CARER_CONSENT_VERSION, CARER_CONSENT_TEXT) if carer else (CONSENT_VERSION, CONSENT_TEXT))
+        self.consent_version, self.consent_points, self.consent_text = (
+            (CARER_CONSENT_VERSION, CARER_CONSENT_POINTS, CARER_CONSENT_TEXT) if carer else
+            (CONSENT_VERSION, CONSENT_POINTS, CONSENT_TEXT))
         if carer:
             self.fields["consent"].label = CARER_CONSENT_LABEL
+            self.fields["consent"].error_messages["required"] = _(
+                "Tick the box to confirm, or go back to the result without sending it.")
             self.fields["contact_name"].label = _("Name of the person with MS (optional)")
             self.fields["contact_name"].widget.attrs["autocomplete"] = "off"  # not the helper's own name
             self.fields["contact_details"].help_text = _(
@@ -1009,7 +1020,15 @@ class ReplyForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
+    """With ``carer=True`` (sent by someone helping) the box erases "the answers", not "my answers": the carer's own."""
+
     confirm = forms.BooleanField(
         label=_("I want to withdraw my submission and erase my answers and contact details."),
         error_messages={"required": _("Tick the box to confirm that you want to withdraw.")},
     )
+
+    def __init__(self, *args, carer=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if carer:
+            self.fields["confirm"].label = _("I want to withdraw this submission and erase the answers and contact "
+                                             "details.")

@@ -22,8 +22,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from . import presentation, services
-from .forms import (CONSENT_POINTS, STEPS, STEPS_BY_SLUG, Questionnaire, ReplyForm, ResumeForm, StatusLookupForm,
-                    SubmitForm, WithdrawForm, step_data)
+from .forms import (STEPS, STEPS_BY_SLUG, Questionnaire, ReplyForm, ResumeForm, StatusLookupForm, SubmitForm,
+                    WithdrawForm, step_data)
 from .models import CriteriaSet, Draft, Screening, filled_in_by_carer
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
@@ -421,8 +421,7 @@ def submit(request):
         if draft_from_cookie(request) is None:  # the answers sent were this browser's (answers begun since are kept)
             response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
         return response
-    return render(request, "screening/submit.html", {"form": form, "screening": screening,
-                                                     "consent_points": CONSENT_POINTS})
+    return render(request, "screening/submit.html", {"form": form, "carer": screening.by_carer})
 
 
 @never_cache
@@ -477,7 +476,8 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
     replies = list(screening.replies.all())  # newest first: the answers to the message shown, if sent, then earlier
     answers = [reply for reply in replies if review is not None and reply.created_at > review.created_at]
     return render(request, "screening/status_detail.html", {
-        "screening": screening, "review": review, "replaced": len(latest) > 1, "form": form or WithdrawForm(),
+        "screening": screening, "review": review, "replaced": len(latest) > 1,
+        "form": form or WithdrawForm(carer=screening.by_carer),
         "decision_words": review and presentation.decision_for_patient(review.decision, carer=screening.by_carer),
         "status_words": presentation.status_for_patient(screening),
         "reply_form": (reply_form or ReplyForm(initial={"answering": review and review.pk,
@@ -528,10 +528,10 @@ def reply(request, screening):
 @post_only("status_detail")
 @with_status_screening
 def withdraw(request, screening):
-    form = WithdrawForm(request.POST)
+    carer = screening.by_carer  # read first: withdrawing erases the answers that say so
+    form = WithdrawForm(request.POST, carer=carer)
     if not form.is_valid():
         return status_page(request, screening, form)
-    carer = screening.by_carer  # read first: withdrawing erases the answers that say so
     services.screening_withdraw(screening=screening, request=request)
     screening.refresh_from_db(fields=["last_decision"])  # a decision saved since the row was read is kept too
     request.session.pop(STATUS, None)

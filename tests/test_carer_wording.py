@@ -1,0 +1,79 @@
+"""A carer filling in the check for a person with MS is never addressed as that person.
+
+One walk through the whole patient flow per respondent (every page a visitor sees, from a questionnaire step to the
+page that says the result was withdrawn), read as the visitor reads it: page title, help, main part and footer.
+Each page says the carer's words to a carer and the patient's own words, unchanged, to a patient, never the other's.
+"""
+
+import re
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from .factories import answers
+from .test_views import (RESULT, REVIEW, RecordingClient, answer_steps, look_up, read_codes, read_resume_code,
+                         step_url)
+
+# A walking estimate of 6.0, the only answer against the main set: the verdict names the answer behind it and says
+# that it rests on an estimate.
+ESTIMATED = {"edss": None, "walking_aid": "one_sided", "walking_distance": "500_plus"}
+
+# page: what a carer reads there, what a patient reads there instead (each whole, in order)
+PAGES = {
+    "send": [
+        ("What is shared: the answers about the person with MS, the result,",
+         "What is shared: the answers you gave, the result,"),
+        ("on the status page with the reference and access code you will be given. The answers and contact details "
+         "are then erased.",
+         "on the status page with your reference and access code. Your answers and contact details are then erased.")],
+    "send refused": [("Tick the box to confirm, or go back to the result without sending it.",
+                      "Tick the box to agree, or go back to your result without sending it.")],
+    "status": [("I want to withdraw this submission and erase the answers and contact details.",
+                "I want to withdraw my submission and erase my answers and contact details.")],
+    "withdraw refused": [("I want to withdraw this submission and erase the answers and contact details.",
+                          "I want to withdraw my submission and erase my answers and contact details.")],
+}
+
+
+def read(response):
+    """The page as it reads: title, help, main part and footer, tags and scripts left out, spaces squeezed."""
+    assert response.status_code == 200, response.status_code
+    page = re.sub(r"<script.*?</script>", " ", response.content.decode(), flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def walk(respondent):
+    """Every page of the flow as this respondent sees it, by name: the check, saving, resuming, the result, sending
+    (refused first), the status page, withdrawing (refused first)."""
+    client = RecordingClient()
+    answer_steps(client, answers(respondent=respondent, **ESTIMATED))
+    pages = {"step": client.get(step_url("diagnosis")), "first step again": client.get(step_url("about-you")),
+             "review": client.get(REVIEW), "start again": client.post(reverse("start"))}
+    pages["saved"] = client.post(reverse("answers_save"), follow=True)
+    pages["resumed"] = client.post(reverse("resume"), {"resume_code": read_resume_code(pages["saved"])}, follow=True)
+    client.post(reverse("result_create"))
+    pages["result"] = client.get(RESULT)
+    pages["send"] = client.get(reverse("submit"))
+    pages["send refused"] = client.post(reverse("submit"), {"contact_name": ""})
+    client.post(reverse("submit"), {"consent": "on"})
+    pages["sent"] = client.get(reverse("submitted"))
+    look_up(client, *read_codes(pages["sent"]))
+    pages["status"] = client.get(reverse("status_detail"))
+    pages["withdraw refused"] = client.post(reverse("withdraw"), {})
+    pages["withdrawn"] = client.post(reverse("withdraw"), {"confirm": "on"}, follow=True)
+    return {name: read(response) for name, response in pages.items()}
+
+
+@pytest.mark.parametrize("respondent", ["carer", "self"])
+def test_each_page_speaks_to_a_carer_about_the_person_they_help_and_to_a_patient_as_before(shipped_criteria,
+                                                                                           respondent):
+    """"Your answers", "my answers" to someone helping read as theirs: the send page's consent, the withdraw box.
+    The patient's own words stay as they were."""
+    pages = walk(respondent)
+    assert PAGES.keys() <= pages.keys()
+    for name, wording in PAGES.items():
+        for carer_says, patient_says in wording:
+            said, not_said = (carer_says, patient_says) if respondent == "carer" else (patient_says, carer_says)
+            assert said in pages[name], (name, said)
+            assert not_said not in pages[name], (name, not_said)
