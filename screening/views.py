@@ -220,6 +220,7 @@ def step(request, slug):
         form = step.form_class(initial=draft.data, answers=questionnaire.answers, today=timezone.localdate())
     answered_before = [name for name in form.fields if name in draft.data]
     blank = not form.is_bound and not answered_before
+    carer = filled_in_by_carer(questionnaire.answers)
     return render(request, "screening/step.html", {
         "step": step, "title": step.title_for(questionnaire.answers), "form": form, "returning": returning,
         "hint": step.hint(questionnaire.answers),
@@ -228,7 +229,7 @@ def step(request, slug):
         "blank": blank, "wording": form.wording() if blank else None,  # the kept HTML's key, only where it is kept
         "answered_before": answered_before,  # so that Back and Save can tell unticking every box from not answering
         "number": questionnaire.expected.index(step) + 1, "total": len(questionnaire.expected),
-        "for_someone_else": filled_in_by_carer(questionnaire.answers) and step != STEPS[0],
+        "carer": carer, "for_someone_else": carer and step != STEPS[0],
     })
 
 
@@ -394,6 +395,7 @@ def result(request):
     return render(request, "screening/result.html", {
         "screening": screening, "has_draft": DRAFT in request.COOKIES,
         "answers_changed": answers_changed_since(screening),
+        "carer": screening.by_carer,  # "the answers", "their neurologist": "your" would be the carer's own
         **presentation.result_context(screening, notes, services.editions_for(screening.snapshot)),
     })
 

@@ -18,21 +18,32 @@ from .test_views import (RESULT, REVIEW, RecordingClient, answer_steps, look_up,
 # A walking estimate of 6.0, the only answer against the main set: the verdict names the answer behind it and says
 # that it rests on an estimate.
 ESTIMATED = {"edss": None, "walking_aid": "one_sided", "walking_distance": "500_plus"}
+FOOTER = ("It shows how the answers compare with published criteria. Only the neurologist of the person with MS and a "
+          "transplant team can say whether HSCT is right for them.",
+          "It shows how your answers compare with published criteria. Only your neurologist and a transplant team can "
+          "say whether HSCT is right for you.")
+HELP = ("If the person you are helping feels unwell or something has changed suddenly, contact their MS team or a "
+        "doctor.", "If you feel unwell or something has changed suddenly, contact your MS team or a doctor.")
 
 # page: what a carer reads there, what a patient reads there instead (each whole, in order)
 PAGES = {
+    "step": [FOOTER, HELP],
+    "result": [FOOTER, HELP],
     "send": [
         ("What is shared: the answers about the person with MS, the result,",
          "What is shared: the answers you gave, the result,"),
         ("on the status page with the reference and access code you will be given. The answers and contact details "
          "are then erased.",
-         "on the status page with your reference and access code. Your answers and contact details are then erased.")],
+         "on the status page with your reference and access code. Your answers and contact details are then erased."),
+        FOOTER],
     "send refused": [("Tick the box to confirm, or go back to the result without sending it.",
-                      "Tick the box to agree, or go back to your result without sending it.")],
+                      "Tick the box to agree, or go back to your result without sending it."), FOOTER],
+    "sent": [FOOTER],
     "status": [("I want to withdraw this submission and erase the answers and contact details.",
-                "I want to withdraw my submission and erase my answers and contact details.")],
+                "I want to withdraw my submission and erase my answers and contact details."), FOOTER, HELP],
     "withdraw refused": [("I want to withdraw this submission and erase the answers and contact details.",
-                          "I want to withdraw my submission and erase my answers and contact details.")],
+                          "I want to withdraw my submission and erase my answers and contact details."), FOOTER],
+    "withdrawn": [FOOTER],
 }
 
 
@@ -68,8 +79,8 @@ def walk(respondent):
 @pytest.mark.parametrize("respondent", ["carer", "self"])
 def test_each_page_speaks_to_a_carer_about_the_person_they_help_and_to_a_patient_as_before(shipped_criteria,
                                                                                            respondent):
-    """"Your answers", "my answers" to someone helping read as theirs: the send page's consent, the withdraw box.
-    The patient's own words stay as they were."""
+    """"Your answers", "my answers", "your neurologist" to someone helping read as theirs: the footer on every page,
+    the send page's consent, the withdraw box. The patient's own words stay as they were."""
     pages = walk(respondent)
     assert PAGES.keys() <= pages.keys()
     for name, wording in PAGES.items():
@@ -77,3 +88,14 @@ def test_each_page_speaks_to_a_carer_about_the_person_they_help_and_to_a_patient
             said, not_said = (carer_says, patient_says) if respondent == "carer" else (patient_says, carer_says)
             assert said in pages[name], (name, said)
             assert not_said not in pages[name], (name, not_said)
+
+
+def test_the_footer_and_help_kept_for_one_reader_are_not_shown_to_the_other(shipped_criteria):
+    """The footer and the help are rendered once per process and kept: one kept for a carer is not a patient's."""
+    carer, patient = RecordingClient(), RecordingClient()
+    for client, respondent in ((carer, "carer"), (patient, "self")):
+        answer_steps(client, answers(respondent=respondent), until="edss")
+    for client, said in ((carer, 0), (patient, 1), (carer, 0)):
+        page = read(client.get(step_url("diagnosis")))
+        assert FOOTER[said] in page and HELP[said] in page
+        assert FOOTER[1 - said] not in page and HELP[1 - said] not in page
