@@ -631,7 +631,7 @@ class Step:
 
 
 STEPS = (
-    Step("about-you", _("About you"), AboutYouForm),
+    Step("about-you", _("About you"), AboutYouForm, carer_title=_("About you and the person you are helping")),
     Step("diagnosis", _("Your diagnosis"), DiagnosisForm, carer_title=_("Their diagnosis")),
     Step("edss", _("Your disability score"), EdssForm, carer_title=_("Their disability score")),
     Step("walking-aid", _("Walking"), WalkingAidForm, asks_walking),

@@ -168,7 +168,7 @@ def start(request):
     start page would otherwise clear them, and without a resume code they cannot be brought back."""
     draft = draft_from_cookie(request) if request.POST.get("confirm") != "yes" else None
     if draft and draft.data:  # answers in progress (none yet: nothing to lose, nothing to ask)
-        return render(request, "screening/start_again.html")
+        return render(request, "screening/start_again.html", {"carer": filled_in_by_carer(draft.data)})
     services.draft_discard(request.COOKIES.get(DRAFT))
     draft, token = services.draft_create()
     return with_private_cookie(go_to(STEPS[0]), DRAFT, token)
@@ -252,7 +252,8 @@ def answers_save(request, draft):
 def saved(request):
     """The resume code, shown once and printable."""
     resume_code, shown = code_to_show(request, SHOW_RESUME_CODE, "saved")
-    if not resume_code and draft_from_cookie(request) is None:  # nothing was saved here: not "Your answers are saved"
+    draft = draft_from_cookie(request)
+    if not resume_code and draft is None:  # nothing was saved here: not "Your answers are saved"
         return shown(draft_missing(request))
     given_on = timezone.localdate()  # a code is shown only in the few minutes after it was given
     return shown(render(request, "screening/saved.html", {
@@ -261,6 +262,7 @@ def saved(request):
         # day before is safe, whatever the time
         "use_by": given_on + timedelta(days=settings.DRAFT_RETENTION_DAYS - 1),
         "resume_url": request.build_absolute_uri(reverse("resume")),  # on paper too, where links do not work
+        "carer": bool(draft and filled_in_by_carer(draft.data)),  # "The answers are saved", not the carer's own
     }))
 
 
@@ -307,7 +309,9 @@ def resume(request):
                 return render(request, "screening/resume_replace.html", {"resume_code": data["resume_code"]})
             services.draft_discard(request.COOKIES.get(DRAFT))
         token = services.draft_reopen(draft)
-        messages.success(request, _("Welcome back: your answers are here as you saved them."))
+        messages.success(request, _("Welcome back: the answers are here as you saved them.")
+                         if filled_in_by_carer(draft.data) else
+                         _("Welcome back: your answers are here as you saved them."))
         return with_private_cookie(go_to(questionnaire_for(draft).first_incomplete()), DRAFT, token)
 
     return code_lookup(request, ResumeForm, "screening/resume.html", find, failure_action="resume_failed",

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from .factories import answers
 from .test_views import (RESULT, REVIEW, RecordingClient, answer_steps, look_up, read_codes, read_resume_code,
-                         step_url)
+                         see_result, step_url)
 
 # A walking estimate of 6.0, the only answer against the main set: the verdict names the answer behind it and says
 # that it rests on an estimate.
@@ -28,7 +28,35 @@ HELP = ("If the person you are helping feels unwell or something has changed sud
 # page: what a carer reads there, what a patient reads there instead (each whole, in order)
 PAGES = {
     "step": [FOOTER, HELP],
-    "result": [FOOTER, HELP],
+    "first step again": [("About you and the person you are helping – ", "About you – "), FOOTER],
+    "review": [("Check the answers – ", "Check your answers – "), FOOTER],
+    "start again": [("No, keep the answers", "No, keep my answers"),
+                    ("Save the answers with a resume code", "Save my answers with a resume code"), FOOTER],
+    "saved": [("The answers are saved", "Your answers are saved"), FOOTER],
+    "resumed": [("Welcome back: the answers are here as you saved them.",
+                 "Welcome back: your answers are here as you saved them."), FOOTER],
+    "result": [
+        ("The result – ", "Your result – "),
+        ("It shows how the answers compare with published criteria. The person with MS should talk to their "
+         "neurologist before deciding anything.",
+         "It shows how your answers compare with published criteria. Talk to your neurologist before deciding "
+         "anything."),
+        ("Answer: 6.0 (estimated from walking)", "Your answer: 6.0 (estimated from walking)"),
+        ("Their disability score (EDSS) was estimated from what you told us about their walking",
+         "Your disability score (EDSS) was estimated from what you told us about walking"),
+        ("Only a neurologist's examination gives their real score: ask for it.",
+         "Only a neurologist's examination gives your real score: ask for it."),
+        ("Not every guideline reads the answers this way:", "Not every guideline reads your answers this way:"),
+        ("What next: send the result to a neurologist, print it, change or save the answers",
+         "What next: send your result to a neurologist, print it, change your answers or save them for later"),
+        ("About the answers Criterion by criterion", "About your answers Criterion by criterion"),
+        ("How the answers compare with Article profile", "How your answers compare with Article profile"),
+        ("Criterion Answer The criteria look for", "Criterion Your answer The criteria look for"),
+        ("Here is how the answers compare with each.", "Here is how your answers compare with each."),
+        ("whether a trial is open, and could take the person with MS, is for the trial team and their neurologist.",
+         "whether a trial is open, and could take you, is for the trial team and your neurologist."),
+        ("The result under each set of criteria", "Your result under each set of criteria"),
+        FOOTER, HELP],
     "send": [
         ("What is shared: the answers about the person with MS, the result,",
          "What is shared: the answers you gave, the result,"),
@@ -80,14 +108,40 @@ def walk(respondent):
 def test_each_page_speaks_to_a_carer_about_the_person_they_help_and_to_a_patient_as_before(shipped_criteria,
                                                                                            respondent):
     """"Your answers", "my answers", "your neurologist" to someone helping read as theirs: the footer on every page,
-    the send page's consent, the withdraw box. The patient's own words stay as they were."""
+    the send page's consent, the withdraw box, the result's captions. The patient's own words stay as they were."""
     pages = walk(respondent)
-    assert PAGES.keys() <= pages.keys()
+    assert pages.keys() == PAGES.keys()
     for name, wording in PAGES.items():
         for carer_says, patient_says in wording:
             said, not_said = (carer_says, patient_says) if respondent == "carer" else (patient_says, carer_says)
             assert said in pages[name], (name, said)
             assert not_said not in pages[name], (name, not_said)
+    if respondent == "carer":  # nowhere, but in the result's verdict and notes (which it says mean the person)
+        for name, text in pages.items():
+            for own in ("your answers", "my answers", "your result", "my submission", "your neurologist"):
+                assert name == "result" or own not in text.lower(), (name, own)
+
+
+@pytest.mark.parametrize("changes, carer_says, patient_says", [
+    ({"comorbidities": ["heart"]}, "To look at with their neurologist:", "To look at with your neurologist:"),
+    ({"ms_type": "spms", "comorbidities": ["heart"]}, "Also to look at with their neurologist:",
+     "Also to look at with your neurologist:"),
+    ({"edss": None, "walking_aid": "none", "walking_distance": "unsure"},
+     "Their disability score (EDSS) was estimated from what you told us about their walking. Only a neurologist's "
+     "examination gives their real score, and it may be different: ask for it.",
+     "Your disability score (EDSS) was estimated from what you told us about walking. Only a neurologist's "
+     "examination gives your real score, and it may be different: ask for it."),
+])
+@pytest.mark.parametrize("respondent", ["carer", "self"])
+def test_what_the_verdict_says_to_look_at_names_the_neurologist_of_the_person_with_ms(
+        shipped_criteria, respondent, changes, carer_says, patient_says):
+    """Beside a possible or unlikely verdict, and under one resting on a walking estimate, a carer read "your
+    neurologist" and "your real score", their own."""
+    client = RecordingClient()
+    see_result(client, answers(respondent=respondent, **changes))
+    said, not_said = (carer_says, patient_says) if respondent == "carer" else (patient_says, carer_says)
+    page = read(client.get(RESULT))
+    assert said in page and not_said not in page
 
 
 def test_the_footer_and_help_kept_for_one_reader_are_not_shown_to_the_other(shipped_criteria):

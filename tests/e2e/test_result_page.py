@@ -197,7 +197,7 @@ def test_the_other_criteria_table_is_a_named_region_a_tab_stop_only_if_it_scroll
     patient.start()
     patient.fill_questionnaire(ANSWERS)
     press(page, "See the result")
-    region = page.get_by_role("region", name="Your result under each set of criteria")
+    region = page.get_by_role("region", name="The result under each set of criteria")  # a carer's: not "Your result"
     expect(region.locator("table.other-sets")).to_be_visible()
     for width in (320, 375, 768, 1280):
         page.set_viewport_size({"width": width, "height": 800})
