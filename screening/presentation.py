@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from . import rules
 from .facts import CHOICE, FACTS, NUMBER, SERIOUS_COMORBIDITIES
 from .forms import ANSWER_FIELDS, DONT_KNOW, carer_consent, question_for
-from .models import Decision, Status
+from .models import Decision, Status, filled_in_by_carer
 from .services import ReviewConflict
 
 VERDICT_TEXT = {
@@ -48,6 +48,47 @@ TRIAL_VERDICT_TEXT = {
         "summary": gettext_lazy("The answers marked below are outside what the trial accepted. This says nothing "
                                 "about HSCT outside the trial: other criteria can differ. Ask your neurologist."),
     },
+}
+# ... read by someone helping, who gave the answers: "your answers", "your neurologist" would be the carer's own
+CARER_VERDICT_TEXT = {
+    rules.LIKELY: {
+        "title": gettext_lazy("The answers match the usual profile for HSCT under these criteria"),
+        "summary": gettext_lazy("This is worth discussing with their neurologist. It does not mean HSCT is right "
+                                "for them: a neurologist and a transplant team decide that together with them."),
+    },
+    rules.POSSIBLE: {
+        "title": VERDICT_TEXT[rules.POSSIBLE]["title"],
+        "summary": gettext_lazy("Some of the answers do not match the usual profile, or we could not tell from "
+                                "the answers. Discuss the criteria marked below with their neurologist."),
+    },
+    rules.UNLIKELY: {
+        "title": VERDICT_TEXT[rules.UNLIKELY]["title"],
+        "summary": gettext_lazy("Under these criteria, the answers marked below usually mean HSCT is not offered. "
+                                "Other guidelines and trials can differ. Ask their neurologist about other "
+                                "options, such as reviewing their MS medicine or clinical trials."),
+    },
+}
+CARER_TRIAL_VERDICT_TEXT = {
+    rules.LIKELY: {
+        "title": gettext_lazy("The answers fit this trial's entry rules"),
+        "summary": gettext_lazy("This only shows how the answers compare with the people the trial took. Whether "
+                                "a trial is open, and could take the person with MS, is for the trial team and "
+                                "their neurologist."),
+    },
+    rules.POSSIBLE: {
+        "title": TRIAL_VERDICT_TEXT[rules.POSSIBLE]["title"],
+        "summary": gettext_lazy("Some of the answers do not fit the trial's entry rules, or we could not tell from "
+                                "the answers. Discuss the criteria marked below with their neurologist."),
+    },
+    rules.UNLIKELY: {
+        "title": gettext_lazy("The answers fall outside this trial's entry rules"),
+        "summary": gettext_lazy("The answers marked below are outside what the trial accepted. This says nothing "
+                                "about HSCT outside the trial: other criteria can differ. Ask their neurologist."),
+    },
+}
+VERDICT_WORDS = {  # (a trial's entry rules, read by a carer): the words of each verdict
+    (False, False): VERDICT_TEXT, (True, False): TRIAL_VERDICT_TEXT,
+    (False, True): CARER_VERDICT_TEXT, (True, True): CARER_TRIAL_VERDICT_TEXT,
 }
 OUTCOME_TEXT = {
     rules.FAVOURABLE: ("✓", gettext_lazy("Matches")),
@@ -343,7 +384,9 @@ def fact_answer(fact, facts, answers):
 
 def set_views(snapshot, facts, editions, answers):
     """Each set's stored evaluation with each criterion's row as the result tables show it, with the teaching text
-    it was scored with (``editions``: {edition key: texts}). Words are looked up once per page, not once per row."""
+    it was scored with (``editions``: {edition key: texts}). Words are looked up once per page, not once per row.
+    Each verdict is said to whoever gave the answers: the person with MS, or someone helping them."""
+    carer = filled_in_by_carer(facts)
     outcome_texts = {outcome: (icon, str(text)) for outcome, (icon, text) in OUTCOME_TEXT.items()}
     answer_texts = {}
     views = []
@@ -361,7 +404,7 @@ def set_views(snapshot, facts, editions, answers):
                          "answer": answer_texts[fact], "looks_for": favourable_text(criterion),
                          "find_out": find_out if find_out not in find_out_said else None})  # said once is enough
             find_out_said.add(find_out)
-        words = TRIAL_VERDICT_TEXT if entry.get("kind") == "trial" else VERDICT_TEXT  # older snapshots: no kind
+        words = VERDICT_WORDS[entry.get("kind") == "trial", carer]  # older snapshots: no kind
         deciding = deciding_rows(entry, rows)
         views.append({**entry, "rows": rows, "text": words[entry["verdict"]], "deciding": deciding,
                       "also": also_rows(entry, rows, deciding), "tally": tally_text(rows)})

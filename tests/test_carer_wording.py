@@ -37,6 +37,8 @@ PAGES = {
                  "Welcome back: your answers are here as you saved them."), FOOTER],
     "result": [
         ("The result – ", "Your result – "),
+        ("Ask their neurologist about other options, such as reviewing their MS medicine or clinical trials.",
+         "Ask your neurologist about other options, such as reviewing your MS medicine or clinical trials."),
         ("It shows how the answers compare with published criteria. The person with MS should talk to their "
          "neurologist before deciding anything.",
          "It shows how your answers compare with published criteria. Talk to your neurologist before deciding "

@@ -107,6 +107,31 @@ def test_a_trials_verdict_speaks_of_its_entry_rules_not_of_the_usual_profile_for
     assert str(view["text"]["title"]) == title
 
 
+@pytest.mark.parametrize("kind, verdict, title, summary_starts", [
+    ("guideline", "likely", "The answers match the usual profile for HSCT under these criteria",
+     "This is worth discussing with their neurologist. It does not mean HSCT is right for them"),
+    ("guideline", "possible", "Some answers need a closer look or more information",
+     "Some of the answers do not match the usual profile, or we could not tell from the answers."),
+    ("guideline", "unlikely", "HSCT is not usually offered for this profile under these criteria",
+     "Under these criteria, the answers marked below usually mean HSCT is not offered. Other guidelines and trials "
+     "can differ. Ask their neurologist about other options, such as reviewing their MS medicine"),
+    ("trial", "likely", "The answers fit this trial's entry rules",
+     "This only shows how the answers compare with the people the trial took. Whether a trial is open, and could "
+     "take the person with MS, is for the trial team and their neurologist."),
+    ("trial", "possible", "Some answers need a closer look against this trial's entry rules",
+     "Some of the answers do not fit the trial's entry rules"),
+    ("trial", "unlikely", "The answers fall outside this trial's entry rules",
+     "The answers marked below are outside what the trial accepted."),
+])
+def test_a_verdict_read_by_a_carer_speaks_of_the_answers_and_their_neurologist(kind, verdict, title, summary_starts):
+    """Someone helping gave the answers: "Your answers match", "your neurologist", "for you" read as the carer's own."""
+    entry = {"set": "a-set", "name": "A set", "verdict": verdict, "edition": "", "criteria": [], "kind": kind}
+    [view] = set_views([entry], {"respondent": "carer"}, {}, {})
+    summary = str(view["text"]["summary"])
+    assert str(view["text"]["title"]) == title and summary.startswith(summary_starts)
+    assert "your" not in f"{view['text']['title']} {summary}".lower() and " you" not in summary
+
+
 @pytest.mark.parametrize("outcomes, expected", [
     ("UUUUUUFFF???", "6 of 12 criteria not met, 3 not known"),  # beside a guideline's "closer look"
     ("FFFFF?", "1 of 6 criteria not known"),

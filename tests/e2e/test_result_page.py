@@ -11,18 +11,18 @@ from playwright.sync_api import expect
 from .answer_sets import ANSWER_SETS, YEAR
 from .flow import OUTCOME_WORDS, Patient, open_all_details, press, tab_stop_only_while_it_scrolls
 
-# Unknown, unfavourable and favourable outcomes all on one page.
+# Unknown, unfavourable and favourable outcomes all on one page; a carer's, so the verdicts say "The answers".
 ANSWERS = next(e["answers"] for e in ANSWER_SETS if e["answers"].get("walking_distance") == "unsure")
 VERDICT_TITLES = {
-    "likely": "Your answers match the usual profile for HSCT under these criteria",
+    "likely": "The answers match the usual profile for HSCT under these criteria",
     "possible": "Some answers need a closer look or more information",
     "unlikely": "HSCT is not usually offered for this profile under these criteria",
 }
 TRIALS = {"mist", "beat-ms", "ram-ms", "starms"}  # entry rules: whether the answers fit them, not "usual profile"
 TRIAL_VERDICT_TITLES = {
-    "likely": "Your answers fit this trial's entry rules",
+    "likely": "The answers fit this trial's entry rules",
     "possible": "Some answers need a closer look against this trial's entry rules",
-    "unlikely": "Your answers fall outside this trial's entry rules",
+    "unlikely": "The answers fall outside this trial's entry rules",
 }
 
 
