@@ -96,13 +96,18 @@ OUTCOME_TEXT = {
     rules.UNKNOWN: ("?", gettext_lazy("Not known from the answers given")),
 }
 # Beside a criterion not known from the answers: where the person can find out, to answer again or to ask.
+
+
+def year_only(text):
+    """The year alone puts the time since diagnosis either side of a limit: the month decides (given, and it is still
+    open, the limit falls within that month: nothing to add)."""
+    return lambda answers: None if answers.get("diagnosis_month") else text
+
+
 RELAPSES_FIND_OUT = gettext_lazy("Your clinic letters, or a relapse diary, list your relapses; your MS team keeps a "
                                  "record.")
 ACTIVITY_FIND_OUT = gettext_lazy("Your clinic letters list your relapses, and your last MRI report says whether it "
                                  "showed new, enlarging or enhancing lesions: your MS team can tell you both.")
-YEAR_ONLY_FIND_OUT = gettext_lazy("Without the month, the time since your diagnosis could be either side of this "
-                                  "limit. The month you were diagnosed (in your first neurologist's letter) decides "
-                                  "it: change your answer to add it.")
 FIND_OUT = {  # a text, or what it is given the answers
     "diagnosis_confirmed": gettext_lazy("Your neurologist's letters say whether the diagnosis of MS is confirmed."),
     "ms_type": gettext_lazy("Your type of MS is usually written in your neurologist's letters; your MS nurse can "
@@ -116,9 +121,32 @@ FIND_OUT = {  # a text, or what it is given the answers
     "inflammatory_activity": ACTIVITY_FIND_OUT,
     "dmt_response": gettext_lazy("Your neurologist can say whether you had a relapse or new MRI activity after 6 "
                                  "months on an MS medicine."),
-    # the year alone puts the time since diagnosis either side of a limit: the month decides (given, and it is still
-    # open, the limit falls within that month: nothing to add)
-    "years_since_diagnosis": lambda answers: None if answers.get("diagnosis_month") else YEAR_ONLY_FIND_OUT,
+    "years_since_diagnosis": year_only(gettext_lazy(
+        "Without the month, the time since your diagnosis could be either side of this limit. The month you were "
+        "diagnosed (in your first neurologist's letter) decides it: change your answer to add it.")),
+}
+# ... to someone helping, where to find out about the person they help: "your clinic letters" would be the carer's
+CARER_RELAPSES_FIND_OUT = gettext_lazy("Their clinic letters, or a relapse diary, list their relapses; their MS team "
+                                       "keeps a record.")
+CARER_ACTIVITY_FIND_OUT = gettext_lazy("Their clinic letters list their relapses, and their last MRI report says "
+                                       "whether it showed new, enlarging or enhancing lesions: their MS team can tell "
+                                       "them both.")
+CARER_FIND_OUT = {
+    "diagnosis_confirmed": gettext_lazy("Their neurologist's letters say whether the diagnosis of MS is confirmed."),
+    "ms_type": gettext_lazy("Their type of MS is usually written in their neurologist's letters; their MS nurse can "
+                            "tell them."),
+    "edss": gettext_lazy("Ask their neurologist or MS nurse for their EDSS score: it is often in clinic letters."),
+    "relapses_12m": CARER_RELAPSES_FIND_OUT,
+    "relapses_36m": CARER_RELAPSES_FIND_OUT,
+    "mri_activity_12m": gettext_lazy("Their last MRI report says whether it showed new, enlarging or enhancing "
+                                     "lesions; their MS team can tell them."),
+    "highly_active": CARER_ACTIVITY_FIND_OUT,
+    "inflammatory_activity": CARER_ACTIVITY_FIND_OUT,
+    "dmt_response": gettext_lazy("Their neurologist can say whether they had a relapse or new MRI activity after 6 "
+                                 "months on an MS medicine."),
+    "years_since_diagnosis": year_only(gettext_lazy(
+        "Without the month, the time since their diagnosis could be either side of this limit. The month they were "
+        "diagnosed (in their first neurologist's letter) decides it: change the answer to add it.")),
 }
 CHOICE_LABELS = {
     "ms_type": {"rrms": gettext_lazy("relapsing-remitting MS"), "spms": gettext_lazy("secondary progressive MS"),
@@ -387,6 +415,7 @@ def set_views(snapshot, facts, editions, answers):
     it was scored with (``editions``: {edition key: texts}). Words are looked up once per page, not once per row.
     Each verdict is said to whoever gave the answers: the person with MS, or someone helping them."""
     carer = filled_in_by_carer(facts)
+    find_outs = CARER_FIND_OUT if carer else FIND_OUT
     outcome_texts = {outcome: (icon, str(text)) for outcome, (icon, text) in OUTCOME_TEXT.items()}
     answer_texts = {}
     views = []
@@ -398,7 +427,7 @@ def set_views(snapshot, facts, editions, answers):
             if fact not in answer_texts:
                 answer_texts[fact] = fact_answer(fact, facts, answers)
             icon, outcome_text = outcome_texts[criterion["outcome"]]
-            find_out = FIND_OUT.get(fact) if criterion["outcome"] == rules.UNKNOWN else None
+            find_out = find_outs.get(fact) if criterion["outcome"] == rules.UNKNOWN else None
             find_out = find_out(answers) if callable(find_out) else find_out
             rows.append({**criterion, **texts.get(criterion["code"], {}), "icon": icon, "outcome_text": outcome_text,
                          "answer": answer_texts[fact], "looks_for": favourable_text(criterion),

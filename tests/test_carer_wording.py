@@ -128,6 +128,11 @@ def test_each_page_speaks_to_a_carer_about_the_person_they_help_and_to_a_patient
     ({"comorbidities": ["heart"]}, "To look at with their neurologist:", "To look at with your neurologist:"),
     ({"ms_type": "spms", "comorbidities": ["heart"]}, "Also to look at with their neurologist:",
      "Also to look at with your neurologist:"),
+    ({"relapses_12m": None, "relapses_36m": None},
+     "Their clinic letters list their relapses, and their last MRI report says whether it showed new, enlarging or "
+     "enhancing lesions",
+     "Your clinic letters list your relapses, and your last MRI report says whether it showed new, enlarging or "
+     "enhancing lesions"),
     ({"edss": None, "walking_aid": "none", "walking_distance": "unsure"},
      "Their disability score (EDSS) was estimated from what you told us about their walking. Only a neurologist's "
      "examination gives their real score, and it may be different: ask for it.",
@@ -135,10 +140,10 @@ def test_each_page_speaks_to_a_carer_about_the_person_they_help_and_to_a_patient
      "examination gives your real score, and it may be different: ask for it."),
 ])
 @pytest.mark.parametrize("respondent", ["carer", "self"])
-def test_what_the_verdict_says_to_look_at_names_the_neurologist_of_the_person_with_ms(
+def test_what_is_said_beside_the_verdict_to_a_carer_is_about_the_person_with_ms(
         shipped_criteria, respondent, changes, carer_says, patient_says):
-    """Beside a possible or unlikely verdict, and under one resting on a walking estimate, a carer read "your
-    neurologist" and "your real score", their own."""
+    """Beside a possible or unlikely verdict, where to find out what is not known, and under a verdict resting on a
+    walking estimate, a carer read "your neurologist", "your clinic letters" and "your real score", their own."""
     client = RecordingClient()
     see_result(client, answers(respondent=respondent, **changes))
     said, not_said = (carer_says, patient_says) if respondent == "carer" else (patient_says, carer_says)

@@ -10,8 +10,8 @@ import pytest
 from screening.facts import years_since_diagnosis
 from screening.forms import STEPS_BY_SLUG
 from screening.models import Decision
-from screening.presentation import (DECISION_FOR_PATIENT, condition_text, display_answer, fact_text, set_views,
-                                    tally_text)
+from screening.presentation import (CARER_FIND_OUT, DECISION_FOR_PATIENT, FIND_OUT, condition_text, display_answer,
+                                    fact_text, set_views, tally_text)
 
 
 @pytest.mark.parametrize("fact, value, facts, expected", [
@@ -105,6 +105,17 @@ def test_a_trials_verdict_speaks_of_its_entry_rules_not_of_the_usual_profile_for
     entry = {"set": "a-set", "name": "A set", "verdict": verdict, "edition": "", "criteria": []}
     [view] = set_views([{**entry, "kind": kind} if kind else entry], {}, {}, {})
     assert str(view["text"]["title"]) == title
+
+
+@pytest.mark.parametrize("fact", sorted(FIND_OUT))
+def test_where_to_find_out_speaks_to_a_carer_of_the_person_they_help(fact):
+    """Beside a criterion not known: "your clinic letters", "your neurologist" to someone helping read as their own."""
+    def said(texts):
+        text = texts[fact]
+        return str(text({}) if callable(text) else text)
+    assert CARER_FIND_OUT.keys() == FIND_OUT.keys()
+    assert "your" in said(FIND_OUT).lower()
+    assert "your" not in said(CARER_FIND_OUT).lower() and "their" in said(CARER_FIND_OUT).lower()
 
 
 @pytest.mark.parametrize("kind, verdict, title, summary_starts", [
