@@ -2070,7 +2070,8 @@ def test_beside_a_possible_verdict_there_is_one_list(shipped_criteria, patient):
 @pytest.mark.parametrize("respondent, told", [("carer", True), ("self", False), (None, False)])
 def test_a_result_filled_in_for_someone_else_says_whom_your_means(shipped_criteria, patient, respondent, told):
     see_result(patient, answers(respondent=respondent))
-    assert ("on this page, “you” and “your” mean the person with MS" in html(patient.get(RESULT))) == told
+    assert ("the notes and explanations on this page say “you” or “your”, they mean the person with MS"
+            in html(patient.get(RESULT))) == told
 
 
 @pytest.mark.parametrize("respondent, buttons", [
