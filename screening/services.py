@@ -9,6 +9,7 @@ Views, the admin and commands call these; these call models, rules and facts.
 import hashlib
 import ipaddress
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -159,23 +160,45 @@ def editions_for(snapshot: list) -> dict:
     return {key: _EDITIONS[key] for key in keys if key in _EDITIONS}
 
 
-@transaction.atomic
+@contextmanager
+def unsent_work():
+    """A transaction for what a patient has sent nobody yet (a step's answers, a new draft, a result not sent): on
+    PostgreSQL, for this transaction alone, its commit does not wait for the disk (``synchronous_commit`` off).
+
+    Why: the wait was about 1 ms of a step's 2, and under load it made one post in a hundred take 80 ms
+    (docs/benchmarks.md). The risk, and only if the database server crashes or loses power: the last fraction of a
+    second of such commits (3 × ``wal_writer_delay``, 0.6 s by default) is lost whole, never half-written. A restart
+    of the app or of PostgreSQL loses nothing: a clean shutdown writes everything. The patient answers that step
+    again, or scores again from the draft. Submissions, withdrawals, reviews, the audit log, the teaching texts that
+    results refer to, and the admin's edits wait for the disk as before, as does anything done inside a transaction
+    that is already open (the setting would reach its other writes)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def screening_create(*, answers: dict, today: date, draft: Draft | None = None) -> Screening:
     """Score validated answers (from ``draft``, on the web) against every active set and store the immutable
     snapshot."""
     evaluation = evaluate(answers, today)
-    store_editions(evaluation)
-    return Screening.objects.create(
-        answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
-        primary_verdict=evaluation.headline["verdict"], draft=draft,
-        scored_primary_set=evaluation.headline["set"], scored_primary_version=evaluation.headline["version"],
-    )
+    store_editions(evaluation)  # shared with the results to come, sent or not: its commit waits for the disk
+    with unsent_work():
+        return Screening.objects.create(
+            answers=answers, facts=evaluation.facts, snapshot=evaluation.results, scored_on=today,
+            primary_verdict=evaluation.headline["verdict"], draft=draft,
+            scored_primary_set=evaluation.headline["set"], scored_primary_version=evaluation.headline["version"],
+        )
 
 
 def draft_create() -> tuple[Draft, str]:
     """A new empty draft and the token (kept only in the person's draft cookie) that reaches it."""
     token = new_code(groups=6)
-    return Draft.objects.create(token_hash=hash_code(token)), token
+    with unsent_work():
+        return Draft.objects.create(token_hash=hash_code(token)), token
 
 
 # The draft behind a token is read, and a step's answers merged into it by the database (top-level keys: the step's
@@ -217,7 +240,8 @@ def draft_save_step(token, step_data: dict) -> Draft | None:
     tabs) are both kept."""
     if not token:
         return None
-    return _draft_row(_MERGE_STEP[connection.vendor], [json.dumps(step_data), timezone.now(), hash_code(token)])
+    with unsent_work():
+        return _draft_row(_MERGE_STEP[connection.vendor], [json.dumps(step_data), timezone.now(), hash_code(token)])
 
 
 def draft_issue_resume_code(draft: Draft) -> str | None:
