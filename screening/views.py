@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from . import presentation, services
 from .forms import (STEPS, STEPS_BY_SLUG, Questionnaire, ReplyForm, ResumeForm, StatusLookupForm, SubmitForm,
-                    WithdrawForm, step_data)
+                    WithdrawForm, carer_consent, step_data)
 from .models import CriteriaSet, Draft, Screening, filled_in_by_carer
 
 DRAFT, RESULT = "draft", "result"  # cookies: the draft's token, the signed id of the result just seen
@@ -356,10 +356,14 @@ def visible_screening(pk):
     return screening if screening and screening.status != Screening.Status.WITHDRAWN else None
 
 
+def result_pk(request):
+    """The id in the signed result cookie: of the result the person just saw (perhaps withdrawn since)."""
+    return request.get_signed_cookie(RESULT, None, salt=RESULT, max_age=settings.SESSION_COOKIE_AGE)
+
+
 def result_screening(request):
     """The result the person just saw, from their signed result cookie."""
-    return visible_screening(request.get_signed_cookie(RESULT, None, salt=RESULT,
-                                                       max_age=settings.SESSION_COOKIE_AGE))
+    return visible_screening(result_pk(request))
 
 
 def with_status_screening(view):
@@ -433,7 +437,8 @@ def submit(request):
 @never_cache
 def submitted(request):
     """The codes, shown once. Afterwards the browser that sent the result (its private result cookie) can have a new
-    access code instead of one lost, say by reloading this page before writing it down."""
+    access code instead of one lost, say by reloading this page before writing it down. Once the result is
+    withdrawn, the page says so (the withdrawn page), and offers no new code."""
     screening = result_screening(request)
     if request.method == "POST":
         access_code = screening and services.screening_reissue_access_code(screening=screening, request=request)
@@ -442,6 +447,8 @@ def submitted(request):
                                      CODES_JOINED.join((screening.reference, access_code)))
         return redirect("submitted")
     joined, shown = code_to_show(request, SHOW_CODES, "submitted")
+    if screening is None and (gone := withdrawn_result(request)):  # Back, or history: not "has been sent"
+        return shown(withdrawn_page(request, **gone))
     codes = dict(zip(("reference", "access_code"), joined.split(CODES_JOINED))) if joined else None
     if not codes and not (screening and screening.reference):  # nothing was sent from here
         return shown(result_missing(request))
@@ -548,9 +555,31 @@ def withdraw(request, screening):
     return response
 
 
+def withdrawn_here(request):
+    """What the withdrawn page says in the browser that has just withdrawn a submission, or ``None``."""
+    if not (withdrawn := request.session.get(WITHDRAWN)):
+        return None
+    return {"decision_kept": withdrawn == DECISION_KEPT, "carer": bool(request.session.get(WITHDRAWN_BY_CARER))}
+
+
+def withdrawn_result(request):
+    """What the withdrawn page says of the result this browser sent, once withdrawn, or ``None``: withdrawn here
+    (the withdrawal deleted the result cookie), or with the codes on another device (the cookie names a withdrawn
+    submission; its consent, kept, says whether someone helping sent it)."""
+    pk = result_pk(request)
+    if pk is None:
+        return withdrawn_here(request)
+    gone = Screening.objects.filter(pk=pk, status=Screening.Status.WITHDRAWN).only(
+        "consent_version", "last_decision").first()
+    return gone and {"decision_kept": gone.last_decision is not None, "carer": carer_consent(gone.consent_version)}
+
+
+def withdrawn_page(request, *, decision_kept, carer):
+    return render(request, "screening/withdrawn.html", {"decision_kept": decision_kept, "carer": carer})
+
+
 @never_cache
 def withdrawn(request):
-    if not (withdrawn := request.session.get(WITHDRAWN)):  # "Your result has been withdrawn" only where it was
+    if not (gone := withdrawn_here(request)):  # "Your result has been withdrawn" only where it was
         return redirect("home")
-    return render(request, "screening/withdrawn.html", {"decision_kept": withdrawn == DECISION_KEPT,
-                                                        "carer": bool(request.session.get(WITHDRAWN_BY_CARER))})
+    return withdrawn_page(request, **gone)

@@ -1109,12 +1109,31 @@ def test_starting_over_answers_not_given_yet_asks_nothing(db, patient):
     assert patient.post(reverse("start"))["Location"] == step_url(STEPS[0].slug)
 
 
-def test_after_withdrawal_the_sent_page_no_longer_says_it_was_sent(shipped_criteria, patient):
-    screening, reference, access = submit(patient, answers())
-    look_up(patient, reference, access)
-    patient.post(reverse("withdraw"), {"confirm": "on"})
-    response = patient.get(reverse("submitted"), follow=True)
-    assert response.redirect_chain == [(HOME, 302)] and "There is no result to show" in html(response)
+@pytest.mark.parametrize("respondent, said", [
+    ("self", "Your result has been withdrawn Your answers, result and contact details have been erased."),
+    ("carer", "This result has been withdrawn The answers, the result and the contact details have been erased."),
+])
+@pytest.mark.parametrize("where", ["here", "on another device"])
+def test_after_withdrawal_the_sent_page_says_it_was_withdrawn_and_offers_no_new_code(shipped_criteria, patient,
+                                                                                    respondent, said, where):
+    """Back to the sent page (the browser's Back or history) after withdrawing, in this browser or with the codes
+    on another device: not "has been sent" with its reference, nor "There is no result" and "check its status with
+    your two codes", which open nothing any more. It was withdrawn and erased, and no new access code is offered or
+    made for it."""
+    screening, reference, access = submit(patient, answers(respondent=respondent))
+    withdrawer = patient if where == "here" else Client()
+    look_up(withdrawer, reference, access)
+    withdrawer.post(reverse("withdraw"), {"confirm": "on"})
+
+    for response in (patient.get(reverse("submitted")), patient.post(reverse("submitted"), follow=True)):
+        assert response.status_code == 200, response.get("Location")  # not sent home: "There is no result"
+        page = main_text(response)
+        assert page.startswith(said), page
+        assert "has been sent" not in page and reference not in page and "access code" not in page
+        assert "There is no result to show" not in page and "<form" not in html(response).split("<main", 1)[1]
+    screening.refresh_from_db()
+    assert screening.access_code_hash == "" and screening.status == Screening.Status.WITHDRAWN
+    assert not AuditEvent.objects.filter(action="access_code_reissued").exists()
 
 
 @pytest.mark.parametrize("respondent, button", [("carer", "See the result for the new answers"),
