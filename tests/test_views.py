@@ -1305,6 +1305,38 @@ def test_the_sent_page_again_says_first_that_a_code_written_down_still_works(shi
     assert "Give me a new access code" in said and main_buttons(again) == []
 
 
+def test_the_saved_page_makes_printing_the_resume_code_its_main_action(shipped_criteria, patient):
+    """As on the sent page: a code of 20 characters is hard to copy by hand with a tremor or blurred vision."""
+    save_on_edss(patient)
+    first = patient.get(reverse("saved"))
+    assert read_resume_code(first) and main_buttons(first) == ["Print this page"]
+
+
+@pytest.mark.parametrize("respondent, still_works", [
+    ("self", "If you wrote down or printed your resume code, it still works. You do not need a new one."),
+    ("carer", "If you wrote down or printed the resume code, it still works. You do not need a new one."),
+])
+def test_the_saved_page_again_says_first_that_a_resume_code_written_down_still_works(shipped_criteria, patient,
+                                                                                     respondent, still_works):
+    """After a reload, the browser's Back or a second press: a new code would stop the one written down from
+    working, so the page first says that one still works, and offers a new one as a lesser choice."""
+    answer_until(patient, "edss", answers(age=47, respondent=respondent))
+    post_raw_step(patient, "edss", {"edss": "5.5"}, action="save")
+    code = read_resume_code(patient.get(reverse("saved")))
+    again = patient.get(reverse("saved"))
+    said = main_text(again)
+    assert read_resume_code(again) is None and code not in said
+    assert said.index(still_works) < said.index(
+        "The resume code is shown only once. After a reload, the browser's Back button or a second press of the save "
+        "button, this page does not show it again.") < said.index(
+        "If you did not get to write it down, you can get a new one. The one shown before then stops working.")
+    assert "does not show your resume code" not in said and (respondent == "self" or "your resume code" not in said)
+    assert main_buttons(again) == []
+    assert re.search(r'<button type="submit" class="btn btn-outline-secondary btn-lg">Give me a new resume code<',
+                     html(again))
+    assert Client().post(reverse("resume"), {"resume_code": code}).status_code == 302  # it still opens the answers
+
+
 def test_pressing_twice_replaces_the_access_code_once(shipped_criteria, patient):
     screening, reference, lost = submit(patient, answers())
     stale = Screening.objects.get(pk=screening.pk)  # as read by a second press before the first one saved

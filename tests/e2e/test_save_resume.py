@@ -46,7 +46,8 @@ def test_a_resume_code_restores_the_answers_in_a_new_browser(page, site, browser
         page.emulate_media(media="screen")
     page.reload()
     expect(page.locator(".code-box")).to_have_count(0)
-    expect(page.locator("main")).to_contain_text("This page does not show your resume code.")
+    # these answers were filled in by a carer: "the resume code", not "your"
+    expect(page.locator("main")).to_contain_text("If you wrote down or printed the resume code, it still works.")
     patient.arrive("saved (code already shown)")
 
     context = browser.new_context()  # another browser: no cookies, no session
