@@ -551,7 +551,10 @@ def withdraw(request, screening):
     request.session[WITHDRAWN] = DECISION_KEPT if screening.last_decision is not None else "erased"
     request.session[WITHDRAWN_BY_CARER] = carer
     response = redirect("withdrawn")
-    response.delete_cookie(RESULT, samesite=settings.SESSION_COOKIE_SAMESITE)
+    # The result cookie goes if it names this submission; one naming another result (scored since, or this
+    # browser's own while someone helping withdrew theirs on a shared computer) stays, and that result with it.
+    if result_pk(request) == str(screening.pk):
+        response.delete_cookie(RESULT, samesite=settings.SESSION_COOKIE_SAMESITE)
     return response
 
 

@@ -1136,6 +1136,28 @@ def test_after_withdrawal_the_sent_page_says_it_was_withdrawn_and_offers_no_new_
     assert not AuditEvent.objects.filter(action="access_code_reissued").exists()
 
 
+def test_withdrawing_another_submission_leaves_this_browsers_own_result(shipped_criteria, patient):
+    """Someone helping checks and withdraws their own submission with its codes on the patient's computer: the
+    patient's result, seen and sent from this browser, is still there, and so is its sent page. Withdrawing the
+    browser's own result still takes it from the browser."""
+    _, their_reference, their_access = submit(Client(), answers(respondent="carer"))
+    _, reference, access = submit(patient, answers())
+    look_up(patient, their_reference, their_access)
+    patient.post(reverse("withdraw"), {"confirm": "on"})
+
+    result = patient.get(RESULT)
+    assert result.status_code == 200, result.get("Location")  # not sent home: "There is no result to show"
+    assert main_text(result).startswith("Your result ") and "withdrawn" not in main_text(result)
+    sent = patient.get(reverse("submitted"))
+    assert sent.status_code == 200, sent.get("Location")
+    assert main_text(sent).startswith("Your result has been sent")
+    assert reference in main_text(sent) and their_reference not in main_text(sent)
+
+    look_up(patient, reference, access)
+    patient.post(reverse("withdraw"), {"confirm": "on"})
+    assert patient.cookies[VIEWS_RESULT].value == ""  # gone from the browser, not only withdrawn
+
+
 @pytest.mark.parametrize("respondent, button", [("carer", "See the result for the new answers"),
                                                 ("self", "See the result for my new answers")])
 def test_a_carers_button_to_the_result_for_changed_answers_is_not_worded_as_the_carers_own(shipped_criteria, patient,
