@@ -101,8 +101,11 @@ def draft_missing(request, *, typed_lost=False):
 
 
 def result_missing(request):
-    """A result page opened in a browser that holds no result (another browser, one closed since, or the result
-    was withdrawn): said, with the ways on, rather than a silent start page or a page that says it was sent."""
+    """A result page opened in a browser that holds no result (another browser, one closed since): said, with the
+    ways on, rather than a silent start page or a page that says it was sent. One withdrawn since, here or with the
+    codes on another device: the withdrawn page, as the answers are erased and the codes open nothing any more."""
+    if gone := withdrawn_result(request):
+        return withdrawn_page(request, **gone)
     messages.info(request, _("There is no result to show in this browser: a result stays only in the browser that "
                              "did the check, until it is closed. If you sent it to a neurologist, check its status "
                              "with your two codes; if you saved your answers, use your resume code."))
@@ -447,10 +450,8 @@ def submitted(request):
                                      CODES_JOINED.join((screening.reference, access_code)))
         return redirect("submitted")
     joined, shown = code_to_show(request, SHOW_CODES, "submitted")
-    if screening is None and (gone := withdrawn_result(request)):  # Back, or history: not "has been sent"
-        return shown(withdrawn_page(request, **gone))
     codes = dict(zip(("reference", "access_code"), joined.split(CODES_JOINED))) if joined else None
-    if not codes and not (screening and screening.reference):  # nothing was sent from here
+    if not codes and not (screening and screening.reference):  # nothing sent from here, or withdrawn since
         return shown(result_missing(request))
     # The day it was sent: only of the screening whose codes are shown (this browser may have sent another since).
     reference = codes["reference"] if codes else screening.reference

@@ -1136,6 +1136,32 @@ def test_after_withdrawal_the_sent_page_says_it_was_withdrawn_and_offers_no_new_
     assert not AuditEvent.objects.filter(action="access_code_reissued").exists()
 
 
+@pytest.mark.parametrize("respondent, said", [
+    ("self", "Your result has been withdrawn Your answers, result and contact details have been erased."),
+    ("carer", "This result has been withdrawn The answers, the result and the contact details have been erased."),
+])
+@pytest.mark.parametrize("where", ["here", "on another device"])
+def test_after_withdrawal_the_result_and_send_pages_say_it_was_withdrawn(shipped_criteria, patient, respondent, said,
+                                                                         where):
+    """The result page and the send page (Back, history, a tab left open) of a result withdrawn, in this browser or
+    with the codes on another device: not sent home with "There is no result to show" and "check its status with
+    your two codes", which open nothing any more. It was withdrawn and erased, as the sent page says."""
+    screening, reference, access = submit(patient, answers(respondent=respondent))
+    withdrawer = patient if where == "here" else Client()
+    look_up(withdrawer, reference, access)
+    withdrawer.post(reverse("withdraw"), {"confirm": "on"})
+
+    for response in (patient.get(RESULT), patient.get(reverse("submit")),
+                     patient.post(reverse("submit"), {"consent": "on"})):
+        assert response.status_code == 200, response.get("Location")  # not sent home: "There is no result"
+        page = main_text(response)
+        assert page.startswith(said), page
+        assert "There is no result to show" not in page and "two codes" not in page and reference not in page
+        assert "<form" not in html(response).split("<main", 1)[1]
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.WITHDRAWN and screening.reference == reference
+
+
 def test_withdrawing_another_submission_leaves_this_browsers_own_result(shipped_criteria, patient):
     """Someone helping checks and withdraws their own submission with its codes on the patient's computer: the
     patient's result, seen and sent from this browser, is still there, and so is its sent page. Withdrawing the
@@ -1596,8 +1622,9 @@ def test_withdrawal_erases_the_answers_result_and_contact_and_keeps_an_audit_ent
     assert AuditEvent.objects.filter(action="withdrawn", screening=screening).count() == 1
     assert AuditEvent.objects.filter(action="submitted", screening=screening).count() == 1
     assert "Jo Bloggs" not in stored_text() and "jo@example.org" not in stored_text()
-    # the result is gone from the browser that sent it too
-    assert patient.get(RESULT)["Location"] == HOME
+    # the result is gone from the browser that sent it too, which says so
+    assert main_text(patient.get(RESULT)).startswith("Your result has been withdrawn")
+    assert "Jo Bloggs" not in html(patient.get(RESULT))
     # looking it up again says why it cannot be found, rather than suggesting the codes were mistyped
     assert "If you withdrew it, it has been erased" in html(look_up(Client(), reference, access))
 

@@ -113,10 +113,12 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
     finally:
         other.close()
 
-    # The first browser's result page is gone too: the answers were erased.
+    # The first browser's result page is gone too: it says the result was withdrawn and the answers erased (not
+    # "There is no result to show", with its "check its status with your two codes", which open nothing now).
     page.goto(site + "/result/")
-    assert page.url == site + "/"
-    patient.arrive("landing (after withdrawing)")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your result has been withdrawn")
+    expect(page.locator("main")).not_to_contain_text("two codes")
+    patient.arrive("result (withdrawn on another device)")
 
     # Last, so that everything above is checked whatever happens here: the person is told why the codes no longer
     # open anything, instead of being shown the empty form again as if nothing had happened.
