@@ -452,7 +452,8 @@ def submitted(request):
     joined, shown = code_to_show(request, SHOW_CODES, "submitted")
     codes = dict(zip(("reference", "access_code"), joined.split(CODES_JOINED))) if joined else None
     if not codes and not (screening and screening.reference):  # nothing sent from here, or withdrawn since
-        return shown(result_missing(request))
+        # or a newer result, not sent, is this browser's now (Back after a new check): that one, not "no result"
+        return shown(redirect("result") if screening else result_missing(request))
     # The day it was sent: only of the screening whose codes are shown (this browser may have sent another since).
     reference = codes["reference"] if codes else screening.reference
     sent_here = screening if screening and screening.reference == reference else None

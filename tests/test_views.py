@@ -1184,6 +1184,16 @@ def test_withdrawing_another_submission_leaves_this_browsers_own_result(shipped_
     assert patient.cookies[VIEWS_RESULT].value == ""  # gone from the browser, not only withdrawn
 
 
+def test_the_sent_page_seen_again_after_a_newer_result_opens_that_result_not_no_result(shipped_criteria, patient):
+    """Sent, then a new check scored in the same browser, then Back to the sent page: the browser does hold a
+    result, the newer one (not sent), so that is where it goes, not home with "There is no result to show"."""
+    submit(patient, answers())
+    see_result(patient, answers(edss=6.0))
+    again = patient.get(reverse("submitted"))
+    assert again.status_code == 302 and again["Location"] == RESULT
+    assert "data-verdict" in html(patient.get(RESULT))
+
+
 @pytest.mark.parametrize("respondent, button", [("carer", "See the result for the new answers"),
                                                 ("self", "See the result for my new answers")])
 def test_a_carers_button_to_the_result_for_changed_answers_is_not_worded_as_the_carers_own(shipped_criteria, patient,
