@@ -1599,6 +1599,42 @@ def test_withdrawal_needs_the_box_ticked(shipped_criteria, patient):
     assert screening.status == Screening.Status.SUBMITTED and screening.answers
 
 
+WITHDRAW_LOSES_MESSAGE = ("The neurologist's message is erased too: after withdrawing, you can no longer read it. "
+                          "Print this page or write the message down first.")
+
+
+@pytest.mark.parametrize("respondent, heading", [("self", "Withdraw your result"), ("carer", "Withdraw this result")])
+def test_before_withdrawing_the_status_page_says_the_message_will_be_lost_and_offers_to_print_it(
+        shipped_criteria, patient, neurologist_decides, respondent, heading):
+    """The withdraw box said the answers, result and contact details are erased, not the neurologist's message: after
+    withdrawing, the codes open nothing and a patient just referred lost the instructions. Above the tick box, it says
+    so and offers a Print button; the message itself prints (the withdraw box does not)."""
+    screening, reference, access = submit(patient, answers(respondent=respondent))
+    look_up(patient, reference, access)
+    assert WITHDRAW_LOSES_MESSAGE not in main_text(patient.get(reverse("status_detail")))  # no message: nothing to lose
+    assert "data-print" not in html(patient.get(reverse("status_detail")))
+    neurologist_decides(screening, "refer", "Please ask your GP to refer you to the transplant centre.")
+    page = unescape(html(patient.get(reverse("status_detail"))))
+    box = page.split('<div class="withdraw no-print">', 1)[1]
+    text = " ".join(re.sub(r"<[^>]+>", " ", box).split())
+    assert text.index(heading) < text.index(WITHDRAW_LOSES_MESSAGE) < text.index("Print this page")
+    assert box.index(WITHDRAW_LOSES_MESSAGE) < box.index("data-print") < box.index('name="confirm"')
+    assert page.index("Please ask your GP to refer you") < page.index('<div class="withdraw no-print">')
+
+
+@pytest.mark.parametrize("respondent", ["self", "carer"])
+def test_the_withdrawn_page_says_the_neurologists_message_can_no_longer_be_read(
+        shipped_criteria, patient, neurologist_decides, respondent):
+    """"We keep ... the neurologist's decision about it" read as if the message could still be read; it is erased."""
+    screening, reference, access = submit(patient, answers(respondent=respondent))
+    neurologist_decides(screening, "refer", "Please ask your GP to refer you.")
+    said = main_text(withdraw(Client(), reference, access))
+    assert "The neurologist's message was erased with them: it can no longer be read." in said
+    assert "Please ask your GP" not in said
+    undecided, reference, access = submit(Client(), answers(respondent=respondent))
+    assert "The neurologist's message" not in main_text(withdraw(Client(), reference, access))  # there was none
+
+
 def test_a_withdrawal_page_reopened_by_its_address_shows_the_form_again_not_a_blank_page(shipped_criteria, patient):
     """The withdrawal form re-shown with its error stands at /status/withdraw/: a browser that restores the tab asks
     for that address again. The person gets their status page with the form, not an empty "405"."""

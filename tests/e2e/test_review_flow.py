@@ -200,6 +200,18 @@ def test_a_patient_submits_a_neurologist_decides_and_the_patient_reads_the_messa
         expect(own.locator("body")).not_to_contain_text("dr-lee")
         check_accessible(own, "status with a released message")
         shoot(own, "status-released-message")
+        # Withdrawing would erase the message too: the box says so and offers Print; on paper, the message is there
+        # and the withdraw box is not.
+        withdraw_box = own.locator(".withdraw")
+        expect(withdraw_box).to_contain_text("after withdrawing, you can no longer read it")
+        expect(withdraw_box.get_by_role("button", name="Print this page")).to_be_visible()
+        own.emulate_media(media="print")
+        try:
+            expect(released).to_be_visible()
+            expect(released).to_contain_text("Please ask your MS nurse to send us your latest EDSS score.")
+            expect(withdraw_box).to_be_hidden()
+        finally:
+            own.emulate_media(media="screen")
 
         # ... and answers it there.
         reply = "My MS nurse says my last EDSS was 3.5, in March."
