@@ -2487,13 +2487,30 @@ def test_the_neurologist_reads_what_each_criterion_not_met_does_to_the_verdict(
     assert '<td data-label="If not met" data-severity="possible">A closer look</td>' in row
 
 
+STOP_REVIEWING = "Stop reviewing and return it to the queue"
+
+
+def test_the_button_that_returns_a_screening_to_the_queue_is_not_read_as_a_link_back_to_it(
+        neuro_client, shipped_criteria):
+    """"Back to the queue" (a link) and "Put back in the queue: I am not reviewing it now" (a button that changes the
+    status for colleagues) read alike, the button 18 px above "Go to the decision form". The button says what it does,
+    in a block of its own after the links."""
+    screening = make_submission().screening
+    page = neuro_client.get(detail_url(screening)).content.decode()
+    assert "Put back in the queue" not in page
+    form = re.search(r'<form method="post" action="%s" class="release-form">.*?</form>'
+                     % re.escape(reverse("review_release", args=[screening.pk])), page, re.S)
+    assert form and f'<button type="submit" class="btn btn-outline-secondary">{STOP_REVIEWING}</button>' in form.group(0)
+    assert page.index(">Back to the queue</a>") < page.index(">Go to the decision form</a>") < form.start()
+
+
 def test_a_screening_opened_by_mistake_is_put_back_in_the_queue_by_whoever_opened_it(
         neuro_client, neurologist, shipped_criteria):
     """Opening a screening marked it "in review, opened by" its reader for good: after a misclick, or work lost,
     colleagues skipped it. Its reader can put it back; nobody else can, nor once it is decided."""
     screening = make_submission().screening
     page = neuro_client.get(detail_url(screening)).content.decode()
-    assert "Put back in the queue" in page
+    assert STOP_REVIEWING in page
     response = neuro_client.post(reverse("review_release", args=[screening.pk]), follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("queue"))
     assert f"{screening.reference} is back in the queue" in html.unescape(response.content.decode())
@@ -2504,7 +2521,7 @@ def test_a_screening_opened_by_mistake_is_put_back_in_the_queue_by_whoever_opene
     colleague = Client()
     colleague.force_login(make_user("dr-colleague", neurologist=True))
     colleague.get(detail_url(screening))  # opened by them now: theirs to put back, not the first reader's
-    assert "Put back in the queue" not in neuro_client.get(detail_url(screening)).content.decode()
+    assert STOP_REVIEWING not in neuro_client.get(detail_url(screening)).content.decode()
     response = neuro_client.post(reverse("review_release", args=[screening.pk]), follow=True)
     assert "was not put back: it is no longer opened by you alone" in html.unescape(response.content.decode())
     screening.refresh_from_db()
