@@ -279,6 +279,30 @@ def test_the_sign_in_pages_are_accessible_including_the_error_and_the_lockout(
     assert "/review/" not in page.url
 
 
+def test_a_link_to_a_far_part_of_the_page_jumps_there_at_once(page, site):
+    """Bootstrap's smooth scrolling took some 1.5 s to reach the decision form 8,500 px down a screening (and as long
+    to bring a focused error summary into view): the link jumps, the form is on screen as soon as it is followed,
+    with no waiting. The "stop reviewing" button, which changes the screening's status, stands apart from the links
+    (1.5rem at least: it sat 18 px above "Go to the decision form")."""
+    page.set_default_timeout(10_000)
+    make_user("dr-okafor")
+    screening = submit(edss=3.5)
+    sign_in(page, site, "dr-okafor")
+    page.set_viewport_size({"width": 640, "height": 720})
+    page.goto(detail_url(site, screening))
+    assert page.evaluate("matchMedia('(prefers-reduced-motion: no-preference)').matches")  # Bootstrap would glide
+    link = page.get_by_role("link", name="Go to the decision form")
+    button = page.get_by_role("button", name="Stop reviewing and return it to the queue")
+    rem = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    gap = button.bounding_box()["y"] - (link.bounding_box()["y"] + link.bounding_box()["height"])
+    assert gap >= 1.5 * rem - 1, gap
+    target = page.locator("#decision")
+    assert target.evaluate("t => t.getBoundingClientRect().top") > 3 * page.viewport_size["height"]  # far down
+    # followed and measured in one go, in the same frame: nothing may be waited for
+    top = link.evaluate("a => { a.click(); return document.getElementById('decision').getBoundingClientRect().top; }")
+    assert 0 <= top < page.viewport_size["height"], top
+
+
 def test_every_workspace_state_is_accessible(page, site, browser, check_accessible, shoot):
     page.set_default_timeout(10_000)
     make_user("dr-okafor")
