@@ -300,7 +300,7 @@ def test_a_link_to_a_far_part_of_the_page_jumps_there_at_once(page, site):
     assert target.evaluate("t => t.getBoundingClientRect().top") > 3 * page.viewport_size["height"]  # far down
     # followed and measured in one go, in the same frame: nothing may be waited for
     top = link.evaluate("a => { a.click(); return document.getElementById('decision').getBoundingClientRect().top; }")
-    assert 0 <= top < page.viewport_size["height"], top
+    assert -2 <= top < page.viewport_size["height"] / 2, top  # at the top of the window, give or take a sub-pixel
 
 
 def test_every_workspace_state_is_accessible(page, site, browser, check_accessible, shoot):
