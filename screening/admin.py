@@ -19,13 +19,13 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules, services
@@ -376,6 +376,50 @@ class ShownAgain:
                                "problem marked on this page, then preview or save."))
 
 
+CONFIRMING = "_confirming"  # marks a Save posted from the preview, where the tick and the reason are
+REASON_LENGTH = 100  # simple-history's history_change_reason
+
+
+class SaveConfirmation(forms.Form):
+    """The preview's tick and reason. When a reference case would disagree with its expected verdict, both are needed
+    to save (patients' results follow the criteria at once); otherwise a reason may be given, or not."""
+
+    disagreements_checked = forms.BooleanField(required=False)
+    change_reason = forms.CharField(
+        label=_("Reason for this change"), max_length=REASON_LENGTH, required=False,
+        widget=OneLineTextarea(),
+        help_text=_("Kept in the history beside this change, for whoever reads it later."))
+
+    def __init__(self, data=None, *, disagreeing):
+        super().__init__(data)
+        self.disagreeing = disagreeing
+        if disagreeing:
+            checked = self.fields["disagreements_checked"]
+            checked.required = True
+            checked.label = ngettext(
+                "I have checked that %(count)d reference case now disagrees with its expected result, and want to "
+                "save anyway.",
+                "I have checked that %(count)d reference cases now disagree with their expected result, and want to "
+                "save anyway.", disagreeing) % {"count": disagreeing}
+            checked.error_messages["required"] = _(
+                "Tick this box to save with reference cases that disagree, or go back and change your edits.")
+            reason = self.fields["change_reason"]
+            reason.required = True
+            reason.error_messages["required"] = _(
+                "Write why you are saving with reference cases that disagree: it is kept in the history.")
+        else:
+            del self.fields["disagreements_checked"]
+
+    def is_valid(self):
+        """Never valid unbound: a Save from the change page is shown the preview first, when a case disagrees."""
+        return super().is_valid() if self.is_bound else not self.disagreeing
+
+
+# what the preview's form does not carry on as edits: the buttons pressed, and its own tick and reason
+NOT_REPOSTED = {"_preview", "_save", "_continue", "_addanother", BACK_TO_EDITS, CONFIRMING,
+                *SaveConfirmation.base_fields}
+
+
 class PreviewsEdits:
     """A change page's "Preview" button: the effect of its edits on the reference cases, from the posted (unsaved)
     form, with a button that saves what was previewed or, when the edits have problems, one that takes them back to
@@ -402,8 +446,15 @@ class PreviewsEdits:
 
     def preview_view(self, request, object_id):
         obj = get_object_or_404(self.model, pk=object_id)
-        if request.method != "POST" or not self.has_change_permission(request, obj):
+        if request.method != "POST":  # a preview opened again (a new tab, a bookmark) has no edits: the saved page
+            return HttpResponseRedirect(reverse(f"admin:screening_{self.opts.model_name}_change", args=[obj.pk]))
+        if not self.has_change_permission(request, obj):
             raise PermissionDenied
+        return TemplateResponse(request, "admin/screening/preview.html", self.preview_context(request, obj))
+
+    def preview_context(self, request, obj):
+        """What the preview shows for the posted page: its problems, or each reference case before and after, with
+        the confirmation a save needs (``confirm``: a tick and a reason when a case would disagree)."""
         # the row's own fields too (a blanked field, a page opened before someone else saved): checked on a copy,
         # since checking a form writes its values into the instance
         with transaction.atomic():  # the form's check locks the row, as a save does
@@ -417,9 +468,10 @@ class PreviewsEdits:
             **self.admin_site.each_context(request), "opts": self.opts, "original": obj, "sets": list(edited),
             "previewed": form.instance if form.is_valid() else obj,  # named as edited, if it can be
             "title": _("Preview: effect of your edits on the reference cases"), "errors": errors,
-            "posted": [(key, value) for key, values in request.POST.lists() for value in values],
+            "posted": [(key, value) for key, values in request.POST.lists() for value in values
+                       if key not in NOT_REPOSTED],
             "change_url": reverse(f"admin:screening_{self.opts.model_name}_change", args=[obj.pk]),
-            "back_to_edits": BACK_TO_EDITS,
+            "back_to_edits": BACK_TO_EDITS, "confirming": CONFIRMING,
         }
         if not errors:
             before = services.reference_case_results(services.saved_rules(edited))
@@ -427,7 +479,37 @@ class PreviewsEdits:
                 (c for c in criteria if c.active), key=lambda c: (c.order, c.code))] for s, criteria in edited.items()})
             context["rows"] = [{"case": b["case"], "set": s, "before": b["verdicts"][s.code],
                                 "after": a["verdicts"][s.code]} for s in edited for b, a in zip(before, after)]
-        return TemplateResponse(request, "admin/screening/preview.html", context)
+            disagreeing = sum(not row["after"]["agrees"] for row in context["rows"])
+            # checked only when posted from the preview: a Save on the change page comes here first, unmarked
+            context["confirm"] = SaveConfirmation(request.POST if CONFIRMING in request.POST else None,
+                                                  disagreeing=disagreeing)
+        return context
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A Save that leaves a reference case disagreeing with its expected verdict is saved only with the preview's
+        tick and a reason: without them (or from the change page) the preview is shown, with the edits as typed."""
+        if request.method == "POST" and whole_number(object_id) is not None and BACK_TO_EDITS not in request.POST:
+            obj = self.get_object(request, object_id)
+            if obj is not None and self.has_change_permission(request, obj):
+                context = self.preview_context(request, obj)
+                confirm = context.get("confirm")
+                if confirm is not None and not confirm.is_valid():
+                    return TemplateResponse(request, "admin/screening/preview.html", context)
+                if confirm is not None and confirm.is_bound:
+                    request.change_reason = confirm.cleaned_data["change_reason"]  # as checked, for the save
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def change_reason(self, request):
+        return getattr(request, "change_reason", "")
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = self.change_reason(request)  # simple-history's reason for the entry this save writes
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:  # the set's criteria, each saved (or deleted) with the set's reason
+            inline_form.instance._change_reason = self.change_reason(request)
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(CriteriaSet)

@@ -270,6 +270,15 @@ def save(client, obj_url, data, button="_continue"):
     return client.post(obj_url, {**data, button: "Save"}, follow=True)
 
 
+# The preview's tick and reason, as an admin gives them to save an edit that leaves a reference case disagreeing
+ANYWAY = {"_confirming": "1", "disagreements_checked": "on", "change_reason": "Checked against the new guideline"}
+
+
+def save_anyway(client, obj_url, data, button="_continue"):
+    """``save`` with the preview's tick and reason: for an edit that leaves a reference case disagreeing."""
+    return save(client, obj_url, {**data, **ANYWAY}, button)
+
+
 def assert_saved(response):
     assert response.status_code == 200
     assert response.redirect_chain, f"the form did not save: {form_errors(response)}"
@@ -495,7 +504,7 @@ def test_the_first_edit_of_a_shipped_criterion_shows_old_and_new_value_in_its_hi
     """The shipped criteria are loaded as `make run` loads them; their first admin edit must read "6.0 → 5.5"."""
     criteria_set, edss = article(), criterion("edss_below_6")
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **change)
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk), data))
     rows = history_rows(admin, "criterion", edss.pk)
     assert rows[0]["Changed by"] == "admin"
     assert rows[0]["changes"] == diffs, (
@@ -552,7 +561,7 @@ def test_the_sets_history_lists_what_changed_in_its_criteria_with_a_fixed_number
     from what to what (a deleted criterion included), however many there are."""
     criteria_set = article()
     page = form_data(set_page(admin, criteria_set))
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk),
                       with_criterion(page, "edss_below_6", **edss_threshold("5.5"))))
     with CaptureQueriesContext(connection) as few:
         first = criteria_changes(admin, criteria_set)
@@ -560,10 +569,10 @@ def test_the_sets_history_lists_what_changed_in_its_criteria_with_a_fixed_number
         f"Label: {SHIPPED_EDSS_LABEL} → Disability score (EDSS) below 5.5", "Value: 6.0 → 5.5"])
     for value in ("5.0", "4.5", "4.0"):
         page = form_data(set_page(admin, criteria_set))
-        assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+        assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk),
                           with_criterion(page, "edss_below_6", **edss_threshold(value))))
     page = form_data(set_page(admin, criteria_set))
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk),
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk),
                       {**page, row_of(page, "serious_comorbidity") + "DELETE": "on"}))
     with CaptureQueriesContext(connection) as many:
         changes = criteria_changes(admin, criteria_set)
@@ -620,7 +629,7 @@ def test_a_set_cannot_be_reverted_from_its_history(shipped_criteria, admin):
     criteria_set = article()
     old = criteria_set.history.earliest()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("6.5"))
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk), data))
     revert_url = url("criteriaset_simple_history", criteria_set.pk, old.history_id)
     assert "Revert" not in page_text(admin.get(revert_url))
     form = form_data(admin.get(revert_url))
@@ -696,7 +705,7 @@ def test_a_criterion_saved_on_its_own_page_locks_its_set_first_as_the_sets_page_
     if moved:
         data.update(criteria_set=ebmt.pk, code="edss_below_6_moved")
     with CaptureQueriesContext(connection) as queries:
-        assert_saved(save(admin, change_url, data))
+        assert_saved(save_anyway(admin, change_url, data))
     locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
     assert [re.search(r'FROM "(\w+)"', sql).group(1) for sql in locks[:2]] == (
         ["screening_criteriaset", "screening_criterion"] if connection.features.has_select_for_update else [])
@@ -726,7 +735,7 @@ def test_a_criterion_deleted_locks_its_set_before_itself_as_saving_it_does(shipp
 def test_deactivating_a_criterion_moves_the_version_and_it_is_no_longer_scored(shipped_criteria, admin, superuser):
     criteria_set = article()
     data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", active=False)
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk), data))
 
     edss = criterion("edss_below_6")
     assert edss.active is False
@@ -755,7 +764,7 @@ def test_deleting_a_criterion_in_the_sets_inline_moves_the_version(shipped_crite
     criteria_set = article()
     data = form_data(set_page(admin, criteria_set))
     data[row_of(data, "edss_below_6") + "DELETE"] = "on"
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk), data))
     assert not Criterion.objects.filter(criteria_set=criteria_set, code="edss_below_6").exists()
     assert article().version == criteria_set.version + 1
     deleted = Criterion.history.filter(code="edss_below_6", criteria_set_id=criteria_set.pk).latest()
@@ -881,7 +890,7 @@ def test_a_set_saved_in_another_tab_since_this_one_opened_is_not_overwritten(shi
 def test_an_inactive_set_may_be_left_without_criteria(shipped_criteria, admin):
     criteria_set = CriteriaSet.objects.get(code="mist")
     data = {**set_without_active_criteria(admin, criteria_set, "untick"), "active": ""}
-    assert_saved(save(admin, url("criteriaset_change", criteria_set.pk), data))
+    assert_saved(save_anyway(admin, url("criteriaset_change", criteria_set.pk), data))
     assert not CriteriaSet.objects.get(code="mist").criteria.filter(active=True).exists()
 
 
@@ -891,7 +900,7 @@ def test_moving_a_criterion_to_another_set_moves_both_sets_versions(shipped_crit
     versions = {"article": article().version, "mist": mist.version}
     change = url("criterion_change", edss.pk)
     data = {**form_data(admin.get(change)), "criteria_set": str(mist.pk), "code": "edss_moved_here"}
-    assert_saved(save(admin, change, data))
+    assert_saved(save_anyway(admin, change, data))
     assert Criterion.objects.get(pk=edss.pk).criteria_set == mist
     assert CriteriaSet.objects.get(code="mist").version == versions["mist"] + 1
     assert article().version == versions["article"] + 1, "the set the criterion left kept its version"
@@ -1035,10 +1044,10 @@ def test_the_preview_shows_a_case_flip_before_saving_and_saving_flags_it(shipped
     assert (Criterion.history.count(), CriteriaSet.history.count()) == history_before
     assert AuditEvent.objects.count() == audits_before
 
-    # "Save these changes" re-posts exactly what was previewed.
+    # "Save" re-posts exactly what was previewed, with the tick and reason a disagreeing case needs.
     again = form_data(preview, form_id=None)
     assert again.get(row_of(again, "edss_below_6") + "value") == "3.0" and "_continue" not in again
-    saved = admin.post(url("criteriaset_change", criteria_set.pk), {**again, "_continue": "Save these changes"},
+    saved = admin.post(url("criteriaset_change", criteria_set.pk), {**again, **ANYWAY, "_continue": "Save"},
                        follow=True)
     assert_saved(saved)
     assert criterion("edss_below_6").value == 3.0
@@ -1078,7 +1087,7 @@ def preview_rows(response):
 
 def test_a_criterions_own_page_previews_its_edit_as_the_sets_page_does(shipped_criteria, admin, superuser):
     """The criterion's page has the set page's preview: the same verdicts for the same edit, nothing written, and
-    "Save these changes" saves what was previewed."""
+    its Save saves what was previewed."""
     criteria_set, edss = article(), criterion("edss_below_6")
     change = url("criterion_change", edss.pk)
     page = admin.get(change)
@@ -1092,9 +1101,134 @@ def test_a_criterions_own_page_previews_its_edit_as_the_sets_page_does(shipped_c
     assert criterion("edss_below_6").value == 6.0 and version_shown(admin, criteria_set) == "1"
     assert (Criterion.history.count(), CriteriaSet.history.count(), AuditEvent.objects.count()) == records
 
-    assert_saved(admin.post(change, {**form_data(preview), "_continue": "Save these changes"}, follow=True))
+    assert_saved(admin.post(change, {**form_data(preview), **ANYWAY, "_continue": "Save"}, follow=True))
     assert criterion("edss_below_6").value == 3.0 and version_shown(admin, criteria_set) == "2"
     assert criterion("edss_below_6").history.latest().history_user == superuser
+
+
+SAVE_BUTTON = "Save: patients' results use these criteria from now"
+TICK = "I have checked that 4 reference cases now disagree with their expected result, and want to save anyway."
+NO_TICK = "Tick this box to save with reference cases that disagree, or go back and change your edits."
+NO_REASON = "Write why you are saving with reference cases that disagree: it is kept in the history."
+
+
+def preview_of(client, name, obj, data):
+    """The preview of the edits ``data`` on the change page of ``obj`` (a set, a criterion)."""
+    preview = client.post(url(f"{name}_preview", obj.pk), {**data, "_preview": "Preview"})
+    assert preview.status_code == 200, preview.status_code
+    return preview
+
+
+def criteria_change_cells(client, criteria_set):
+    """The set's history page's "Changes to its criteria", newest first, each row's cells as read."""
+    text = history_page(client, "criteriaset", criteria_set.pk)
+    table = text[text.index('id="criteria-changes"'):]
+    return [[" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r'<tr data-criterion="[^"]+" data-type=".">(.*?)</tr>', table, re.S)]
+
+
+@pytest.mark.parametrize("name", ["criteriaset", "criterion"])
+def test_an_edit_that_leaves_cases_disagreeing_is_saved_only_with_the_tick_and_a_reason(shipped_criteria, admin,
+                                                                                         name):
+    """The EDSS limit moved to 3.0 leaves 4 reference cases disagreeing: the preview says so, and its Save is refused,
+    with a message beside each, until the box is ticked and a reason written; nothing typed is lost meanwhile. The
+    reason is the change's in the history."""
+    criteria_set, edss = article(), criterion("edss_below_6")
+    obj = criteria_set if name == "criteriaset" else edss
+    change = url(f"{name}_change", obj.pk)
+    page = form_data(admin.get(change))
+    data = with_criterion(page, "edss_below_6", **edss_threshold("3.0")) if name == "criteriaset" else \
+        {**page, **edss_threshold("3.0")}
+    preview = preview_of(admin, name, obj, data)
+    text = page_text(preview)
+    assert "4 reference cases would disagree with their expected result" in text and TICK in text
+    assert SAVE_BUTTON in text and "Save these changes" not in text
+    records = (Criterion.history.count(), CriteriaSet.history.count())
+
+    posted = form_data(preview)
+    for given, missing in [({}, [NO_TICK, NO_REASON]), ({"change_reason": "   "}, [NO_TICK, NO_REASON]),
+                           ({"disagreements_checked": "on"}, [NO_REASON]),
+                           ({"change_reason": "EBMT lowered the limit"}, [NO_TICK])]:
+        refused = admin.post(change, {**posted, **given, "_continue": SAVE_BUTTON}, follow=True)
+        assert refused.status_code == 200 and not refused.redirect_chain, f"saved with only {given}"
+        text = page_text(refused)
+        assert [message for message in (NO_TICK, NO_REASON) if message in text] == missing, given
+        assert text.count("Error:") and TICK in text  # the page's title says so; the box is there to tick
+        again = form_data(refused)
+        assert again[(row_of(again, "edss_below_6") if name == "criteriaset" else "") + "value"] == "3.0"
+        assert again.get("change_reason", "") == given.get("change_reason", "")  # as typed, kept
+        assert ("disagreements_checked" in again) == ("disagreements_checked" in given)
+        assert criterion("edss_below_6").value == 6.0
+        assert (Criterion.history.count(), CriteriaSet.history.count()) == records
+
+    saved = admin.post(change, {**posted, "disagreements_checked": "on", "change_reason": " EBMT lowered the limit ",
+                                "_continue": SAVE_BUTTON}, follow=True)
+    assert_saved(saved)
+    assert criterion("edss_below_6").value == 3.0
+    assert history_rows(admin, "criterion", edss.pk)[0]["Change reason"] == "EBMT lowered the limit"
+    assert criteria_change_cells(admin, criteria_set)[0][-1] == "EBMT lowered the limit"
+    if name == "criteriaset":
+        assert history_rows(admin, "criteriaset", criteria_set.pk)[0]["Change reason"] == "EBMT lowered the limit"
+
+
+def test_a_save_from_the_change_page_that_leaves_cases_disagreeing_shows_the_preview_first(shipped_criteria, admin):
+    """The change page's own Save, straight past the preview, saves nothing either: it shows the preview, with the
+    tick and the reason to give, before any message."""
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("3.0"))
+    shown = save(admin, url("criteriaset_change", criteria_set.pk), data)
+    assert shown.status_code == 200 and not shown.redirect_chain
+    assert criterion("edss_below_6").value == 6.0
+    text = page_text(shown)
+    assert table_rows(shown, "preview-results")[FLIPPING_CASE]["agrees"] == "no"
+    assert TICK in text and NO_TICK not in text and NO_REASON not in text
+    assert_saved(admin.post(url("criteriaset_change", criteria_set.pk),
+                            {**form_data(shown), **ANYWAY, "_continue": SAVE_BUTTON}, follow=True))
+    assert criterion("edss_below_6").value == 3.0
+
+
+def test_an_edit_every_case_still_agrees_with_needs_no_tick_and_may_give_a_reason(shipped_criteria, admin):
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", explanation="Reworded.")
+    preview = preview_of(admin, "criteriaset", criteria_set, data)
+    assert all(row["agrees"] == "yes" for row in table_rows(preview, "preview-results").values())
+    text = page_text(preview)
+    assert "now disagree" not in text and "Reason for this change" in text and SAVE_BUTTON in text
+    assert_saved(admin.post(url("criteriaset_change", criteria_set.pk),
+                            {**form_data(preview), "_continue": SAVE_BUTTON}, follow=True))
+    assert criterion("edss_below_6").explanation == "Reworded."
+    assert history_rows(admin, "criterion", criterion("edss_below_6").pk)[0]["Change reason"] == ""
+
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", explanation="Reworded again.")
+    preview = preview_of(admin, "criteriaset", criteria_set, data)
+    assert_saved(admin.post(url("criteriaset_change", criteria_set.pk), {
+        **form_data(preview), "change_reason": "Matches the 2025 update", "_continue": SAVE_BUTTON}, follow=True))
+    assert criteria_change_cells(admin, criteria_set)[0][-1] == "Matches the 2025 update"
+
+
+def test_the_tick_counts_the_disagreeing_cases_in_words_for_one_and_for_many():
+    from screening.admin import SaveConfirmation
+    assert SaveConfirmation(disagreeing=1).fields["disagreements_checked"].label == (
+        "I have checked that 1 reference case now disagrees with its expected result, and want to save anyway.")
+    assert SaveConfirmation(disagreeing=4).fields["disagreements_checked"].label == TICK
+
+
+@pytest.mark.parametrize("name, row", [("criteriaset", article), ("criterion", lambda: criterion("edss_below_6"))])
+def test_a_preview_opened_again_by_its_address_goes_to_the_change_page(shipped_criteria, admin, name, row):
+    """A preview opened in a new tab or from a bookmark has no edits to show: the saved page, not "no access"."""
+    response = admin.get(url(f"{name}_preview", row().pk))
+    assert response.status_code == 302 and response.url == url(f"{name}_change", row().pk)
+
+
+def test_a_history_entry_nobody_made_in_the_admin_says_so_with_a_dash_in_both_tables(shipped_criteria, admin):
+    """A change saved by a release's load or a script has no admin: both histories show "—", not "None"."""
+    criteria_set, edss = article(), criterion("edss_below_6")
+    edss.value, edss.label = 5.5, "Disability score (EDSS) below 5.5"
+    edss.save()
+    assert history_rows(admin, "criterion", edss.pk)[0]["Changed by"] == "—"
+    assert criteria_change_cells(admin, criteria_set)[0][1] == "—"
+    assert history_rows(admin, "criteriaset", criteria_set.pk)[0]["Changed by"] == "—"
+    assert "None" not in history_page(admin, "criterion", edss.pk)
 
 
 def test_a_preview_is_headed_by_what_is_being_previewed_not_what_is_saved(shipped_criteria, admin):
@@ -1474,7 +1608,7 @@ def test_a_test_turned_round_under_an_unchanged_label_is_a_message_on_the_label(
     errors = assert_not_saved_with_message(save(admin, change_url, {**form_data(admin.get(change_url)), **change}),
                                            f"The label is unchanged, but the test is not ({named})")
     assert list(errors) == ["label"]
-    assert_saved(save(admin, change_url, {**form_data(admin.get(change_url)), **change, "label": "Reworded"}))
+    assert_saved(save_anyway(admin, change_url, {**form_data(admin.get(change_url)), **change, "label": "Reworded"}))
     assert criterion(code, "ebmt-2020").label == "Reworded"
 
 

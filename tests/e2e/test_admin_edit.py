@@ -25,6 +25,9 @@ def sign_in_as_admin(page, site, username, path):
     page.wait_for_url(site + path)
 
 
+SAVE = "Save: patients' results use these criteria from now"
+
+
 def gap_above_discard(page, button):
     """CSS pixels between the preview's submit button and the "Discard" link under it."""
     above = page.get_by_role("button", name=button).bounding_box()
@@ -68,13 +71,16 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check
     expect(row).to_contain_text("DISAGREES")
     shoot(page, "admin-preview")
     check_accessible(page, "admin: the preview")
-    # A press meant for "Save these changes" that slips (a tremor) must not land on "Discard" (WCAG 2.5.8: 24 px).
-    assert gap_above_discard(page, "Save these changes") >= 24
+    # A press meant for the Save button that slips (a tremor) must not land on "Discard" (WCAG 2.5.8: 24 px).
+    assert gap_above_discard(page, SAVE) >= 24
     edss.refresh_from_db()
     assert edss.value == 6.0 and CriteriaSet.objects.get(pk=article.pk).version == article.version
 
+    # Cases now disagree: saving needs the tick and a reason, kept in the history.
+    page.get_by_label(re.compile(r"^I have checked that 4 reference cases now disagree")).check()
+    page.get_by_label("Reason for this change").fill("EBMT lowered the limit")
     # Save what was previewed: the set's page now flags the case.
-    page.get_by_role("button", name="Save these changes").click()
+    page.get_by_role("button", name=SAVE).click()
     page.wait_for_url(site + change_path)
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     flagged = page.locator(f'#reference-cases tr[data-case="{CASE}"]')
@@ -90,6 +96,7 @@ def test_an_admin_previews_and_saves_a_threshold_change(page, site, shoot, check
     assert edss.value == 3.0
     assert CriteriaSet.objects.get(pk=article.pk).version == article.version + 1
     assert edss.history.latest().history_user.username == "criteria-admin"
+    assert edss.history.latest().history_change_reason == "EBMT lowered the limit"
 
 
 def test_a_preview_with_a_problem_goes_back_to_the_edits_as_typed(page, site, check_accessible):
