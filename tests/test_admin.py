@@ -1206,6 +1206,16 @@ def test_an_edit_every_case_still_agrees_with_needs_no_tick_and_may_give_a_reaso
     assert criteria_change_cells(admin, criteria_set)[0][-1] == "Matches the 2025 update"
 
 
+def test_a_reason_longer_than_the_history_keeps_is_refused_not_cut_short(shipped_criteria, admin):
+    criteria_set = article()
+    data = with_criterion(form_data(set_page(admin, criteria_set)), "edss_below_6", **edss_threshold("3.0"))
+    preview = preview_of(admin, "criteriaset", criteria_set, data)
+    refused = admin.post(url("criteriaset_change", criteria_set.pk), {
+        **form_data(preview), **ANYWAY, "change_reason": "x" * 101, "_continue": SAVE_BUTTON}, follow=True)
+    assert not refused.redirect_chain and "at most 100 characters" in page_text(refused)
+    assert criterion("edss_below_6").value == 6.0
+
+
 def test_the_tick_counts_the_disagreeing_cases_in_words_for_one_and_for_many():
     from screening.admin import SaveConfirmation
     assert SaveConfirmation(disagreeing=1).fields["disagreements_checked"].label == (
