@@ -29,7 +29,8 @@ from . import presentation, services
 from .forms import Questionnaire, as_form_data
 from .models import (SENT, VERDICT_CHOICES, CriteriaSet, QueueCount, Review, Screening, StatusCount,
                      filled_in_by_carer, scored_under_older_criteria, whole_number)
-from .review_forms import DecisionForm, ExportForm, QueueFilterForm, reference_alone, searches_reference
+from .review_forms import (REFERENCE, DecisionForm, ExportForm, QueueFilterForm, reference_alone,
+                           searches_reference)
 from .views import post_only
 
 PERMISSION = "screening.review_screening"
@@ -143,6 +144,9 @@ def queue(request):
         # each form's fields are rendered once per process for each query that fills them in (crispy is slow)
         "search_key": query if searching else "", "filter_key": "" if searching else query,
         "counts": [(status.label, counts.get(status.value, 0)) for status in SENT],
+        # as typed, for the list to say that no reference holds it when that is what found nothing (not the filters)
+        "reference_typed": (request.GET.get(REFERENCE, "").strip()
+                            if searching and not form.has_error(REFERENCE) else ""),
     })
 
 

@@ -2913,3 +2913,17 @@ def test_the_withdrawn_page_says_a_decision_is_kept_when_it_was_saved_while_the_
     page = squeeze(patient.post(reverse("withdraw"), {"confirm": "on"}, follow=True))
     assert Review.objects.filter(screening=submission.screening, decision="refer").exists()
     assert "the neurologist's decision about it" in page and "with no details about you" not in page
+
+
+@pytest.mark.parametrize("query, said", [
+    ({"reference": "zzz"}, "No submission has a reference containing “zzz”."),
+    ({"reference": " zz<b>z "}, "No submission has a reference containing “zz&lt;b&gt;z”."),  # as typed, escaped
+    ({"status": "reviewed", "verdict": "unlikely"}, "Nothing matches these filters."),
+    ({"status": "reviewed", "verdict": "unlikely", "reference": " "}, "Nothing matches these filters."),
+])
+def test_a_reference_that_finds_nothing_says_so_not_that_the_filters_match_nothing(neuro_client, queue_mix, query,
+                                                                                     said):
+    response = neuro_client.get(reverse("queue"), query)
+    assert references(response) == []
+    assert said in squeeze(response)
+    assert "Nothing matches" not in squeeze(response) or "reference" not in said

@@ -334,7 +334,8 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     page.get_by_label("Reference", exact=True).fill("R-NOTHING-LIKE-THIS")
     press(page, "Find")
     expect(page.locator("tr[data-reference]")).to_have_count(0)
-    expect(page.locator(".queue-table")).to_contain_text("Nothing matches these filters.")
+    expect(page.locator(".queue-table")).to_contain_text(
+        "No submission has a reference containing “R-NOTHING-LIKE-THIS”.")
     check_accessible(page, "queue (searched to nothing)")
     shoot(page, "review-queue-empty")
     page.get_by_label("Primary verdict").select_option("possible")
