@@ -346,7 +346,9 @@ def export_columns(current_versions: dict, *, with_contact: bool) -> list:
 @reference_searched_alone(keep=["include_contact"])
 @reviewer_required
 def export(request):
-    """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for.
+    """The filtered queue as CSV, streamed row by row (bounded memory); contact data only when asked for, and then
+    only from its confirmation: a GET asking for it shows how many people's names and contact details the file would
+    hold, and its button (a POST to the same address) downloads it.
 
     A filter that is not valid is not left out here as it is on the queue: a file cannot show its message, and would
     hold more people's details than were asked for. The queue shows what to correct instead.
@@ -361,6 +363,11 @@ def export(request):
         return redirect(f"{reverse('queue')}?{query.urlencode()}")
     screenings = form.filter(submissions())
     with_contact = form.filters().get("include_contact")
+    if with_contact and request.method != "POST":  # names and contact details leave only from the confirmation
+        query = request.GET.copy()
+        query.pop("include_contact", None)
+        return render(request, "review/export_contact.html", {
+            "total": screenings.count(), "queue_query": query.urlencode(), "export_query": request.GET.urlencode()})
     # how many people's data left, with or without their contact details, and chosen how
     detail = f"{screenings.count()} rows; " + ("with contact; " if with_contact else "") + urlencode(form.audited())
     services.audit("exported", request=request, detail=detail[:200])

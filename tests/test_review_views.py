@@ -149,6 +149,12 @@ def csv_rows(response):
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
+def export_with_contact(client, query=None, **extra):
+    """The file with the names and contact details, as its confirmation's button asks for it: a POST to the export's
+    address with the filters (and ``include_contact``) in its query."""
+    return client.post(f"{reverse('review_export')}?{urlencode({**(query or {}), 'include_contact': 'on'})}", **extra)
+
+
 def login_redirect_target(response):
     """The ``next`` of a login redirect, or fail."""
     assert response.status_code == 302, response.status_code
@@ -728,7 +734,7 @@ def test_the_pages_and_export_links_never_pair_a_reference_with_a_verdict_or_a_d
                                                          "decision": "none", "include_contact": "on"})
     assert export.status_code == 302
     assert export["Location"] == f"{reverse('review_export')}?reference={template.reference}&include_contact=on"
-    rows = csv_rows(neuro_client.get(export["Location"]))
+    rows = csv_rows(neuro_client.post(export["Location"]))  # from its confirmation
     assert [row[0] for row in rows[1:]] == [template.reference] and rows[0][-1] == "Contact details"
     # one to correct: the way to the queue's message names neither the pair nor the contact details
     wrong = neuro_client.get(reverse("review_export"), {"reference": "x" * 50, "verdict": "unlikely",
@@ -2318,7 +2324,7 @@ def test_a_reference_searched_is_audited_without_the_health_filters_beside_it(ne
 
 
 def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
-    response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
+    response = export_with_contact(neuro_client)
     # named for what it holds, so that it is not shared or kept as the file without them
     assert re.search(r'filename="screenings-\d{4}-\d\d-\d\d-with-contact-details\.csv"',
                      response["Content-Disposition"])
@@ -2330,6 +2336,54 @@ def test_the_export_includes_contact_only_when_asked(neuro_client, export_mix):
     event = AuditEvent.objects.get(action="exported")
     assert event.detail.startswith("2 rows; with contact")
     assert "with-contact" not in neuro_client.get(reverse("review_export"))["Content-Disposition"]
+
+
+def export_buttons(response):
+    """The queue's two export links as (text, address), in the page's order."""
+    found = re.findall(r'<a class="(btn [^"]*)" href="([^"]*)" data-export[^>]*>([^<]*)</a>', response.content.decode())
+    return [(" ".join(text.split()), style, html.unescape(href)) for style, href, text in found]
+
+
+def test_the_contact_details_are_downloaded_only_from_a_page_that_says_what_the_file_holds(neuro_client,
+                                                                                        export_mix):
+    """The two exports were 21 px tall links 17 px apart on one line: a slip downloaded the file with the patients'
+    names and contact details at once. Now the file without them is the first button; the one with them a secondary
+    button below, which leads to a page saying how many people's details the file holds, with the download and a way
+    back to the queue as it was filtered. Only that page's button downloads it, and only then is it audited."""
+    queue = neuro_client.get(reverse("queue"), {"verdict": "unlikely"})
+    (plain, contact) = export_buttons(queue)
+    assert plain == ("Download the 1 screening as CSV (no contact details)", "btn btn-primary",
+                     f"{reverse('review_export')}?verdict=unlikely")
+    assert contact == ("Download with names and contact details…", "btn btn-outline-secondary",
+                       f"{reverse('review_export')}?verdict=unlikely&include_contact=on")
+    confirm = neuro_client.get(contact[2])
+    assert confirm.status_code == 200 and not confirm.streaming
+    page = squeeze(confirm)
+    assert ("This file holds the name and contact details of 1 patient (the filtered queue). Keep it safe" in page)
+    assert "Sam Other" not in page and "07700 900123" not in page  # what it holds is in the file only
+    assert f'<form method="post" action="{reverse("review_export")}?verdict=unlikely&amp;include_contact=on">' in page
+    assert '<button type="submit" class="btn btn-primary">Download with contact details</button>' in page
+    assert f'<a href="{reverse("queue")}?verdict=unlikely">Back to the queue</a>' in page  # its filters kept
+    assert "no-store" in confirm["Cache-Control"]
+    assert not AuditEvent.objects.filter(action="exported").exists()  # nothing left yet
+    rows = csv_rows(neuro_client.post(contact[2]))
+    assert [row[9:] for row in rows[1:]] == [["Sam Other", "07700 900123"]]
+    assert AuditEvent.objects.get(action="exported").detail == "1 rows; with contact; verdict=unlikely"
+    # the whole waiting queue: the names and details of both
+    assert "the names and contact details of 2 patients (the filtered queue)" in squeeze(
+        neuro_client.get(reverse("review_export"), {"include_contact": "on"}))
+
+
+def test_the_export_button_says_the_file_holds_every_screening_filtered_not_the_page_shown(neuro_client,
+                                                                                         shipped_criteria):
+    """On page 2 (22 rows shown) the button said "Download these", and the file held all 72."""
+    clone_submissions(make_submission().screening, 71, prefix="R-ALL")
+    second = neuro_client.get(reverse("queue"), {"page": 2})
+    assert len(references(second)) == 22
+    assert export_buttons(second)[0][:2] == ("Download all 72 as CSV (no contact details)", "btn btn-primary")
+    assert len(csv_rows(neuro_client.get(export_buttons(second)[0][2]))) == 73  # the header and 72
+    # nothing to download: no button to download nothing
+    assert export_buttons(neuro_client.get(reverse("queue"), {"status": "withdrawn"})) == []
 
 
 def test_the_export_shows_the_last_decision(neuro_client, neurologist, export_mix):
@@ -2376,7 +2430,7 @@ def test_the_export_opens_in_a_spreadsheet_as_the_pages_read(neuro_client, shipp
     submission = make_submission(contact_name="Zoë Ørsted-Łukasz")
     Screening.objects.filter(pk=submission.screening.pk).update(
         submitted_at=datetime(2026, 7, 1, 11, 30, 15, 123456, tzinfo=UTC))
-    response = neuro_client.get(reverse("review_export"), {"include_contact": "on"})
+    response = export_with_contact(neuro_client)
     body = b"".join(response.streaming_content)
     assert body.startswith("\ufeff".encode())
     (row,) = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1:]
@@ -2392,6 +2446,9 @@ def test_garbage_export_parameters_never_crash(neuro_client, export_mix, query):
     assert response.status_code == 200
     if response.streaming:
         assert csv_rows(response)[0][0] == "Reference"
+    elif "include_contact" in query and not query.get("status"):  # asked for: its confirmation, nothing downloaded
+        assert "This file holds the names and contact details of 2 patients" in squeeze(response)
+        assert not AuditEvent.objects.filter(action="exported").exists()
     else:
         assert response.context["form"].errors
 
@@ -2399,9 +2456,9 @@ def test_garbage_export_parameters_never_crash(neuro_client, export_mix, query):
 # --- query budget ----------------------------------------------------------------------------------------------
 
 
-def count_queries(client, url, data=None):
+def count_queries(client, url, data=None, method="get"):
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, data or {})
+        response = client.get(url, data or {}) if method == "get" else client.post(f"{url}?{urlencode(data)}")
         if response.streaming:
             b"".join(response.streaming_content)
     assert response.status_code == 200, url
@@ -2417,11 +2474,12 @@ def measure(client, detail_screening):
         "queue filtered by decision": (reverse("queue"), {"verdict": "likely", "decision": "none"}),
         "detail": (detail_url(detail_screening), None),
         "export": (reverse("review_export"), None),
-        "export with contact": (reverse("review_export"), {"include_contact": "on"}),
+        "export with contact, its confirmation": (reverse("review_export"), {"include_contact": "on"}),
+        "export with contact": (reverse("review_export"), {"include_contact": "on"}, "post"),
     }
-    for url, data in pages.values():
-        count_queries(client, url, data)
-    return {name: count_queries(client, url, data) for name, (url, data) in pages.items()}
+    for url, data, *method in pages.values():
+        count_queries(client, url, data, *method)
+    return {name: count_queries(client, url, data, *method) for name, (url, data, *method) in pages.items()}
 
 
 def test_queue_detail_and_export_use_a_fixed_number_of_queries(shipped_criteria, neurologist):
