@@ -1381,7 +1381,8 @@ def test_the_queue_marks_the_submissions_scored_before_the_primary_criteria_chan
     assert neuro_client.get(reverse("queue")).content.decode().count(OLDER_CRITERIA) == 1
     detail = " ".join(neuro_client.get(detail_url(before)).content.decode().split())  # opened, it says so too
     assert "The criteria have changed since this screening was scored (Article profile" in detail
-    assert f'<a href="{reverse("review_rescore", args=[before.pk])}">Preview against the current criteria</a>' in detail
+    assert (f'<a class="btn btn-outline-secondary" href="{reverse("review_rescore", args=[before.pk])}">'
+            "Preview against the current criteria</a>" in detail)
 
     change_primary_criterion(6.0)  # the threshold put back: still a version after both were scored
     assert OLDER_CRITERIA in queue_row(neuro_client, before) and OLDER_CRITERIA in queue_row(neuro_client, after)

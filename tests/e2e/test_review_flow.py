@@ -863,3 +863,58 @@ def test_every_table_on_the_screening_and_re_score_pages_is_a_tab_stop_only_whil
                     scrolled.add(width)
             check_accessible(page, f"{url} ({width} px)")
         assert scrolled == scrolling, (url, scrolled)
+
+
+BOX = "el => { const b = el.getBoundingClientRect(); return {x: b.x, y: b.y, width: b.width, height: b.height}; }"
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (640, 400)])
+def test_the_queues_links_the_exports_and_the_re_score_are_targets_a_shaking_hand_can_hit(
+        page, site, check_accessible, width, height):
+    """Measured at 1280 and 640 px: the two exports were 21 px tall links 17 px apart on one line (a slip downloaded
+    the patients' names and contact details at once), each row's reference a 21 px link that wrapped in its column
+    at 1280, and "Preview against the current criteria" a 21 px link. Now each is at least 44 px tall; the export
+    with contact details is on a line of its own, below the other, and leads to a page that says what the file
+    holds, whose own button downloads it."""
+    page.set_viewport_size({"width": width, "height": height})
+    make_user("dr-targets")
+    screening = submit(edss=3.5)
+    submit(pregnancy="planning", comorbidities=["heart"])  # red flags: a wide row
+    criterion = Criterion.objects.get(criteria_set__code="article", code="edss_below_6")
+    criterion.value = 3.0  # the criteria changed since: the re-score preview is offered
+    criterion.save()
+    sign_in(page, site, "dr-targets")
+    page.set_default_timeout(10_000)
+    page.goto(site + "/review/?status=submitted")
+    plain = page.get_by_role("link", name="Download all 2 as CSV (no contact details)")
+    contact = page.get_by_role("link", name="Download with names and contact details…")
+    plain_box, contact_box = plain.evaluate(BOX), contact.evaluate(BOX)
+    assert plain_box["height"] >= 44 and contact_box["height"] >= 44, (plain_box, contact_box)
+    assert contact_box["y"] >= plain_box["y"] + plain_box["height"] + 16, (plain_box, contact_box)  # a line below
+    for link in page.locator("tr[data-reference] th a").all():
+        box = link.evaluate(BOX)
+        assert box["height"] >= 44, box
+        lines = link.evaluate("""el => { const r = document.createRange(); r.selectNodeContents(el);
+            return new Set([...r.getClientRects()].map(l => Math.round(l.top))).size; }""")
+        assert lines == 1 or width < 960, (link.inner_text(), lines)  # in the table, the reference on one line
+    check_accessible(page, f"queue ({width} px)")
+    no_horizontal_scroll(page, width)
+
+    follow(page, "Download with names and contact details…")
+    expect(page.locator("main p").first).to_have_text(
+        "This file holds the names and contact details of 2 patients (the filtered queue). Keep it safe: store it "
+        "only where your practice allows, share it with no one else, and delete it when you no longer need it.")
+    download, back = (page.get_by_role("button", name="Download with contact details"),
+                      page.get_by_role("link", name="Back to the queue"))
+    assert download.evaluate(BOX)["height"] >= 44 and back.evaluate(BOX)["height"] >= 44
+    check_accessible(page, f"export with contact details ({width} px)")
+    with page.expect_download() as downloading:
+        download.click()
+    assert downloading.value.suggested_filename.endswith("-with-contact-details.csv")
+    follow(page, "Back to the queue")
+    assert page.url == site + "/review/?status=submitted"  # the filters kept
+
+    page.goto(detail_url(site, screening))
+    preview = page.get_by_role("link", name="Preview against the current criteria")
+    assert preview.evaluate(BOX)["height"] >= 44
+    check_accessible(page, f"screening with the criteria changed ({width} px)")
