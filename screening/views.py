@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ CODES_JOINED = "|"  # between the reference and the access code in their cookie 
 WITHDRAWN = "withdrawn_here"  # in the session: this browser has just withdrawn a submission
 DECISION_KEPT = "decision kept"  # ... on which a neurologist had decided: the decision's bare outcome is kept
 WITHDRAWN_BY_CARER = "withdrawn_by_carer"  # ... sent by someone helping: "this result", not "your result"
+SUBMIT_TYPED, WITHDRAW_TYPED = "submit_typed", "withdraw_typed"  # in the session: a form to correct (to_correct)
 
 
 def draft_from_cookie(request):
@@ -126,6 +127,26 @@ def post_only(page):
         return wrapped
 
     return decorator
+
+
+def to_correct(request, key, of, page, *args):
+    """A post whose form did not validate, answered as a step's is, with a redirect (303 See Other) to ``page``,
+    where the form is: the browser's Back and reload never send it again (no "Confirm Form Resubmission" over a
+    page about erasing data). What was typed (all but the CSRF token) waits in the session, on the server, under
+    ``key`` (one per form), for that page to show it once with its messages (``typed_form``); only for ``of``, the
+    screening whose form it is, so that another one's page, in another tab, shows its own form."""
+    typed = request.POST.copy()
+    typed.pop("csrfmiddlewaretoken", None)
+    request.session[key] = {"of": of.pk, "typed": typed.urlencode()}
+    return HttpResponseRedirect(resolve_url(page, *args), status=303)
+
+
+def typed_form(request, key, of, form_class, **kwargs):
+    """The form of ``of`` as posted, with the same messages (``to_correct``), once: or ``None``."""
+    kept = request.session.pop(key, None)
+    if kept is None or kept["of"] != of.pk:
+        return None
+    return form_class(QueryDict(kept["typed"]), **kwargs)
 
 
 def needs_draft(view):
@@ -421,8 +442,12 @@ def submit(request):
         return redirect("submitted")
     if answers_changed_since(screening):  # the result page says so, and offers the new result
         return redirect("result")
-    form = SubmitForm(request.POST or None, carer=screening.by_carer)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        form = (typed_form(request, SUBMIT_TYPED, screening, SubmitForm, carer=screening.by_carer)
+                or SubmitForm(carer=screening.by_carer))
+        return render(request, "screening/submit.html", {"form": form, "carer": screening.by_carer})
+    form = SubmitForm(request.POST, carer=screening.by_carer)
+    if form.is_valid():
         codes = services.screening_submit(
             screening=screening, consent_version=form.consent_version, consent_text=str(form.consent_text),
             contact_name=form.cleaned_data["contact_name"], contact_details=form.cleaned_data["contact_details"],
@@ -434,7 +459,7 @@ def submit(request):
         if draft_from_cookie(request) is None:  # the answers sent were this browser's (answers begun since are kept)
             response.delete_cookie(DRAFT, samesite=settings.SESSION_COOKIE_SAMESITE)
         return response
-    return render(request, "screening/submit.html", {"form": form, "carer": screening.by_carer})
+    return to_correct(request, SUBMIT_TYPED, screening, "submit")
 
 
 @never_cache
@@ -508,7 +533,8 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
 @with_status_screening
 def status_detail(request, screening):
     services.audit("status_viewed", screening=screening, request=request)
-    return status_page(request, screening)
+    return status_page(request, screening, typed_form(request, WITHDRAW_TYPED, screening, WithdrawForm,
+                                                      carer=screening.by_carer))
 
 
 @never_cache
@@ -546,7 +572,7 @@ def withdraw(request, screening):
     carer = screening.by_carer  # read first: withdrawing erases the answers that say so
     form = WithdrawForm(request.POST, carer=carer)
     if not form.is_valid():
-        return status_page(request, screening, form)
+        return to_correct(request, WITHDRAW_TYPED, screening, "status_detail")
     services.screening_withdraw(screening=screening, request=request)
     screening.refresh_from_db(fields=["last_decision"])  # a decision saved since the row was read is kept too
     request.session.pop(STATUS, None)

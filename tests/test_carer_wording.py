@@ -96,12 +96,12 @@ def walk(respondent):
     client.post(reverse("result_create"))
     pages["result"] = client.get(RESULT)
     pages["send"] = client.get(reverse("submit"))
-    pages["send refused"] = client.post(reverse("submit"), {"contact_name": ""})
+    pages["send refused"] = client.post(reverse("submit"), {"contact_name": ""}, follow=True)
     client.post(reverse("submit"), {"consent": "on"})
     pages["sent"] = client.get(reverse("submitted"))
     look_up(client, *read_codes(pages["sent"]))
     pages["status"] = client.get(reverse("status_detail"))
-    pages["withdraw refused"] = client.post(reverse("withdraw"), {})
+    pages["withdraw refused"] = client.post(reverse("withdraw"), {}, follow=True)
     pages["withdrawn"] = client.post(reverse("withdraw"), {"confirm": "on"}, follow=True)
     return {name: read(response) for name, response in pages.items()}
 

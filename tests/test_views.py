@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.management import call_command
 from django.db import connection
+from django.http import QueryDict
 from django.test import Client, RequestFactory
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -30,7 +31,7 @@ from screening import forms, services
 from screening.forms import (CARER_CONSENT_LABEL, CARER_CONSENT_TEXT, CARER_CONSENT_VERSION, CONSENT_LABEL,
                              CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION, STEPS, STEPS_BY_SLUG, as_form_data)
 from screening.models import NEW_CODE_ALPHABET, AuditEvent, CriteriaSet, Criterion, Draft, Note, Screening, hash_code
-from screening.views import DRAFT
+from screening.views import DRAFT, SUBMIT_TYPED, WITHDRAW_TYPED
 from screening.views import RESULT as VIEWS_RESULT
 
 from .factories import answers, make_criterion
@@ -1422,18 +1423,37 @@ def test_the_pages_that_show_codes_offer_to_print_them(shipped_criteria, patient
 # ---------------------------------------------------------------- consent and submission
 
 
+def kept_in_session(client, key):
+    """What a form to correct left in the session, on the server, for its page to show once (``to_correct``)."""
+    stored = Session.objects.get(session_key=client.session.session_key).get_decoded()
+    return stored.get(key) and QueryDict(stored[key]["typed"]).dict()
+
+
 def test_sending_without_consent_is_refused_and_keeps_the_contact_typed(shipped_criteria, patient):
+    """Refused, and answered with a redirect (303) to the form's page, which shows what was typed with the message,
+    once: the browser's Back never leads to Chrome's "Confirm Form Resubmission" page."""
     screening = see_result(patient, answers())
-    response = patient.post(reverse("submit"), {"contact_name": "Jo Bloggs", "contact_details": "07700 900123"})
-    assert response.status_code == 200
-    text = html(response)
-    assert "Tick the box to agree" in field_block(text, "consent")
+    response = patient.post(reverse("submit"), {"contact_name": "Jo Bloggs", "contact_details": "07700 900123",
+                                                "csrfmiddlewaretoken": "a-token"})
+    assert (response.status_code, response["Location"]) == (303, reverse("submit"))
+    assert kept_in_session(patient, SUBMIT_TYPED) == {"contact_name": "Jo Bloggs",
+                                                            "contact_details": "07700 900123"}  # not the token
+    text = html(patient.get(reverse("submit")))
+    assert "<title>Error: Send your result to a neurologist" in text
+    assert "Tick the box to agree" in error_summary(text) and "Tick the box to agree" in field_block(text, "consent")
     assert text_value(text, "contact_name") == "Jo Bloggs"
     assert text_value(text, "contact_details") == "07700 900123"
     assert checked_values(text, "consent") == []  # the consent box starts unticked, and stays so
+    again = html(patient.get(reverse("submit")))  # reloaded: the form as first shown
+    assert "Error:" not in again and error_summary(again) is None and "Tick the box to agree" not in again
+    assert text_value(again, "contact_name") is None and not kept_in_session(patient, SUBMIT_TYPED)
     screening.refresh_from_db()
     assert screening.reference is None and screening.status == Screening.Status.SCORED
     assert screening.consent_version == ""
+    response = patient.post(reverse("submit"), {"consent": "on", "contact_name": "Jo Bloggs"})
+    assert response["Location"] == reverse("submitted")
+    screening.refresh_from_db()
+    assert screening.reference and screening.contact_name == "Jo Bloggs"
 
 
 def test_contact_details_too_long_are_kept_with_a_message_not_cut_short_by_the_browser(shipped_criteria, patient):
@@ -1442,7 +1462,8 @@ def test_contact_details_too_long_are_kept_with_a_message_not_cut_short_by_the_b
     page = html(patient.get(reverse("submit")))
     assert "maxlength" not in page
     details = "pat@example.org; " * 20  # 340 characters, 339 once the last space is stripped
-    response = patient.post(reverse("submit"), {"consent": "on", "contact_details": details})
+    assert patient.post(reverse("submit"), {"consent": "on", "contact_details": details}).status_code == 303
+    response = patient.get(reverse("submit"))
     text = html(response)
     assert response.status_code == 200 and "This is 39 characters too long. Shorten it to 300 characters or fewer." in field_block(
         text, "contact_details")
@@ -1589,14 +1610,24 @@ def withdraw(client, reference, access):
 
 
 def test_withdrawal_needs_the_box_ticked(shipped_criteria, patient):
+    """Answered with a redirect (303) to the status page, which says so once: Back after withdrawing no longer
+    shows Chrome's "Confirm Form Resubmission ... repeat any action this page previously performed"."""
     screening, reference, access = submit(patient, answers())
     look_up(patient, reference, access)
-    response = patient.post(reverse("withdraw"), {})
-    assert response.status_code == 200
-    assert "Tick the box to confirm" in field_block(html(response), "confirm")
-    assert "<title>Error: Status of your result" in html(response)  # heard first by a screen reader
+    response = patient.post(reverse("withdraw"), {"csrfmiddlewaretoken": "a-token"})
+    assert (response.status_code, response["Location"]) == (303, reverse("status_detail"))
+    assert kept_in_session(patient, WITHDRAW_TYPED) == {}  # nothing typed, and not the token
+    text = html(patient.get(reverse("status_detail")))
+    assert "Tick the box to confirm" in field_block(text, "confirm")
+    assert "Tick the box to confirm" in error_summary(text)
+    assert "<title>Error: Status of your result" in text  # heard first by a screen reader
+    again = html(patient.get(reverse("status_detail")))  # reloaded: the form as first shown
+    assert "Error:" not in again and "Tick the box to confirm" not in again and 'name="confirm"' in again
     screening.refresh_from_db()
     assert screening.status == Screening.Status.SUBMITTED and screening.answers
+    assert patient.post(reverse("withdraw"), {"confirm": "on"})["Location"] == reverse("withdrawn")
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.WITHDRAWN
 
 
 WITHDRAW_LOSES_MESSAGE = ("The neurologist's message is erased too: after withdrawing, you can no longer read it. "
@@ -2000,7 +2031,7 @@ def test_garbage_posted_to_the_other_forms_never_crashes(shipped_criteria, patie
     see_result(patient, answers())
     long = "x" * 10_000
     assert patient.post(reverse("submit"), {"consent": ["on", "off"], "contact_name": long,
-                                            "contact_details": "\x00"}).status_code in (200, 302)
+                                            "contact_details": "\x00"}).status_code in (200, 302, 303)
     assert patient.post(reverse("resume"), {"resume_code": long}).status_code == 200
     assert look_up(patient, long, ["a", "b"]).status_code == 200
     assert look_up(patient, "\x00", "🙂").status_code == 200
@@ -2830,7 +2861,8 @@ def test_the_error_summary_reads_each_question_then_what_is_wrong(shipped_criter
 def test_a_label_that_is_not_a_question_is_followed_by_a_colon_in_the_error_summary(shipped_criteria, patient):
     """"Email or phone number (optional) Enter at most…" ran the label into the message."""
     see_result(patient, answers())
-    response = patient.post(reverse("submit"), {"consent": "on", "contact_details": "x" * 301})
+    patient.post(reverse("submit"), {"consent": "on", "contact_details": "x" * 301})
+    response = patient.get(reverse("submit"))
     summary = " ".join(unescape(re.sub(r"<[^>]+>", " ", error_summary(html(response)))).split())
     assert "Email or phone number (optional): " in summary, summary
 

@@ -100,6 +100,11 @@ def test_submit_look_up_the_status_and_withdraw(page, site, browser, check_acces
         press(later.page, "Withdraw and erase")
         expect(later.page.get_by_role("heading", level=1)).to_have_text("Your result has been withdrawn")
         later.arrive("withdrawn", "withdrawn")
+        # Back: the status page the error was shown on (after a redirect), now the withdrawn page; not Chrome's
+        # "Confirm Form Resubmission" ("you will repeat any action this page previously performed").
+        later.page.go_back()
+        assert later.page.url == site + "/status/withdrawn/"
+        expect(later.page.get_by_role("heading", level=1)).to_have_text("Your result has been withdrawn")
 
         look_up(later, reference, access_code, "status (withdrawn codes)", "status-withdrawn-codes")
         assert later.page.url == site + "/status/", "the withdrawn submission cannot be opened any more"
