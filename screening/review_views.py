@@ -31,11 +31,12 @@ from .models import (SENT, VERDICT_CHOICES, CriteriaSet, QueueCount, Review, Scr
                      filled_in_by_carer, scored_under_older_criteria, whole_number)
 from .review_forms import (REFERENCE, DecisionForm, ExportForm, QueueFilterForm, reference_alone,
                            searches_reference)
-from .views import post_only
+from .views import post_only, to_correct, typed_form
 
 PERMISSION = "screening.review_screening"
 PAGE_SIZE = 50
 QUEUE_QUERY = "queue_query"  # the queue's filters and page as last shown, for the way back from a screening
+DECISION_TYPED = "decision_typed"  # a decision to correct, as typed (to_correct)
 
 
 # The workspace's pages send no path or query in the Referer, even to its own pages (the site's policy elsewhere is
@@ -189,8 +190,9 @@ def submitted_screening(pk):
 @reviewer_required
 def detail(request, pk):
     screening = submitted_screening(pk)
-    return render_detail(request, screening, DecisionForm(initial={"revision": screening.revision},
-                                                          carer=screening.by_carer))
+    form = (typed_form(request, DECISION_TYPED, screening, DecisionForm, carer=screening.by_carer)
+            or DecisionForm(initial={"revision": screening.revision}, carer=screening.by_carer))
+    return render_detail(request, screening, form)
 
 
 def queue_url(request):
@@ -240,7 +242,7 @@ def decide(request, pk):
         return redirect("review_detail", pk=screening.pk)
     form = DecisionForm(request.POST, carer=screening.by_carer)
     if not form.is_valid():
-        return render_detail(request, screening, form)
+        return to_correct(request, DECISION_TYPED, screening, "review_detail", screening.pk)
     # A decision over an earlier one (revision 0 is the first) says what the patient is, and is not, told of it
     saved = DECISION_REPLACED if form.cleaned_data["revision"] else DECISION_SAVED
     try:

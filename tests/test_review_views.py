@@ -615,7 +615,7 @@ def test_back_to_the_queue_returns_to_the_filters_and_page_last_shown(neuro_clie
     assert urlsplit(link).path == reverse("queue")
     assert parse_qs(urlsplit(link).query) == {"status": ["reviewed"], "verdict": ["likely"], "page": ["1"]}
     assert references(neuro_client.get(link)) == [queue_mix["reviewed"].reference]
-    invalid = neuro_client.post(reverse("review_decide", args=[screening.pk]), {"decision": ""})
+    invalid = decided_wrongly(neuro_client, screening, {"decision": ""})
     assert back_to_queue(invalid) == link  # also after a decision that needs correcting
     neuro_client.get(reverse("queue"))
     assert back_to_queue(neuro_client.get(detail_url(screening))) == reverse("queue")
@@ -1033,7 +1033,7 @@ def test_a_decision_not_saved_shows_the_record_again_audited_and_opened(neuro_cl
                                                                          posted):
     """A refused decision shows the whole record again: that showing is a view like any other, in the audit log."""
     screening = make_submission().screening
-    response = neuro_client.post(reverse("review_decide", args=[screening.pk]), {"revision": 0, **posted})
+    response = decided_wrongly(neuro_client, screening, {"revision": 0, **posted})
     assert response.status_code == 200 and screening.reference in response.content.decode()
     event = AuditEvent.objects.get(action="detail_viewed")
     assert (event.actor, event.screening) == (neurologist, screening)
@@ -1160,13 +1160,13 @@ def test_the_decision_form_and_its_history_say_whom_the_message_is_to(neuro_clie
     assert re.search(rf'<label for="id_internal_note"[^>]*>\s*{re.escape(note)}\s*<', page)
     (history,) = re.findall(r"<li data-decision.*?</li>", page)
     assert f"{message_to}: Please send the MRI report." in history
-    response = neuro_client.post(decide_url(screening), decision_data(screening, message="", revision=1))
+    response = decided_wrongly(neuro_client, screening, decision_data(screening, message="", revision=1))
     page = html.unescape(squeeze(response))
     assert response.status_code == 200 and left_empty in page
     assert respondent == "self" or "to the patient" not in page
     # the fields as first shown are made once per process: what was typed is shown again, never cached or shared
     typed = decision_data(screening, decision="", message="Typed & kept <here>", revision=1)
-    page = squeeze(neuro_client.post(decide_url(screening), typed))
+    page = squeeze(decided_wrongly(neuro_client, screening, typed))
     assert "Typed &amp; kept &lt;here&gt;</textarea>" in page
     assert "Typed &amp; kept" not in squeeze(neuro_client.get(detail_url(screening)))
 
@@ -1847,6 +1847,14 @@ def decide_url(screening):
     return reverse("review_decide", args=[screening.pk])
 
 
+def decided_wrongly(client, screening, data):
+    """A decision that needs correcting: the post is answered with a redirect (303) to the screening's page, never a
+    page of its own (Back would have Chrome ask to "Confirm Form Resubmission"); that page, returned, shows it."""
+    response = client.post(decide_url(screening), data)
+    assert (response.status_code, response["Location"]) == (303, detail_url(screening))
+    return client.get(detail_url(screening))
+
+
 def test_a_decision_is_saved_released_to_the_patient_and_audited(neuro_client, neurologist, shipped_criteria):
     submission = make_submission()
     screening = submission.screening
@@ -1932,7 +1940,7 @@ def test_before_a_decision_the_patient_sees_no_message(client, neuro_client, shi
 def test_an_invalid_decision_is_a_form_error(neuro_client, shipped_criteria, data):
     screening = make_submission().screening
     posted = {**decision_data(screening, message="Typed text that must survive."), **data}
-    response = neuro_client.post(decide_url(screening), posted)
+    response = decided_wrongly(neuro_client, screening, posted)
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not Review.objects.exists()
@@ -1942,13 +1950,41 @@ def test_an_invalid_decision_is_a_form_error(neuro_client, shipped_criteria, dat
         assert "Typed text that must survive." in response.content.decode()
 
 
+def test_a_decision_to_correct_is_shown_once_after_a_redirect_so_back_never_posts_it_again(neuro_client,
+                                                                                           shipped_criteria):
+    """Back after a decision that needed correcting opened Chrome's "Confirm Form Resubmission" page: the post's
+    answer was a page of its own. Now the screening's page shows the form as typed, with its messages, once; what
+    waited for it in the session was what was typed and nothing else, and only for that screening."""
+    screening, other = make_submission().screening, make_submission().screening
+    typed = {**decision_data(screening, decision="", message="Typed & kept", internal_note="A note"),
+             "csrfmiddlewaretoken": "a-token"}
+    response = neuro_client.post(decide_url(screening), typed)
+    assert (response.status_code, response["Location"]) == (303, detail_url(screening))
+    stored = Session.objects.get(session_key=neuro_client.session.session_key).get_decoded()
+    kept = QueryDict(stored[review_views.DECISION_TYPED]["typed"])
+    assert kept.dict() == {"decision": "", "message": "Typed & kept", "internal_note": "A note", "revision": "0"}
+    page = squeeze(neuro_client.get(detail_url(screening)))
+    assert "<title>Error: Screening" in page
+    assert '<a href="#id_decision_0">Your decision: Choose a decision.</a>' in page
+    assert "Typed &amp; kept</textarea>" in page and "A note</textarea>" in page
+    again = squeeze(neuro_client.get(detail_url(screening)))  # reloaded: the form as it is when opened
+    assert "Error:" not in again and "Typed &amp; kept" not in again and "Choose a decision." not in again
+    neuro_client.post(decide_url(screening), typed)
+    elsewhere = squeeze(neuro_client.get(detail_url(other)))  # another screening's page, opened meanwhile
+    assert "Typed &amp; kept" not in elsewhere and "Choose a decision." not in elsewhere
+    assert "Typed &amp; kept" not in squeeze(neuro_client.get(detail_url(screening)))  # shown once: by the next page
+    response = neuro_client.post(decide_url(screening), decision_data(screening, message="Now chosen."))
+    assert (response.status_code, response["Location"]) == (302, detail_url(screening))
+    assert Review.objects.get().message == "Now chosen."
+
+
 @pytest.mark.parametrize("data, words", [({"decision": ""}, "Choose a decision."),
                                          ({"message": ""}, "Write a message to the patient."),
                                          ({"message": "x" * 5001}, "This is 1 character too long. Shorten it to 5,000 characters or fewer."),
                                          ({"internal_note": "x" * 5010}, "This is 10 characters too long. Shorten it to 5,000 characters or fewer.")])
 def test_a_decision_left_incomplete_or_too_long_says_what_to_do(neuro_client, shipped_criteria, data, words):
     screening = make_submission().screening
-    response = neuro_client.post(decide_url(screening), {**decision_data(screening), **data})
+    response = decided_wrongly(neuro_client, screening, {**decision_data(screening), **data})
     assert response.status_code == 200 and words in response.content.decode()
     assert not Review.objects.exists()
     assert "maxlength" not in response.content.decode()  # a browser would cut pasted text short without a word
@@ -1967,7 +2003,7 @@ def test_the_decision_form_says_what_is_chosen_not_its_heading_again(neuro_clien
     content = neuro_client.get(detail_url(screening)).content.decode()
     assert '<h2 id="decision">Decision</h2>' in content
     assert legends(content) == ["Your decision"]
-    response = neuro_client.post(decide_url(screening), {**decision_data(screening), "decision": ""})
+    response = decided_wrongly(neuro_client, screening, {**decision_data(screening), "decision": ""})
     assert legends(response.content.decode()) == ["Your decision"]
     assert '<a href="#id_decision_0">Your decision: Choose a decision.</a>' in response.content.decode()
 
@@ -2141,7 +2177,7 @@ def test_a_decision_sent_twice_by_a_double_click_reads_as_saved(neuro_client, sh
 @pytest.mark.parametrize("revision", ["-1", "-1000000000000000000000000000000", "99999999999999999999"])
 def test_a_revision_out_of_range_is_a_form_error_not_a_500(neuro_client, shipped_criteria, revision):
     screening = make_submission().screening
-    response = neuro_client.post(decide_url(screening), decision_data(screening, revision=revision))
+    response = decided_wrongly(neuro_client, screening, decision_data(screening, revision=revision))
     assert response.status_code == 200 and not Review.objects.exists()
 
 

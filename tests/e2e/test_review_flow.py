@@ -378,6 +378,11 @@ def test_every_workspace_state_is_accessible(page, site, browser, check_accessib
     assert history(page) == [] and not Review.objects.exists()
     check_accessible(page, "decision form (no decision chosen)")
     shoot(page, "review-decision-error")
+    # shown on the screening's page after a redirect, once: a reload (or Back to it) posts nothing again
+    assert page.url == detail_url(site, screening)
+    page.reload()
+    expect(page).not_to_have_title(re.compile(r"^Error: "))
+    expect(message_box(page)).to_have_value("")
 
     # A colleague saves a decision while this page is open: a conflict, nothing overwritten, the text kept.
     page.goto(detail_url(site, screening))
