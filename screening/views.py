@@ -34,7 +34,7 @@ CODES_JOINED = "|"  # between the reference and the access code in their cookie 
 WITHDRAWN = "withdrawn_here"  # in the session: this browser has just withdrawn a submission
 DECISION_KEPT = "decision kept"  # ... on which a neurologist had decided: the decision's bare outcome is kept
 WITHDRAWN_BY_CARER = "withdrawn_by_carer"  # ... sent by someone helping: "this result", not "your result"
-SUBMIT_TYPED, WITHDRAW_TYPED = "submit_typed", "withdraw_typed"  # in the session: a form to correct (to_correct)
+SUBMIT_TYPED, WITHDRAW_TYPED, REPLY_TYPED = "submit_typed", "withdraw_typed", "reply_typed"  # forms to correct (to_correct)
 
 
 def draft_from_cookie(request):
@@ -534,7 +534,8 @@ def status_page(request, screening, form=None, reply_form=None, unsent="", statu
 def status_detail(request, screening):
     services.audit("status_viewed", screening=screening, request=request)
     return status_page(request, screening, typed_form(request, WITHDRAW_TYPED, screening, WithdrawForm,
-                                                      carer=screening.by_carer))
+                                                      carer=screening.by_carer),
+                       typed_form(request, REPLY_TYPED, screening, ReplyForm))
 
 
 @never_cache
@@ -543,7 +544,7 @@ def status_detail(request, screening):
 def reply(request, screening):
     form = ReplyForm(request.POST)
     if not form.is_valid() and screening.takes_reply:  # what is wrong, next to the box, with the text
-        return status_page(request, screening, reply_form=form)
+        return to_correct(request, REPLY_TYPED, screening, "status_detail")
     if form.is_valid() and services.screening_reply(screening=screening, **form.cleaned_data):
         messages.success(request, _("Your reply has been sent. The neurologist will read it with the result.")
                          if screening.by_carer else

@@ -2731,12 +2731,14 @@ def test_a_reply_that_cannot_be_sent_says_why_next_to_the_box_and_keeps_the_text
     decide(submission.screening, neurologist, "more_info", "Please send your MRI report.")
     patient = Client()
     look_up_status(patient, submission)
-    response = reply_to(patient, text)
-    assert response.status_code == 200
-    page = response.content.decode()
+    response = reply_to(patient, text)  # answered with a redirect: Back and reload never send it again
+    assert response.status_code == 303 and response.url == reverse("status_detail")
+    page = patient.get(response.url).content.decode()
     box = page[page.index('id="div_id_message"'):page.index("</form>", page.index('id="div_id_message"'))]
     assert error in box and text.strip() in box and "<title>Error:" in " ".join(page.split())
     assert not Reply.objects.exists() and Screening.objects.get(pk=submission.screening.pk).status == "reviewed"
+    again = patient.get(response.url).content.decode()  # shown once: a reload gives the box as new
+    assert error not in again and "<title>Error:" not in " ".join(again.split())
 
 
 def test_withdrawing_erases_the_replies(neurologist, shipped_criteria):
