@@ -106,7 +106,7 @@ def result_missing(request):
     ways on, rather than a silent start page or a page that says it was sent. One withdrawn since, here or with the
     codes on another device: the withdrawn page, as the answers are erased and the codes open nothing any more."""
     if gone := withdrawn_result(request):
-        return withdrawn_page(request, **gone)
+        return render(request, "screening/withdrawn.html", gone)
     messages.info(request, _("There is no result to show in this browser: a result stays only in the browser that "
                              "did the check, until it is closed. If you sent it to a neurologist, check its status "
                              "with your two codes; if you saved your answers, use your resume code."))
@@ -588,7 +588,7 @@ def withdraw(request, screening):
 
 
 def withdrawn_here(request):
-    """What the withdrawn page says in the browser that has just withdrawn a submission, or ``None``."""
+    """The withdrawn page's context in the browser that has just withdrawn a submission, or ``None``."""
     if not (withdrawn := request.session.get(WITHDRAWN)):
         return None
     return {"decision_kept": withdrawn == DECISION_KEPT, "carer": bool(request.session.get(WITHDRAWN_BY_CARER))}
@@ -606,12 +606,8 @@ def withdrawn_result(request):
     return gone and {"decision_kept": gone.last_decision is not None, "carer": carer_consent(gone.consent_version)}
 
 
-def withdrawn_page(request, *, decision_kept, carer):
-    return render(request, "screening/withdrawn.html", {"decision_kept": decision_kept, "carer": carer})
-
-
 @never_cache
 def withdrawn(request):
     if not (gone := withdrawn_here(request)):  # "Your result has been withdrawn" only where it was
         return redirect("home")
-    return withdrawn_page(request, **gone)
+    return render(request, "screening/withdrawn.html", gone)
